@@ -1,0 +1,85 @@
+// The emulator's state file: what a fixture JSON holds. Types only; loading and validation live in
+// state.ts. The emulator may share types with partner-center/ and nothing else.
+import type { ProductSku, ServicePlan } from "../partner-center/types.js";
+
+/**
+ * What a bearer token stands for, as the real service would judge it:
+ * - "app+user": a delegated partner-user token (the only kind license calls accept);
+ * - "app-only": an app or partner token, refused with the seed's 900316 body;
+ * - "conditional-access-blocked": refused with the seed's 900309 body (403);
+ * - "no-mfa": an App+User token without an MFA claim, refused with 900421 (401).
+ */
+export type TokenKind = "app+user" | "app-only" | "conditional-access-blocked" | "no-mfa";
+
+export interface StaticAccessToken {
+  token: string;
+  kind: TokenKind;
+  /** ISO 8601; absent or null: never expires. */
+  expiresAt?: string | null;
+}
+
+export interface IdentityClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface StateRefreshToken {
+  token: string;
+  clientId: string;
+  /** What the access tokens minted from it are. Default "app+user". */
+  kind?: TokenKind;
+  expiresAt?: string | null;
+  revoked?: boolean;
+}
+
+export interface IdentityState {
+  clients: IdentityClient[];
+  refreshTokens: StateRefreshToken[];
+  /** Lifetime of minted access tokens, seconds. Default 3600. */
+  accessTokenLifetimeSeconds?: number;
+}
+
+/** How the partner stands with a customer; anything but "granted" refuses every call for it. */
+export type CustomerAccess = "granted" | "missing-gdap-role" | "no-relationship";
+
+export interface StateSubscribedSku {
+  productSku: ProductSku;
+  servicePlans: ServicePlan[];
+  activeUnits: number;
+  warningUnits?: number;
+  suspendedUnits?: number;
+  /** Seats in use at start. Default: the listed users holding it; never fewer than them. */
+  consumedUnits?: number;
+  capabilityStatus?: string;
+}
+
+export interface StateUserLicense {
+  skuId: string;
+  excludedPlans?: string[];
+}
+
+export interface StateUser {
+  id: string;
+  userPrincipalName: string;
+  firstName?: string;
+  lastName?: string;
+  displayName?: string;
+  /** ISO country code; null or absent: the user cannot be given licenses. */
+  usageLocation?: string | null;
+  licenses?: StateUserLicense[];
+}
+
+export interface StateCustomer {
+  id: string;
+  companyName: string;
+  access?: CustomerAccess;
+  subscribedSkus: StateSubscribedSku[];
+  users: StateUser[];
+}
+
+export interface EmulatorStateFile {
+  partner: { tenantId: string; name?: string };
+  identity?: IdentityState;
+  accessTokens: StaticAccessToken[];
+  customers: StateCustomer[];
+}

@@ -1,0 +1,95 @@
+// The data the pipeline passes from stage to stage: roster rows in, row outcomes out.
+import type { LicenseGroupId, LicenseUpdate, LicenseWarning } from "./partner-center/types.js";
+
+export type RowAction = "assign" | "remove";
+
+/** A roster data row that passed validation. `line` is its line number in the file (header = 1). */
+export interface RosterRow {
+  line: number;
+  customerId: string; // lower-case GUID
+  userId?: string; // lower-case GUID, when the roster gives one
+  userPrincipalName?: string; // when the roster gives one instead (or as well)
+  sku: string; // as written: id, part number or name
+  excludedPlans: string[]; // as written: service plan ids or service names
+  action: RowAction;
+}
+
+/** A row refused before any call, with the runner's own upper-case code. */
+export interface RowRejection {
+  line: number;
+  customerId: string;
+  userId: string;
+  userPrincipalName: string;
+  sku: string;
+  action: string;
+  errorCode: string; // e.g. INVALID_CUSTOMER_ID, UNKNOWN_SKU, DUPLICATE_ROW
+  errorMessage: string;
+}
+
+export type RosterRecord = { kind: "row"; row: RosterRow } | { kind: "rejected"; rejection: RowRejection };
+
+/** A row whose SKU (and user) the catalog resolved. */
+export interface ResolvedRow extends RosterRow {
+  userId: string;
+  skuId: string;
+  licenseGroup: LicenseGroupId;
+  excludedPlanIds: string[];
+}
+
+/** One licenseupdates call: one customer, one user, one license group; every row it carries. */
+export interface LicenseUpdateRequest {
+  customerId: string;
+  userId: string;
+  licenseGroup: LicenseGroupId;
+  rows: ResolvedRow[];
+  update: LicenseUpdate;
+}
+
+export type RowStatus = "assigned" | "removed" | "failed" | "invalid" | "skipped" | "planned" | "aborted";
+
+/** The results CSV columns, in order (product.md), then the ones added after them. */
+export const RESULT_COLUMNS = [
+  "line",
+  "customerId",
+  "userId",
+  "userPrincipalName",
+  "sku",
+  "skuId",
+  "licenseGroup",
+  "action",
+  "status",
+  "httpStatus",
+  "errorCode",
+  "errorMessage",
+  "attempts",
+  "requestId",
+  "correlationId",
+  "finishedAt",
+  "licenseWarnings",
+  "msCv",
+] as const;
+
+/** One line of the results CSV. */
+export interface RowOutcome {
+  line: number;
+  customerId: string;
+  userId: string;
+  userPrincipalName: string;
+  sku: string;
+  skuId: string;
+  licenseGroup: string;
+  action: string;
+  status: RowStatus;
+  httpStatus?: number;
+  errorCode?: string;
+  errorMessage?: string;
+  attempts: number;
+  requestId?: string;
+  correlationId?: string;
+  finishedAt: string; // ISO 8601
+  licenseWarnings?: LicenseWarning[];
+  msCv?: string;
+}
+
+/** How far a failure reaches (product.md, pipeline step 4). */
+export type FailureScope = "row" | "customer" | "run";

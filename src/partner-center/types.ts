@@ -1,0 +1,126 @@
+// The Partner Center REST contract this project speaks (see partner-center-api.md): resource shapes
+// as the service sends and accepts them. Shared by the client and the emulator; no logic here.
+
+/** License groups as responses spell them. Query parameters use "Group1"/"Group2". */
+export type LicenseGroupId = "group1" | "group2";
+export const LICENSE_GROUPS: readonly LicenseGroupId[] = ["group1", "group2"];
+
+export interface ProductSku {
+  id: string;
+  name: string;
+  skuPartNumber: string;
+  targetType?: "User" | "Tenant";
+  licenseGroupId: LicenseGroupId;
+}
+
+export interface ServicePlan {
+  id: string;
+  displayName: string;
+  serviceName: string;
+  capabilityStatus: string;
+  targetType: string;
+}
+
+export interface SubscribedSku {
+  availableUnits: number;
+  activeUnits: number;
+  consumedUnits: number;
+  suspendedUnits: number;
+  totalUnits: number;
+  warningUnits: number;
+  productSku: ProductSku;
+  servicePlans: ServicePlan[];
+  capabilityStatus: string;
+  attributes: { objectType: "SubscribedSku" };
+}
+
+export interface Link {
+  uri: string;
+  method: string;
+  headers: { key: string; value: string }[];
+}
+
+export interface Collection<T> {
+  totalCount: number;
+  items: T[];
+  links?: { self?: Link; next?: Link };
+  attributes: { objectType: "Collection" };
+}
+
+export interface CustomerUser {
+  id: string;
+  userPrincipalName: string;
+  firstName?: string;
+  lastName?: string;
+  displayName?: string;
+  usageLocation?: string | null;
+  state?: string;
+  attributes: { objectType: "CustomerUser" };
+}
+
+export interface License {
+  servicePlans: (Omit<ServicePlan, "capabilityStatus"> & { capabilityStatus: string })[];
+  productSku: Omit<ProductSku, "targetType">;
+  attributes: { objectType: "License" };
+}
+
+export interface LicenseAssignment {
+  skuId: string;
+  /** Service plan ids to leave off; null assigns every plan. */
+  excludedPlans: string[] | null;
+}
+
+export interface LicenseWarning {
+  code: string;
+  message: string;
+  servicePlans: string[];
+}
+
+export interface LicenseUpdate {
+  licensesToAssign: LicenseAssignment[] | null;
+  licensesToRemove: string[] | null;
+  licenseWarnings?: LicenseWarning[];
+  attributes: { objectType: "LicenseUpdate" };
+}
+
+/** The documented error body. `code` is usually a number, sometimes a string. */
+export interface PartnerCenterErrorBody {
+  code: number | string;
+  description: string;
+  data?: string[];
+  source?: string;
+}
+
+/** The 429 body, which is not the error shape. */
+export interface ThrottleBody {
+  statusCode: 429;
+  message: string;
+}
+
+/** Request headers of §5. */
+export const HEADER = {
+  requestId: "MS-RequestId",
+  correlationId: "MS-CorrelationId",
+  cv: "MS-CV",
+  serverId: "MS-ServerId",
+  continuationToken: "MS-ContinuationToken",
+  locale: "X-Locale",
+  application: "MS-PartnerCenter-Application",
+  retryAfter: "Retry-After",
+} as const;
+
+/** Error codes the runner acts on (§6). */
+export const ERROR_CODE = {
+  outOfLicenses: "60012",
+  userNotFound: "60002",
+  customerNotFound: "60003",
+  partnerToken: "900316",
+  conditionalAccess: "900309",
+  mfaRequired: "900421",
+  missingGdapRole: "900150",
+  noRelationship: "20002",
+} as const;
+
+export const DEFAULT_BASE_URL = "https://api.partnercenter.microsoft.com";
+export const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
+export const PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation";
