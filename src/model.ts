@@ -93,3 +93,22 @@ export interface RowOutcome {
 
 /** How far a failure reaches (product.md, pipeline step 4). */
 export type FailureScope = "row" | "customer" | "run";
+
+/** Why a call finally failed, after retries: what the results need and how far it reaches. */
+export interface CallFailure {
+  scope: FailureScope;
+  httpStatus?: number;
+  errorCode?: string;
+  message: string;
+  requestId?: string;
+  attempts: number;
+}
+
+/** A call's final answer after retries: the body, or the failure. */
+export type Fetched<T> = { ok: true; value: T; attempts: number; requestId: string } | { ok: false; failure: CallFailure };
+
+/** `--shard K/N`: this process runs the customers hashing to shard `index` (1-based) of `count`. */
+export interface Shard {
+  index: number;
+  count: number;
+}

@@ -25,7 +25,9 @@ export interface ApiError {
 export type ApiResult<T> =
   | { ok: true; body: T; meta: ResponseMeta }
   | { ok: false; kind: "http"; error: ApiError; meta: ResponseMeta }
-  | { ok: false; kind: "network"; error: ApiError & { cause: "timeout" | "reset" | "other" }; meta?: undefined };
+  | { ok: false; kind: "network"; error: ApiError & { cause: "timeout" | "reset" | "other" }; meta?: undefined }
+  /** The token provider could not get a token (refresh token refused, bad client secret...): run-fatal. */
+  | { ok: false; kind: "credentials"; error: ApiError; meta?: undefined };
 
 /** Per-attempt context, set by the retry layer: the same requestId on every retry of one logical call. */
 export interface CallContext {

@@ -1,0 +1,28 @@
+// A roster row + its customer's catalog -> a resolved row (SKU id, license group, plan ids, user
+// id), or the reason it cannot be sent. Pure.
+import type { SkuCatalog } from "../catalog/sku-catalog.js";
+import type { UserDirectory } from "../catalog/user-directory.js";
+import type { ResolvedRow, RosterRow } from "../model.js";
+
+export type Resolution = { ok: true; row: ResolvedRow } | { ok: false; errorCode: string; message: string };
+
+export function resolveRow(row: RosterRow, catalog: SkuCatalog, directory: UserDirectory | undefined): Resolution {
+  let userId = row.userId;
+  if (!userId && row.userPrincipalName) {
+    userId = directory?.idOf(row.userPrincipalName);
+    if (!userId) return { ok: false, errorCode: "UNKNOWN_USER", message: `no user "${row.userPrincipalName}" in customer ${row.customerId}` };
+  }
+  if (!userId) return { ok: false, errorCode: "MISSING_USER", message: "the row names no user: give userId or userPrincipalName" };
+
+  const sku = catalog.match(row.sku);
+  if (!sku.ok) return sku;
+  if (row.action === "remove" && row.excludedPlans.length > 0) {
+    return { ok: false, errorCode: "INVALID_EXCLUDED_PLAN", message: "excludedPlans only apply to assignments, not to action=remove" };
+  }
+  const plans = catalog.excludedPlanIds(sku.value, row.excludedPlans);
+  if (!plans.ok) return plans;
+  return {
+    ok: true,
+    row: { ...row, userId, skuId: sku.value.skuId, licenseGroup: sku.value.licenseGroup, excludedPlanIds: plans.value },
+  };
+}
