@@ -1,0 +1,58 @@
+// Row outcomes the pipeline writes itself (invalid, planned, skipped, aborted, failed without a
+// call); the executor writes those of the requests it sends.
+import type { CallFailure, ResolvedRow, RosterRow, RowOutcome, RowRejection, RowStatus } from "../model.js";
+
+type Detail = Partial<Omit<RowOutcome, "line" | "status">>;
+
+export function outcomeOf(row: RosterRow | ResolvedRow, status: RowStatus, detail: Detail = {}): RowOutcome {
+  const resolved = "skuId" in row ? row : undefined;
+  return {
+    line: row.line,
+    customerId: row.customerId,
+    userId: row.userId ?? "",
+    userPrincipalName: row.userPrincipalName ?? "",
+    sku: row.sku,
+    skuId: resolved?.skuId ?? "",
+    licenseGroup: resolved?.licenseGroup ?? "",
+    action: row.action,
+    status,
+    attempts: 0,
+    finishedAt: new Date().toISOString(),
+    ...detail,
+  };
+}
+
+export function rejectedOutcome(rejection: RowRejection): RowOutcome {
+  return {
+    line: rejection.line,
+    customerId: rejection.customerId,
+    userId: rejection.userId,
+    userPrincipalName: rejection.userPrincipalName,
+    sku: rejection.sku,
+    skuId: "",
+    licenseGroup: "",
+    action: rejection.action,
+    status: "invalid",
+    errorCode: rejection.errorCode,
+    errorMessage: rejection.errorMessage,
+    attempts: 0,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+/** A row an earlier run finished: kept as it was, marked skipped. */
+export function skippedOutcome(previous: RowOutcome): RowOutcome {
+  return previous.status === "skipped" ? previous : { ...previous, status: "skipped" };
+}
+
+/** A row that fails because its customer's lookup failed (403 GDAP role, 404 tenant, ...). */
+export function failedByCall(row: RosterRow, failure: CallFailure, what: string, correlationId: string): RowOutcome {
+  return outcomeOf(row, "failed", {
+    httpStatus: failure.httpStatus,
+    errorCode: failure.errorCode ?? (failure.httpStatus ? String(failure.httpStatus) : "NETWORK_ERROR"),
+    errorMessage: `${what}: ${failure.message}`,
+    attempts: failure.attempts,
+    requestId: failure.requestId,
+    correlationId,
+  });
+}

@@ -1,0 +1,14 @@
+// Starts the built emulator in the test process on a free loopback port, and reads its control path.
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../dist/emulator/server.js";
+
+export type { RunningEmulator };
+
+export function startTestEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
+  return startEmulator({ host: "127.0.0.1", port: 0, ...options });
+}
+
+export async function control<T = any>(emulator: RunningEmulator, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${emulator.url}/_emulator/${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  if (!response.ok) throw new Error(`control ${path}: ${response.status}`);
+  return (await response.json()) as T;
+}
