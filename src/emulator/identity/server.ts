@@ -1,0 +1,235 @@
+// The emulator's identity endpoint: an https server on loopback that MSAL talks to as it would to
+// Microsoft Entra ID (login.microsoftonline.com or a sovereign cloud's authority host). Serves the
+// tenant's OpenID configuration and a v2.0 token endpoint for refresh_token grants; owns the TLS
+// certificate made at start and the endpoint's counters. Access tokens it mints go into the shared
+// TokenStore, which the Partner Center side of the emulator checks.
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { IdentityState } from "../state-file.js";
+import type { TokenStore } from "../token-store.js";
+import { aadErrorBody, openIdConfiguration } from "./aad-responses.js";
+import { makeLoopbackCertificate } from "./certificate.js";
+import { RefreshTokenRegistry } from "./refresh-token-registry.js";
+import { answerTokenRequest, type GrantOutcome } from "./token-grant.js";
+
+export const DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
+/** A rotated refresh token keeps working this long (see README): shards started together share one. */
+export const DEFAULT_ROTATION_GRACE_SECONDS = 600;
+const MAX_BODY_BYTES = 64 * 1024;
+/** Tenants MSAL may put in the path besides the partner tenant itself. */
+const MULTI_TENANT_ALIASES = new Set(["organizations", "common"]);
+
+export interface RunningIdentityServer {
+  /** `https://127.0.0.1:PORT`: what PARTNER_CENTER_AUTHORITY is set to. */
+  authorityHost: string;
+  /** `${authorityHost}/${partnerTenantId}` */
+  authority: string;
+  port: number;
+  caCertPem: string;
+  /** A temp file holding caCertPem, for NODE_EXTRA_CA_CERTS; removed by close(). */
+  caCertPath: string;
+  /**
+   * tokenRequests, tokensIssued, refreshTokensRotated, supersededRefreshTokensRedeemed,
+   * invalidGrant, invalidClient, unauthorizedClient, invalidRequest, invalidScope,
+   * unsupportedGrantType, invalidTenant, openIdConfigurationRequests, notFound.
+   */
+  counters(): Record<string, number>;
+  /** Lifetime of access tokens minted from now on (tests shorten it to force renewals). */
+  setAccessTokenLifetime(seconds: number): void;
+  /** Revoke every refresh token, as when the partner withdraws consent mid-run. */
+  revokeAllRefreshTokens(): void;
+  close(): Promise<void>;
+}
+
+export interface IdentityServerOptions {
+  identity: IdentityState;
+  partnerTenantId: string;
+  tokens: TokenStore;
+  /** Default 127.0.0.1. */
+  host?: string;
+  now?: () => number;
+  /** Seconds a rotated refresh token still works; default 600. 0: only the newest works. */
+  rotationGraceSeconds?: number;
+}
+
+const COUNTER_BY_OUTCOME: Record<GrantOutcome, string> = {
+  issued: "tokensIssued",
+  invalid_grant: "invalidGrant",
+  invalid_client: "invalidClient",
+  unauthorized_client: "unauthorizedClient",
+  invalid_request: "invalidRequest",
+  invalid_scope: "invalidScope",
+  unsupported_grant_type: "unsupportedGrantType",
+};
+
+export async function startIdentityServer(options: IdentityServerOptions): Promise<RunningIdentityServer> {
+  const now = options.now ?? Date.now;
+  const host = options.host ?? "127.0.0.1";
+  let accessTokenLifetimeSeconds = options.identity.accessTokenLifetimeSeconds ?? DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS;
+  const refreshTokens = new RefreshTokenRegistry(
+    options.identity,
+    now,
+    options.rotationGraceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS,
+  );
+  const counters: Record<string, number> = {
+    tokenRequests: 0,
+    tokensIssued: 0,
+    refreshTokensRotated: 0,
+    supersededRefreshTokensRedeemed: 0,
+    invalidGrant: 0,
+    invalidClient: 0,
+    unauthorizedClient: 0,
+    invalidRequest: 0,
+    invalidScope: 0,
+    unsupportedGrantType: 0,
+    invalidTenant: 0,
+    openIdConfigurationRequests: 0,
+    notFound: 0,
+  };
+  const count = (name: string): void => {
+    counters[name] = (counters[name] ?? 0) + 1;
+  };
+
+  const certificate = await makeLoopbackCertificate();
+  let authorityHost = ""; // known once listening
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "https://emulator.invalid");
+    const segments = url.pathname.split("/").filter(Boolean);
+    const tenant = segments[0] ?? "";
+    const route = segments.slice(1).join("/");
+
+    const knownRoute =
+      (req.method === "GET" && (route === "v2.0/.well-known/openid-configuration" || route === ".well-known/openid-configuration")) ||
+      (req.method === "POST" && route === "oauth2/v2.0/token") ||
+      (req.method === "GET" && route === "discovery/v2.0/keys");
+    if (!knownRoute) {
+      count("notFound");
+      return sendJson(res, 404, { error: "not_found", error_description: `The emulator's identity endpoint does not serve ${req.method} ${url.pathname}.` });
+    }
+    if (!isServedTenant(tenant, options.partnerTenantId)) {
+      count("invalidTenant");
+      if (route === "oauth2/v2.0/token") {
+        count("tokenRequests");
+        await readBody(req).catch(() => "");
+      }
+      return sendJson(
+        res,
+        400,
+        aadErrorBody(
+          {
+            status: 400,
+            error: "invalid_tenant",
+            aadsts: 90002,
+            text: `Tenant '${tenant}' not found. This emulator serves the partner tenant '${options.partnerTenantId}' only: check PARTNER_CENTER_TENANT_ID.`,
+          },
+          now(),
+        ),
+      );
+    }
+
+    if (route.endsWith("openid-configuration")) {
+      count("openIdConfigurationRequests");
+      return sendJson(res, 200, openIdConfiguration(authorityHost, tenant));
+    }
+    if (route === "discovery/v2.0/keys") return sendJson(res, 200, { keys: [] });
+
+    count("tokenRequests");
+    let body: string;
+    try {
+      body = await readBody(req);
+    } catch {
+      count("invalidRequest");
+      return sendJson(res, 413, aadErrorBody({ status: 413, error: "invalid_request", aadsts: 90056, text: "The request body is too large." }, now()));
+    }
+    const answer = answerTokenRequest(new URLSearchParams(body), {
+      clients: options.identity.clients,
+      refreshTokens,
+      tokens: options.tokens,
+      accessTokenLifetimeSeconds,
+      tenantId: options.partnerTenantId,
+      issuer: `${authorityHost}/${options.partnerTenantId}/v2.0`,
+      now,
+    });
+    count(COUNTER_BY_OUTCOME[answer.outcome]);
+    if (answer.rotated) {
+      count("refreshTokensRotated");
+      if (answer.rotated.presentedWasSuperseded) count("supersededRefreshTokensRedeemed");
+    }
+    return sendJson(res, answer.status, answer.body);
+  };
+
+  const server: Server = createServer({ key: certificate.keyPem, cert: certificate.certPem }, (req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) sendJson(res, 500, { error: "server_error", error_description: "AADSTS90033: A transient error has occurred in the emulator." });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  authorityHost = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  return {
+    authorityHost,
+    authority: `${authorityHost}/${options.partnerTenantId}`,
+    port,
+    caCertPem: certificate.certPem,
+    caCertPath: certificate.certPath,
+    counters: () => ({ ...counters }),
+    setAccessTokenLifetime: (seconds: number) => {
+      accessTokenLifetimeSeconds = seconds;
+    },
+    revokeAllRefreshTokens: () => refreshTokens.revokeAll(),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // keep-alive sockets of fetch would hold close() open
+      });
+      await certificate.dispose();
+    },
+  };
+}
+
+function isServedTenant(tenant: string, partnerTenantId: string): boolean {
+  const t = tenant.toLowerCase();
+  return t === partnerTenantId.toLowerCase() || MULTI_TENANT_ALIASES.has(t);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(payload),
+    // Token responses must never be cached by anything in between (RFC 6749 5.1).
+    "cache-control": "no-store, no-cache",
+    pragma: "no-cache",
+    "x-ms-request-id": randomUUID(),
+  });
+  res.end(payload);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error("body too large"));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}

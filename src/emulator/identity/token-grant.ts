@@ -1,0 +1,141 @@
+// The emulator's token endpoint logic for `grant_type=refresh_token`: authenticate the client,
+// judge and rotate the refresh token, mint the access token through the shared TokenStore. Answers
+// with AAD's status codes and AADSTS errors; the HTTP plumbing lives in server.ts.
+import type { IdentityClient } from "../state-file.js";
+import type { TokenStore } from "../token-store.js";
+import { aadErrorBody, tokenResponseBody, type AadError } from "./aad-responses.js";
+import type { RefreshTokenRegistry, RefreshTokenRefusal } from "./refresh-token-registry.js";
+
+const PARTNER_CENTER_RESOURCE = "https://api.partnercenter.microsoft.com/";
+const OIDC_SCOPES = new Set(["openid", "profile", "offline_access", "email"]);
+
+/** What one token request did, for the server's counters. */
+export type GrantOutcome =
+  | "issued"
+  | "invalid_grant"
+  | "invalid_client"
+  | "unauthorized_client"
+  | "invalid_request"
+  | "invalid_scope"
+  | "unsupported_grant_type";
+
+export interface GrantAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  outcome: GrantOutcome;
+  /** Set when a refresh token was rotated. */
+  rotated?: { presentedWasSuperseded: boolean };
+}
+
+export interface GrantContext {
+  clients: readonly IdentityClient[];
+  refreshTokens: RefreshTokenRegistry;
+  tokens: TokenStore;
+  accessTokenLifetimeSeconds: number;
+  tenantId: string;
+  issuer: string;
+  now: () => number;
+}
+
+export function answerTokenRequest(params: URLSearchParams, ctx: GrantContext): GrantAnswer {
+  const refuse = (outcome: Exclude<GrantOutcome, "issued">, err: Omit<AadError, "error">): GrantAnswer => ({
+    status: err.status,
+    body: aadErrorBody({ ...err, error: outcome }, ctx.now()),
+    outcome,
+  });
+
+  const grantType = params.get("grant_type");
+  if (grantType !== "refresh_token") {
+    return refuse("unsupported_grant_type", {
+      status: 400,
+      aadsts: 70003,
+      text: `The app requested an unsupported grant type '${grantType ?? ""}'. This emulator answers refresh_token grants only.`,
+    });
+  }
+  // Client authentication comes first, as with AAD: a bad secret is reported even with a bad grant.
+  const clientId = params.get("client_id");
+  if (!clientId) {
+    return refuse("invalid_request", { status: 400, aadsts: 900144, text: "The request body must contain the following parameter: 'client_id'." });
+  }
+  const client = ctx.clients.find((c) => c.clientId === clientId);
+  if (!client) {
+    return refuse("unauthorized_client", {
+      status: 400,
+      aadsts: 700016,
+      text: `Application with identifier '${clientId}' was not found in the directory '${ctx.tenantId}'.`,
+    });
+  }
+  const clientSecret = params.get("client_secret");
+  if (!clientSecret) {
+    return refuse("invalid_client", {
+      status: 401,
+      aadsts: 7000218,
+      text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    });
+  }
+  if (clientSecret !== client.clientSecret) {
+    return refuse("invalid_client", {
+      status: 401,
+      aadsts: 7000215,
+      text: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+    });
+  }
+  const presented = params.get("refresh_token");
+  if (!presented) {
+    return refuse("invalid_request", { status: 400, aadsts: 900144, text: "The request body must contain the following parameter: 'refresh_token'." });
+  }
+  const scope = grantedScope(params.get("scope"));
+  if (scope === undefined) {
+    return refuse("invalid_scope", {
+      status: 400,
+      aadsts: 70011,
+      text: "The provided request must include a 'scope' input parameter for https://api.partnercenter.microsoft.com (the only resource this emulator serves).",
+    });
+  }
+
+  const redeemed = ctx.refreshTokens.redeem(presented, clientId);
+  if (!redeemed.ok) return refuse("invalid_grant", refusalFor(redeemed.reason, ctx.now(), redeemed.issuedAtMs));
+
+  const minted = ctx.tokens.mint(redeemed.kind, ctx.accessTokenLifetimeSeconds);
+  return {
+    status: 200,
+    outcome: "issued",
+    rotated: { presentedWasSuperseded: redeemed.presentedWasSuperseded },
+    body: tokenResponseBody({
+      accessToken: minted.token,
+      lifetimeSeconds: ctx.accessTokenLifetimeSeconds,
+      refreshToken: redeemed.newRefreshToken,
+      scope,
+      clientId,
+      tenantId: ctx.tenantId,
+      userObjectId: redeemed.userObjectId,
+      issuer: ctx.issuer,
+      nowMs: ctx.now(),
+    }),
+  };
+}
+
+/** The Partner Center scopes asked for (`/.default` means what was consented: user_impersonation). */
+function grantedScope(requested: string | null): string | undefined {
+  const resourceScopes = (requested ?? "").split(/\s+/).filter((s) => s && !OIDC_SCOPES.has(s));
+  if (resourceScopes.length === 0 || !resourceScopes.every((s) => s.toLowerCase().startsWith(PARTNER_CENTER_RESOURCE))) return undefined;
+  return `${PARTNER_CENTER_RESOURCE}user_impersonation`;
+}
+
+function refusalFor(reason: RefreshTokenRefusal, nowMs: number, issuedAtMs: number | undefined): Omit<AadError, "error"> {
+  switch (reason) {
+    case "unknown":
+      return { status: 400, aadsts: 9002313, text: "Invalid request. Request is malformed or invalid (the refresh token is not one this tenant issued)." };
+    case "expired": {
+      const issued = new Date(issuedAtMs ?? nowMs).toISOString();
+      return { status: 400, aadsts: 700082, text: `The refresh token has expired due to inactivity. The token was issued on ${issued} and was inactive for longer than allowed.` };
+    }
+    case "revoked":
+      return { status: 400, aadsts: 50173, text: "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password." };
+    case "other-client":
+      return { status: 400, aadsts: 70000, text: "Provided grant is invalid or malformed: the refresh token was issued to a different client." };
+    case "superseded":
+      // The emulator's own choice (AAD keeps old refresh tokens until they expire): see the README.
+      return { status: 400, aadsts: 70008, text: "The provided refresh token has expired: it was replaced by a newer refresh token (rotation) longer ago than the grace period." };
+  }
+}

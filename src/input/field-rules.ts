@@ -1,0 +1,109 @@
+// What a valid value of each roster field looks like. Pure functions over one cell: trimming,
+// GUID / UPN / SKU / service-plan / action rules, and the display form of a raw value. Roster
+// values reach URLs only as GUIDs that passed here, so these rules are the path-injection guard.
+
+/** Whitespace and invisible characters spreadsheets and web pages leave around values. */
+const EDGE_JUNK = /[\s\u200b-\u200d\u2060\ufeff]/;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BRACED_GUID = /^\{([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}$/i;
+
+/** C0, DEL and C1 controls. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Zero-width, bidirectional and other format characters: they make two values look the same. */
+const INVISIBLE = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+/** Path traversal or percent-encoding in a name that should never hold either. */
+const PATH_TRICK = /(^|[\\/])\.\.([\\/]|$)|%[0-9a-f]{2}/i;
+
+/** Microsoft's user principal name: local part of A-Z a-z 0-9 ' . - _ ! # ^ ~, then @ and a DNS domain. */
+const UPN_LOCAL = /^[A-Za-z0-9'_!#^~-]+(\.[A-Za-z0-9'_!#^~-]+)*$/;
+const DNS_DOMAIN = /^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+/** Service plan names as Microsoft spells them (EXCHANGE_S_STANDARD, MCOSTANDARD, YAMMER_ENTERPRISE). */
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export const SKU_MAX_LENGTH = 256;
+export const DISPLAY_MAX_LENGTH = 120;
+/** Longest cell the reader inspects in each field; longer ones are FIELD_TOO_LONG. */
+export const FIELD_MAX_LENGTH = { default: 1024, excludedPlans: 8192 } as const;
+/** What the decoder puts where a byte sequence was not UTF-8. */
+export const REPLACEMENT_CHARACTER = "\ufffd";
+
+export type FieldCheck<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Trims EDGE_JUNK from both ends; by hand, because `/\s+$/` is quadratic on a megabyte of spaces. */
+export function cleanCell(raw: string): string {
+  let start = 0;
+  let end = raw.length;
+  while (start < end && EDGE_JUNK.test(raw[start] as string)) start++;
+  while (end > start && EDGE_JUNK.test(raw[end - 1] as string)) end--;
+  return start === 0 && end === raw.length ? raw : raw.slice(start, end);
+}
+
+export function isGuidLike(value: string): boolean {
+  return GUID.test(value) || BRACED_GUID.test(value);
+}
+
+/** A GUID, braces allowed, normalised to lower case. */
+export function checkGuid(value: string): FieldCheck<string> {
+  if (GUID.test(value)) return { ok: true, value: value.toLowerCase() };
+  const braced = BRACED_GUID.exec(value);
+  if (braced?.[1] !== undefined) return { ok: true, value: braced[1].toLowerCase() };
+  return { ok: false, reason: `${quote(value)} is not a GUID (expected 8-4-4-4-12 hex digits)` };
+}
+
+export function checkUserPrincipalName(value: string): FieldCheck<string> {
+  if (/\s/.test(value) || CONTROL.test(value) || INVISIBLE.test(value)) {
+    return { ok: false, reason: `${quote(value)} contains whitespace or control characters` };
+  }
+  if (/[/\\?%&:;,<>()[\]{}"|*=+$]/.test(value)) {
+    return { ok: false, reason: `${quote(value)} contains a character a user principal name cannot hold` };
+  }
+  const at = value.lastIndexOf("@");
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (at <= 0 || !UPN_LOCAL.test(local) || !DNS_DOMAIN.test(domain)) {
+    return { ok: false, reason: `${quote(value)} is not a user principal name (expected name@domain, e.g. alex@contoso.com)` };
+  }
+  return { ok: true, value };
+}
+
+export function checkSku(value: string): FieldCheck<string> {
+  if (value.length > SKU_MAX_LENGTH) return { ok: false, reason: `is ${value.length} characters long; a SKU id, part number or name has at most ${SKU_MAX_LENGTH}` };
+  if (CONTROL.test(value)) return { ok: false, reason: `${quote(value)} contains control characters` };
+  if (INVISIBLE.test(value)) return { ok: false, reason: `${quote(value)} contains invisible (zero-width or direction) characters` };
+  if (PATH_TRICK.test(value)) return { ok: false, reason: `${quote(value)} contains a path (../) or percent-encoded sequence` };
+  return { ok: true, value };
+}
+
+/**
+ * `;`-separated service plan ids or names. `,` separates too: inside a quoted cell of a
+ * comma-delimited roster it is the separator people reach for, and neither form holds commas.
+ */
+export function checkExcludedPlans(value: string): FieldCheck<string[]> {
+  const plans: string[] = [];
+  for (const entry of value.split(/[;,]/).map(cleanCell)) {
+    if (entry === "") continue;
+    const guid = checkGuid(entry);
+    if (guid.ok) plans.push(guid.value);
+    else if (SERVICE_NAME.test(entry) && !entry.includes("..")) plans.push(entry);
+    else return { ok: false, reason: `entry ${quote(entry)} is neither a service plan id (GUID) nor a service name (letters, digits, _ . -)` };
+  }
+  return { ok: true, value: plans };
+}
+
+export function checkAction(value: string): FieldCheck<"assign" | "remove"> {
+  const action = value.toLowerCase();
+  if (action === "" || action === "assign") return { ok: true, value: "assign" };
+  if (action === "remove") return { ok: true, value: "remove" };
+  return { ok: false, reason: `${quote(value)} is not an action (expected assign, remove or empty for assign)` };
+}
+
+/** A raw value as safe to show: length-capped, control characters written as escapes. */
+export function forDisplay(value: string): string {
+  const capped = value.length > DISPLAY_MAX_LENGTH ? `${value.slice(0, DISPLAY_MAX_LENGTH)}…` : value;
+  return capped.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (chr) => `\\u${chr.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+function quote(value: string): string {
+  return `"${forDisplay(value)}"`;
+}
