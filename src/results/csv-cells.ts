@@ -1,0 +1,210 @@
+// The results CSV's cells: one RowOutcome <-> one CSV record (RESULT_COLUMNS, in order), with the
+// spreadsheet formula-injection guard applied on the way out and undone on the way back (resume).
+import { stringify } from "csv-stringify/sync";
+import { RESULT_COLUMNS, type RowOutcome, type RowStatus } from "../model.js";
+import type { LicenseWarning } from "../partner-center/types.js";
+
+/** The results file's header line, with its line break. */
+export const RESULTS_HEADER_LINE = `${RESULT_COLUMNS.join(",")}\n`;
+
+/** Written first so Excel opens the file as UTF-8 instead of the machine's code page. */
+export const UTF8_BOM = "\uFEFF";
+
+const ROW_STATUSES: ReadonlySet<string> = new Set<RowStatus>([
+  "assigned",
+  "removed",
+  "failed",
+  "invalid",
+  "skipped",
+  "planned",
+  "aborted",
+]);
+
+// A spreadsheet reads a cell starting with one of these as a formula (or, for tab/CR, strips the
+// lead and then does). A leading `'` makes it text. Cells that already start with `'` get one too,
+// so the guard can be undone exactly: on read, one leading `'` is always removed.
+const FORMULA_LEADS = new Set(["=", "+", "-", "@", "\t", "\r", "'"]);
+
+/** Makes a text cell safe to open in a spreadsheet. */
+export function neutraliseCell(value: string): string {
+  const lead = value.charAt(0);
+  return lead !== "" && FORMULA_LEADS.has(lead) ? `'${value}` : value;
+}
+
+/** Undoes neutraliseCell. */
+export function restoreCell(value: string): string {
+  return value.startsWith("'") ? value.slice(1) : value;
+}
+
+/**
+ * licenseWarnings are written as compact JSON: the only spelling that comes back intact when the
+ * runner resumes (messages may hold `|`, `:` or line breaks).
+ */
+function warningsCell(warnings: LicenseWarning[] | undefined): string {
+  return warnings && warnings.length > 0 ? JSON.stringify(warnings) : "";
+}
+
+function textCell(value: string | undefined): string {
+  return value === undefined ? "" : neutraliseCell(value);
+}
+
+// Numbers the runner writes itself are never neutralised: they cannot start with a formula lead.
+function numberCell(value: number | undefined): string {
+  return value === undefined ? "" : String(value);
+}
+
+/** The cells of one outcome, in RESULT_COLUMNS order. */
+export function outcomeCells(outcome: RowOutcome): string[] {
+  const cells: Record<(typeof RESULT_COLUMNS)[number], string> = {
+    line: numberCell(outcome.line),
+    customerId: textCell(outcome.customerId),
+    userId: textCell(outcome.userId),
+    userPrincipalName: textCell(outcome.userPrincipalName),
+    sku: textCell(outcome.sku),
+    skuId: textCell(outcome.skuId),
+    licenseGroup: textCell(outcome.licenseGroup),
+    action: textCell(outcome.action),
+    status: textCell(outcome.status),
+    httpStatus: numberCell(outcome.httpStatus),
+    errorCode: textCell(outcome.errorCode),
+    errorMessage: textCell(outcome.errorMessage),
+    attempts: numberCell(outcome.attempts),
+    requestId: textCell(outcome.requestId),
+    correlationId: textCell(outcome.correlationId),
+    finishedAt: textCell(outcome.finishedAt),
+    licenseWarnings: textCell(warningsCell(outcome.licenseWarnings)),
+    msCv: textCell(outcome.msCv),
+  };
+  return RESULT_COLUMNS.map((column) => cells[column]);
+}
+
+/** One outcome as one CSV record ending in `\n`. Cells holding a CR or LF are quoted. */
+export function formatOutcomeLine(outcome: RowOutcome): string {
+  // quoted_match: csv-stringify quotes LF on its own but not a lone CR, which readers split on.
+  return stringify([outcomeCells(outcome)], { record_delimiter: "\n", quoted_match: /\r/ });
+}
+
+export type ParsedOutcome = { ok: true; outcome: RowOutcome } | { ok: false; reason: string };
+
+function optionalText(cell: string | undefined): string | undefined {
+  return cell === undefined || cell === "" ? undefined : restoreCell(cell);
+}
+
+function optionalInteger(cell: string | undefined): number | undefined | null {
+  if (cell === undefined || cell === "") return undefined;
+  return /^\d+$/.test(cell) ? Number(cell) : null;
+}
+
+function parseWarnings(cell: string): LicenseWarning[] | undefined | null {
+  if (cell === "") return undefined;
+  try {
+    const value: unknown = JSON.parse(cell);
+    if (!Array.isArray(value)) return null;
+    const warnings: LicenseWarning[] = [];
+    for (const item of value as unknown[]) {
+      if (typeof item !== "object" || item === null) return null;
+      const { code, message, servicePlans } = item as Record<string, unknown>;
+      warnings.push({
+        code: typeof code === "string" ? code : String(code ?? ""),
+        message: typeof message === "string" ? message : "",
+        servicePlans: Array.isArray(servicePlans) ? servicePlans.map(String) : [],
+      });
+    }
+    return warnings;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Splits one RFC 4180 record (as csv-stringify writes them: `,` separated, `"` quoted, `""` for a
+ * quote) into its cells; undefined when it is not exactly one well-formed record. Hand-written
+ * because resume reads back up to a million records one by one, and csv-parse's per-call setup
+ * costs ~100 us a record (minutes for a big journal) where this takes ~1 us.
+ */
+export function splitRecord(record: string): string[] | undefined {
+  let end = record.length;
+  if (record.endsWith("\r\n")) end -= 2;
+  else if (record.endsWith("\n")) end -= 1;
+  const cells: string[] = [];
+  let index = 0;
+  for (;;) {
+    if (record.charCodeAt(index) === 0x22) {
+      let value = "";
+      let from = index + 1;
+      for (;;) {
+        const quote = record.indexOf('"', from);
+        if (quote < 0 || quote >= end) return undefined; // unterminated
+        value += record.slice(from, quote);
+        if (record.charCodeAt(quote + 1) === 0x22 && quote + 1 < end) {
+          value += '"';
+          from = quote + 2;
+          continue;
+        }
+        index = quote + 1;
+        break;
+      }
+      cells.push(value);
+    } else {
+      let comma = record.indexOf(",", index);
+      if (comma < 0 || comma > end) comma = end;
+      const value = record.slice(index, comma);
+      if (value.includes('"') || value.includes("\n")) return undefined; // a stray quote or a second record
+      cells.push(value);
+      index = comma;
+    }
+    if (index === end) return cells;
+    if (record.charCodeAt(index) !== 0x2c) return undefined; // text after a closing quote
+    index += 1;
+  }
+}
+
+/** Reads back one record written by formatOutcomeLine (with or without its line break). */
+export function parseOutcomeLine(record: string): ParsedOutcome {
+  const cells = splitRecord(record);
+  if (cells === undefined) return { ok: false, reason: "not a single well-formed CSV record" };
+  if (cells.length !== RESULT_COLUMNS.length) {
+    return { ok: false, reason: `expected ${RESULT_COLUMNS.length} cells, found ${cells.length}` };
+  }
+  const cell = (column: (typeof RESULT_COLUMNS)[number]): string => cells[RESULT_COLUMNS.indexOf(column)] ?? "";
+
+  const line = optionalInteger(cell("line"));
+  if (line === undefined || line === null || line < 1) return { ok: false, reason: "line is not a positive number" };
+  const attempts = optionalInteger(cell("attempts"));
+  if (attempts === null) return { ok: false, reason: "attempts is not a number" };
+  const httpStatus = optionalInteger(cell("httpStatus"));
+  if (httpStatus === null) return { ok: false, reason: "httpStatus is not a number" };
+  const status = restoreCell(cell("status"));
+  if (!ROW_STATUSES.has(status)) return { ok: false, reason: `unknown status "${status}"` };
+  const warningsText = restoreCell(cell("licenseWarnings"));
+  const licenseWarnings = parseWarnings(warningsText);
+  if (licenseWarnings === null) return { ok: false, reason: "licenseWarnings is not valid JSON" };
+
+  const outcome: RowOutcome = {
+    line,
+    customerId: restoreCell(cell("customerId")),
+    userId: restoreCell(cell("userId")),
+    userPrincipalName: restoreCell(cell("userPrincipalName")),
+    sku: restoreCell(cell("sku")),
+    skuId: restoreCell(cell("skuId")),
+    licenseGroup: restoreCell(cell("licenseGroup")),
+    action: restoreCell(cell("action")),
+    status: status as RowStatus,
+    attempts: attempts ?? 0,
+    finishedAt: restoreCell(cell("finishedAt")),
+  };
+  // Optional fields stay absent rather than undefined-valued, so a round trip is deep-equal.
+  if (httpStatus !== undefined) outcome.httpStatus = httpStatus;
+  const errorCode = optionalText(cell("errorCode"));
+  if (errorCode !== undefined) outcome.errorCode = errorCode;
+  const errorMessage = optionalText(cell("errorMessage"));
+  if (errorMessage !== undefined) outcome.errorMessage = errorMessage;
+  const requestId = optionalText(cell("requestId"));
+  if (requestId !== undefined) outcome.requestId = requestId;
+  const correlationId = optionalText(cell("correlationId"));
+  if (correlationId !== undefined) outcome.correlationId = correlationId;
+  if (licenseWarnings !== undefined) outcome.licenseWarnings = licenseWarnings;
+  const msCv = optionalText(cell("msCv"));
+  if (msCv !== undefined) outcome.msCv = msCv;
+  return { ok: true, outcome };
+}

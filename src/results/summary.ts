@@ -1,0 +1,217 @@
+// The run summary: counts collected as outcomes arrive (by status, customer, SKU, error code),
+// the run's request/throttle counters, how it stopped, and the plan's seat check, carried to the
+// console, `--summary-json` and `$GITHUB_STEP_SUMMARY`. Memory grows with customers, SKUs and
+// error codes, never with rows.
+import type { RowOutcome, RowStatus } from "../model.js";
+import { adviceFor } from "./renderer.js";
+
+export const ROW_STATUS_ORDER: readonly RowStatus[] = ["assigned", "removed", "skipped", "planned", "failed", "invalid", "aborted"];
+
+export type StatusCounts = Record<RowStatus, number>;
+
+/** One line of the seat check (computed by the plan stage; same shape as plan's SeatCheckRow). */
+export interface SeatCheckEntry {
+  customerId: string;
+  sku: string;
+  skuId: string;
+  licenseGroup: string;
+  toAssign: number;
+  toRemove: number;
+  available: number;
+  shortfall: number;
+}
+
+/** Why the run ended early, as the pipeline reports it (the executor's stoppedBy). */
+export interface StopCause {
+  kind: string; // "interrupted" | "run-fatal"
+  errorCode?: string;
+  httpStatus?: number;
+  message?: string;
+}
+
+/** What the progress display shows, from the summary's counts. */
+export interface ProgressCounts {
+  done: number;
+  assigned: number;
+  removed: number;
+  failed: number;
+  invalid: number;
+  throttled: number;
+}
+
+/**
+ * The `--summary-json` document (schemaVersion 1):
+ * {
+ *   schemaVersion: 1,
+ *   mode: "run" | "plan",
+ *   startedAt: ISO 8601, finishedAt: ISO 8601 | null, durationMs: number | null,
+ *   stop: { reason: "completed" | "interrupted" | "run-fatal", errorCode?, httpStatus?, message? },
+ *   rows: { total, byStatus: { assigned, removed, skipped, planned, failed, invalid, aborted } },
+ *   requests: { sent, throttled },                 // licenseupdates calls sent; 429 answers received
+ *   customers: [{ customerId, total, byStatus }],  // sorted by customerId
+ *   skus: [{ skuId, sku, total, byStatus }],       // skuId "" when the SKU never resolved; sorted by sku
+ *   errors: [{ errorCode, count, httpStatus, example, advice }], // most frequent first
+ *   seatCheck: [{ customerId, sku, skuId, licenseGroup, toAssign, toRemove, available, shortfall }],
+ *   shortfall: number                              // sum of seatCheck shortfalls
+ * }
+ * byStatus objects always carry all seven statuses, zeros included.
+ */
+export interface RunSummaryDocument {
+  schemaVersion: 1;
+  mode: "run" | "plan";
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  stop: { reason: "completed" | "interrupted" | "run-fatal"; errorCode?: string; httpStatus?: number; message?: string };
+  rows: { total: number; byStatus: StatusCounts };
+  requests: { sent: number; throttled: number };
+  customers: { customerId: string; total: number; byStatus: StatusCounts }[];
+  skus: { skuId: string; sku: string; total: number; byStatus: StatusCounts }[];
+  errors: { errorCode: string; count: number; httpStatus: number | null; example: string; advice: string | null }[];
+  seatCheck: SeatCheckEntry[];
+  shortfall: number;
+}
+
+export interface RunSummaryOptions {
+  startedAt: number | Date;
+  /** plan / --dry-run. */
+  dryRun?: boolean;
+}
+
+function emptyCounts(): StatusCounts {
+  return { assigned: 0, removed: 0, skipped: 0, planned: 0, failed: 0, invalid: 0, aborted: 0 };
+}
+
+function toDate(value: number | Date): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+/** Longest error message kept as an error code's example: the summary stays small. */
+const EXAMPLE_MAX_LENGTH = 300;
+
+export class RunSummary {
+  private readonly startedAt: Date;
+  private readonly dryRun: boolean;
+  private finishedAt: Date | undefined;
+  private stoppedBy: StopCause | undefined;
+  private seats: SeatCheckEntry[] = [];
+  private readonly statusCounts = emptyCounts();
+  private readonly customers = new Map<string, StatusCounts>();
+  private readonly skus = new Map<string, { sku: string; skuId: string; counts: StatusCounts }>();
+  private readonly errors = new Map<string, { count: number; httpStatus: number | null; example: string }>();
+  private requestsSent = 0;
+  private throttled = 0;
+  private rows = 0;
+
+  constructor(options: RunSummaryOptions) {
+    this.startedAt = toDate(options.startedAt);
+    this.dryRun = options.dryRun ?? false;
+  }
+
+  add(outcome: RowOutcome): void {
+    this.rows += 1;
+    this.statusCounts[outcome.status] += 1;
+
+    let customer = this.customers.get(outcome.customerId);
+    if (!customer) this.customers.set(outcome.customerId, (customer = emptyCounts()));
+    customer[outcome.status] += 1;
+
+    // A SKU written as a name in one row and as an id in another is one SKU once resolved.
+    const skuKey = outcome.skuId ? `id:${outcome.skuId.toLowerCase()}` : `as-written:${outcome.sku}`;
+    let sku = this.skus.get(skuKey);
+    if (!sku) this.skus.set(skuKey, (sku = { sku: outcome.sku, skuId: outcome.skuId, counts: emptyCounts() }));
+    sku.counts[outcome.status] += 1;
+
+    if (outcome.status === "failed" || outcome.status === "invalid" || outcome.status === "aborted") {
+      const code = outcome.errorCode || (outcome.httpStatus ? String(outcome.httpStatus) : "UNKNOWN");
+      let error = this.errors.get(code);
+      if (!error) {
+        const example = (outcome.errorMessage ?? "").slice(0, EXAMPLE_MAX_LENGTH);
+        this.errors.set(code, (error = { count: 0, httpStatus: outcome.httpStatus ?? null, example }));
+      }
+      error.count += 1;
+    }
+  }
+
+  /** A 429 answer received (the request is retried, so it is not a row outcome). */
+  addThrottled(count = 1): void {
+    this.throttled += count;
+  }
+
+  /** licenseupdates calls sent, retries included. */
+  addRequests(count: number): void {
+    this.requestsSent += count;
+  }
+
+  setSeatCheck(rows: readonly SeatCheckEntry[]): void {
+    this.seats = [...rows];
+  }
+
+  finish(end: { finishedAt: number | Date; stoppedBy?: StopCause | undefined; seatCheck?: readonly SeatCheckEntry[] }): void {
+    this.finishedAt = toDate(end.finishedAt);
+    this.stoppedBy = end.stoppedBy;
+    if (end.seatCheck) this.setSeatCheck(end.seatCheck);
+  }
+
+  byStatus(): StatusCounts {
+    return { ...this.statusCounts };
+  }
+
+  get total(): number {
+    return this.rows;
+  }
+
+  progressCounts(): ProgressCounts {
+    const counts = this.statusCounts;
+    return {
+      done: this.rows,
+      assigned: counts.assigned,
+      removed: counts.removed,
+      failed: counts.failed,
+      invalid: counts.invalid,
+      throttled: this.throttled,
+    };
+  }
+
+  toJSON(): RunSummaryDocument {
+    const stop = this.stoppedBy;
+    const reason = !stop ? "completed" : stop.kind === "interrupted" ? "interrupted" : "run-fatal";
+    const errors = [...this.errors]
+      .map(([errorCode, error]) => ({ errorCode, ...error, advice: adviceFor(errorCode) ?? null }))
+      .sort((a, b) => b.count - a.count || a.errorCode.localeCompare(b.errorCode));
+    return {
+      schemaVersion: 1,
+      mode: this.dryRun ? "plan" : "run",
+      startedAt: this.startedAt.toISOString(),
+      finishedAt: this.finishedAt ? this.finishedAt.toISOString() : null,
+      durationMs: this.finishedAt ? this.finishedAt.getTime() - this.startedAt.getTime() : null,
+      stop: {
+        reason,
+        ...(stop?.errorCode !== undefined ? { errorCode: stop.errorCode } : {}),
+        ...(stop?.httpStatus !== undefined ? { httpStatus: stop.httpStatus } : {}),
+        ...(stop?.message !== undefined ? { message: stop.message } : {}),
+      },
+      rows: { total: this.rows, byStatus: { ...this.statusCounts } },
+      requests: { sent: this.requestsSent, throttled: this.throttled },
+      customers: [...this.customers]
+        .map(([customerId, counts]) => ({ customerId, total: sumCounts(counts), byStatus: { ...counts } }))
+        .sort((a, b) => compareText(a.customerId, b.customerId)),
+      skus: [...this.skus.values()]
+        .map(({ sku, skuId, counts }) => ({ skuId, sku, total: sumCounts(counts), byStatus: { ...counts } }))
+        .sort((a, b) => compareText(a.sku, b.sku) || compareText(a.skuId, b.skuId)),
+      errors,
+      seatCheck: this.seats.map((row) => ({ ...row })),
+      shortfall: this.seats.reduce((sum, row) => sum + Math.max(0, row.shortfall), 0),
+    };
+  }
+}
+
+export function sumCounts(counts: StatusCounts): number {
+  let total = 0;
+  for (const status of ROW_STATUS_ORDER) total += counts[status];
+  return total;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "csv-parse/sync";
+import { stringify } from "csv-stringify/sync";
+import { formatOutcomeLine, neutraliseCell, parseOutcomeLine, restoreCell, splitRecord } from "../../dist/results/csv-cells.js";
+import { RESULT_COLUMNS, type RowOutcome } from "../../dist/model.js";
+
+const base: RowOutcome = {
+  line: 7,
+  customerId: "0c6f1a2b-1111-4222-8333-944455556666",
+  userId: "1d7e2b3c-2222-4333-8444-a55566667777",
+  userPrincipalName: "ada@contoso.example",
+  sku: "Microsoft 365 E3",
+  skuId: "05e9a617-0261-4cee-bb44-138d3ef5d965",
+  licenseGroup: "group1",
+  action: "assign",
+  status: "failed",
+  httpStatus: 400,
+  errorCode: "60012",
+  errorMessage: 'Out of "seats", really,\nsecond line\r\nthird',
+  attempts: 3,
+  requestId: "9a8b7c6d-0000-4000-8000-000000000001",
+  correlationId: "9a8b7c6d-0000-4000-8000-000000000002",
+  finishedAt: "2026-01-02T03:04:05.000Z",
+  licenseWarnings: [{ code: "W1", message: "plan | disabled: yes", servicePlans: ["EXCHANGE_S_STANDARD"] }],
+  msCv: "abc.1",
+};
+
+describe("results CSV cells", () => {
+  it("writes the columns in RESULT_COLUMNS order and reads the same outcome back", () => {
+    const line = formatOutcomeLine(base);
+    expect(line.endsWith("\n")).toBe(true);
+    const [cells] = parse(line) as string[][];
+    expect(cells).toHaveLength(RESULT_COLUMNS.length);
+    expect(cells![RESULT_COLUMNS.indexOf("line")]).toBe("7");
+    expect(cells![RESULT_COLUMNS.indexOf("status")]).toBe("failed");
+    expect(cells![RESULT_COLUMNS.indexOf("errorMessage")]).toBe(base.errorMessage);
+    expect(JSON.parse(cells![RESULT_COLUMNS.indexOf("licenseWarnings")]!)).toEqual(base.licenseWarnings);
+    const back = parseOutcomeLine(line);
+    expect(back).toEqual({ ok: true, outcome: base });
+  });
+
+  it("leaves absent optional fields empty and absent again after the round trip", () => {
+    const minimal: RowOutcome = { ...base, status: "assigned", httpStatus: 201 };
+    delete minimal.errorCode;
+    delete minimal.errorMessage;
+    delete minimal.licenseWarnings;
+    delete minimal.msCv;
+    const back = parseOutcomeLine(formatOutcomeLine(minimal));
+    expect(back).toEqual({ ok: true, outcome: minimal });
+  });
+
+  it("neutralises formula cells and undoes it on the way back", () => {
+    const hostile: RowOutcome = {
+      ...base,
+      userPrincipalName: "=HYPERLINK(\"http://evil\")",
+      sku: "+SUM(A1:A9)",
+      skuId: "-2+3",
+      licenseGroup: "@cmd",
+      action: "\tassign",
+      errorCode: "\r=1",
+      errorMessage: "'already quoted",
+    };
+    const line = formatOutcomeLine(hostile);
+    const [cells] = parse(line) as string[][];
+    const cell = (name: (typeof RESULT_COLUMNS)[number]) => cells![RESULT_COLUMNS.indexOf(name)]!;
+    expect(cell("userPrincipalName")).toBe("'=HYPERLINK(\"http://evil\")");
+    expect(cell("sku")).toBe("'+SUM(A1:A9)");
+    expect(cell("skuId")).toBe("'-2+3");
+    expect(cell("licenseGroup")).toBe("'@cmd");
+    expect(cell("action")).toBe("'\tassign");
+    expect(cell("errorCode")).toBe("'\r=1");
+    expect(cell("errorMessage")).toBe("''already quoted");
+    // The runner's own numbers are written as they are.
+    expect(cell("line")).toBe("7");
+    expect(cell("httpStatus")).toBe("400");
+    expect(cell("attempts")).toBe("3");
+    // No cell a spreadsheet would evaluate.
+    for (const value of cells!) expect(/^[=+\-@\t\r]/.test(value)).toBe(false);
+    expect(parseOutcomeLine(line)).toEqual({ ok: true, outcome: hostile });
+  });
+
+  it("quotes a lone carriage return so line-based readers do not split on it", () => {
+    const line = formatOutcomeLine({ ...base, errorMessage: "a\rb" });
+    expect(line).toContain('"a\rb"');
+  });
+
+  it("neutraliseCell and restoreCell are inverse", () => {
+    for (const value of ["", "plain", "=1", "+1", "-1", "@x", "\tx", "\rx", "'x", "''x", "a=b"]) {
+      expect(restoreCell(neutraliseCell(value))).toBe(value);
+    }
+    expect(neutraliseCell("a=b")).toBe("a=b");
+  });
+
+  it("refuses records that are not results lines", () => {
+    expect(parseOutcomeLine("not,a,results,line\n").ok).toBe(false);
+    expect(parseOutcomeLine(formatOutcomeLine(base).replace(",failed,", ",exploded,")).ok).toBe(false);
+    expect(parseOutcomeLine('7,"unterminated\n').ok).toBe(false);
+  });
+
+  it("splitRecord reads back what csv-stringify writes, as csv-parse does", () => {
+    const alphabet = ['a', ',', '"', "\n", "\r", " ", "é", "=", "'"];
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 500; round += 1) {
+      const cells = Array.from({ length: 1 + Math.floor(random() * 5) }, () =>
+        Array.from({ length: Math.floor(random() * 6) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(""),
+      );
+      const record = stringify([cells], { record_delimiter: "\n", quoted_match: /\r/ });
+      expect(splitRecord(record)).toEqual(cells);
+      expect(splitRecord(record)).toEqual((parse(record) as string[][])[0]);
+    }
+    expect(splitRecord('a,"b"x,c\n')).toBeUndefined();
+    expect(splitRecord('a,b\nc,d\n')).toBeUndefined();
+    expect(splitRecord('a,"b\n')).toBeUndefined();
+  });
+});
