@@ -54,10 +54,10 @@ describe("run, end to end against the emulator", () => {
     expect(results.map((r) => Number(r.line)).sort((a, b) => a - b)).toEqual(rows.map((_, i) => i + 2));
 
     const counters = await control(emulator, "counters");
-    expect(counters.requests.byCustomer[c1.id]["GET subscribedskus"]).toBe(1);
-    expect(counters.requests.byCustomer[c2.id]["GET subscribedskus"]).toBe(1);
+    expect(counters.requests.byCustomer[c1.id].subscribedSkus).toBe(1);
+    expect(counters.requests.byCustomer[c2.id].subscribedSkus).toBe(1);
     // one request per (user, license group): 12 users x 2 groups + 5 users x 1 group
-    expect(counters.requests.byEndpoint["POST licenseupdates"]).toBe(12 * 2 + 5);
+    expect(counters.requests.byEndpoint.licenseUpdates).toBe(12 * 2 + 5);
 
     const lines = byLine(results);
     for (let u = 0; u < c1.users.length; u++) {
@@ -110,13 +110,13 @@ describe("run, end to end against the emulator", () => {
 
     expect(run.code, run.stderr).toBe(0);
     expect(results.filter((r) => r.status === "assigned")).toHaveLength(30);
-    const log: any[] = await control(emulator, "log");
+    const log: any[] = (await control(emulator, "log")).entries;
     const throttled = log.filter((e) => e.status === 429);
     expect(throttled.length).toBeGreaterThan(0); // the limit was really hit
     for (const answer of throttled) {
-      const next = log.find((e) => e.requestId === answer.requestId && e.arrivedAt > answer.arrivedAt);
+      const next = log.find((e) => e.requestId === answer.requestId && e.arrivalMs > answer.arrivalMs);
       expect(next, `request ${answer.requestId} retried`).toBeDefined();
-      expect(next.arrivedAt).toBeGreaterThanOrEqual(answer.answeredAt + answer.retryAfterSeconds * 1000);
+      expect(next.arrivalMs).toBeGreaterThanOrEqual(answer.answerMs + answer.retryAfterSeconds * 1000);
     }
   });
 
@@ -136,7 +136,7 @@ describe("run, end to end against the emulator", () => {
     const planned = await readResults(join(dir, "plan.csv"));
     expect(planned.filter((r) => r.status === "planned")).toHaveLength(3);
     expect(plan.code).toBe(3); // the blocked customer's rows are failed
-    expect((await control(emulator, "counters")).requests.byEndpoint["POST licenseupdates"] ?? 0).toBe(0);
+    expect((await control(emulator, "counters")).requests.byEndpoint.licenseUpdates ?? 0).toBe(0);
 
     const { run, results } = await runAgainst(emulator, csv);
     expect(run.code).toBe(3);
