@@ -1,0 +1,72 @@
+// The emulator's HTTP plumbing: reading a request body, and writing a JSON answer with the headers
+// Partner Center sends (MS-RequestId/MS-CorrelationId echoed, MS-CV and MS-ServerId added) and the
+// optional UTF-8 byte-order mark.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomBytes } from "node:crypto";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const BOM = "\uFEFF";
+export const SERVER_ID = "emulator01";
+
+export type BodyResult = { ok: true; text: string } | { ok: false; reason: "too-large" | "aborted" };
+
+export function readBody(req: IncomingMessage): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (result: BodyResult): void => {
+      if (!settled) {
+        settled = true;
+        resolve(result);
+      }
+    };
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) settle({ ok: false, reason: "too-large" });
+      else chunks.push(chunk);
+    });
+    req.on("end", () => settle({ ok: true, text: Buffer.concat(chunks).toString("utf8") }));
+    req.on("error", () => settle({ ok: false, reason: "aborted" }));
+    req.on("aborted", () => settle({ ok: false, reason: "aborted" }));
+  });
+}
+
+/** A correlation vector in the service's style ("5AnzcZQrvUqCq3kd.0"). */
+export function newCorrelationVector(): string {
+  return `${randomBytes(12).toString("base64url")}.0`;
+}
+
+export interface AnswerHeaders {
+  requestId: string;
+  correlationId: string;
+  bom: boolean;
+  extra?: Record<string, string>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: AnswerHeaders): void {
+  const text = (headers.bom ? BOM : "") + JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers.extra,
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+    "MS-RequestId": headers.requestId,
+    "MS-CorrelationId": headers.correlationId,
+    "MS-CV": newCorrelationVector(),
+    "MS-ServerId": SERVER_ID,
+  });
+  res.end(text);
+}
+
+/** A control-path answer: plain JSON, never a BOM. */
+export function sendControlJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** A single request header value (the first, when repeated). */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

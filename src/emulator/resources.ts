@@ -1,0 +1,54 @@
+// How the emulator's live state is rendered as Partner Center resources (partner-center-api.md
+// §1, §2, §4): the documented shapes and formulas, camelCase, license groups in lower case.
+import type { Collection, CustomerUser, License, Link, SubscribedSku } from "../partner-center/types.js";
+import { availableUnits, consumedUnits, totalUnits, type HeldLicense, type SkuRecord, type UserRecord } from "./state.js";
+
+export function collection<T>(items: T[], links?: { self?: Link; next?: Link }): Collection<T> {
+  return links
+    ? { totalCount: items.length, items, links, attributes: { objectType: "Collection" } }
+    : { totalCount: items.length, items, attributes: { objectType: "Collection" } };
+}
+
+/** totalUnits = activeUnits + warningUnits; availableUnits = totalUnits - consumedUnits. */
+export function renderSubscribedSku(record: SkuRecord): SubscribedSku {
+  const { sku } = record;
+  return {
+    availableUnits: availableUnits(record),
+    activeUnits: sku.activeUnits,
+    consumedUnits: consumedUnits(record),
+    suspendedUnits: sku.suspendedUnits ?? 0,
+    totalUnits: totalUnits(record),
+    warningUnits: sku.warningUnits ?? 0,
+    productSku: { ...sku.productSku, targetType: sku.productSku.targetType ?? "User" },
+    servicePlans: sku.servicePlans,
+    capabilityStatus: sku.capabilityStatus ?? "Enabled",
+    attributes: { objectType: "SubscribedSku" },
+  };
+}
+
+export function renderUser(record: UserRecord): CustomerUser {
+  const { user } = record;
+  return {
+    id: user.id,
+    userPrincipalName: user.userPrincipalName,
+    firstName: user.firstName ?? "",
+    lastName: user.lastName ?? "",
+    displayName: user.displayName ?? user.userPrincipalName,
+    usageLocation: user.usageLocation ?? null,
+    state: "active",
+    attributes: { objectType: "CustomerUser" },
+  };
+}
+
+/** A held license: the SKU's plans minus the excluded ones, each "Assigned"; productSku without targetType. */
+export function renderLicense(held: HeldLicense, record: SkuRecord): License {
+  const excluded = new Set(held.excludedPlans.map((p) => p.toLowerCase()));
+  const { id, name, skuPartNumber, licenseGroupId } = record.sku.productSku;
+  return {
+    servicePlans: record.sku.servicePlans
+      .filter((plan) => !excluded.has(plan.id.toLowerCase()))
+      .map((plan) => ({ ...plan, capabilityStatus: "Assigned" })),
+    productSku: { id, name, skuPartNumber, licenseGroupId },
+    attributes: { objectType: "License" },
+  };
+}

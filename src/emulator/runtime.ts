@@ -1,0 +1,104 @@
+// The emulator settings that can change while it runs (POST /_emulator/config): latency, BOM,
+// page size, rate limits (a new Throttle with full buckets) and faults (new dice from the seed).
+import { z } from "zod";
+import { checkFaults, FaultDice, type EmulatorFaults } from "./faults.js";
+import { parseRateLimit, type RateLimits } from "./rate-limit.js";
+import { Throttle } from "./throttle.js";
+
+export const DEFAULT_MAX_PAGE_SIZE = 100;
+
+export interface RuntimeSettings {
+  latencyMs: number;
+  bom: boolean;
+  maxPageSize: number;
+  rateLimit: RateLimits;
+  faults: EmulatorFaults;
+  seed?: number;
+}
+
+const rateLimitSchema = z.object({ ratePerSecond: z.number().positive(), burst: z.number().min(1).optional() });
+const faultsSchema = z.object({
+  errorRate: z.number().optional(),
+  resetRate: z.number().optional(),
+  dropAfterCommitRate: z.number().optional(),
+  slowRate: z.number().optional(),
+  slowMs: z.number().optional(),
+});
+
+/** The body of POST /_emulator/config: every key optional; null clears rateLimit/faults. */
+export const configPatchSchema = z.strictObject({
+  latencyMs: z.number().nonnegative().optional(),
+  bom: z.boolean().optional(),
+  maxPageSize: z.number().int().positive().optional(),
+  rateLimit: z
+    .union([z.string(), z.strictObject({ perCustomer: rateLimitSchema.optional(), perPartner: rateLimitSchema.optional() })])
+    .nullable()
+    .optional(),
+  faults: faultsSchema.nullable().optional(),
+  seed: z.number().int().optional(),
+});
+export type ConfigPatch = z.infer<typeof configPatchSchema>;
+
+export class EmulatorRuntime {
+  latencyMs: number;
+  bom: boolean;
+  maxPageSize: number;
+  throttle: Throttle;
+  dice: FaultDice;
+  private seed: number | undefined;
+
+  constructor(
+    settings: RuntimeSettings,
+    private readonly now: () => number,
+  ) {
+    this.latencyMs = settings.latencyMs;
+    this.bom = settings.bom;
+    this.maxPageSize = settings.maxPageSize;
+    this.seed = settings.seed;
+    this.throttle = new Throttle(settings.rateLimit, now);
+    this.dice = new FaultDice(settings.faults, settings.seed);
+  }
+
+  /** Apply a validated patch; returns an error message and changes nothing when it is refused. */
+  configure(patch: ConfigPatch): string | undefined {
+    let rateLimit: RateLimits | undefined;
+    if (patch.rateLimit !== undefined) {
+      if (patch.rateLimit === null) rateLimit = {};
+      else if (typeof patch.rateLimit === "string") {
+        const parsed = parseRateLimit(patch.rateLimit);
+        if ("error" in parsed) return parsed.error;
+        rateLimit = parsed;
+      } else rateLimit = patch.rateLimit;
+    }
+    const faults = patch.faults === null ? {} : patch.faults;
+    if (faults) {
+      const problem = checkFaults(faults);
+      if (problem) return problem;
+    }
+    if (patch.latencyMs !== undefined) this.latencyMs = patch.latencyMs;
+    if (patch.bom !== undefined) this.bom = patch.bom;
+    if (patch.maxPageSize !== undefined) this.maxPageSize = patch.maxPageSize;
+    if (patch.seed !== undefined) this.seed = patch.seed;
+    if (rateLimit) this.throttle = new Throttle(rateLimit, this.now);
+    if (faults || patch.seed !== undefined) this.dice = new FaultDice(faults ?? this.dice.faults, this.seed);
+    return undefined;
+  }
+
+  /** Back to full buckets and the dice's first roll (emulator reset). */
+  restart(): void {
+    this.throttle = new Throttle(this.throttle.settings, this.now);
+    this.dice.restart();
+  }
+
+  describe(): RuntimeSettings {
+    const settings: RuntimeSettings = {
+      latencyMs: this.latencyMs,
+      bom: this.bom,
+      maxPageSize: this.maxPageSize,
+      rateLimit: this.throttle.settings,
+      faults: this.dice.faults,
+    };
+    if (this.seed !== undefined) settings.seed = this.seed;
+    return settings;
+  }
+}
