@@ -1,0 +1,134 @@
+// One logical Partner Center call, retried: one MS-RequestId for every attempt (a lost write is
+// retried safely), the pacer awaited before each attempt, Retry-After honoured on 429 (then
+// exponential backoff while 429 repeats), full-jitter backoff on transient failures, one forced
+// token renewal on a 401 without a code. Never throws for an API failure: returns the last result.
+//
+// Stopping: when `signal` aborts, no new attempt starts and no wait continues; an attempt already
+// sent is not cancelled (its answer is what tells whether the write landed), so the caller gets
+// that answer, marked `interrupted` only when the call ends without a final answer.
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { AccessTokenProvider, ApiResult, CallContext } from "../partner-center/api.js";
+import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
+import { classifyFailure } from "./classify.js";
+import type { Clock } from "./clock.js";
+import type { Pacer } from "./pacer.js";
+import { DEFAULT_RETRY_AFTER_FLOOR_MS, throttleWaitMs } from "./retry-after.js";
+
+export interface RetryDeps {
+  pacer: Pacer;
+  clock: Clock;
+  /** [0, 1), for jitter. */
+  random: () => number;
+  /** Attempts per logical call, the first included. */
+  maxAttempts: number;
+  correlationId: string;
+  tokens: AccessTokenProvider;
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** Told of every 429 (for progress and the summary). */
+  onThrottled?(): void;
+  backoff?: BackoffOptions;
+  /** Wait after a 429 that carries no Retry-After. */
+  retryAfterFloorMs?: number;
+  /** Request id to use (tests); a fresh UUID by default. */
+  newRequestId?: () => string;
+}
+
+export interface RetryOutcome<T> {
+  result: ApiResult<T>;
+  attempts: number;
+  requestId: string;
+  throttled: number;
+  /** The token was renewed during this call (so a final 401 means the credentials are refused). */
+  tokenRenewed: boolean;
+  /** `signal` aborted before the call got a final answer: `result` is the last one (or, with 0 attempts, a stand-in). */
+  interrupted: boolean;
+}
+
+function notSent(): ApiResult<never> {
+  return { ok: false, kind: "network", error: { description: "not sent: the run stopped before the first attempt", data: [], cause: "other" } };
+}
+
+export async function callWithRetry<T>(
+  customerId: string,
+  attempt: (ctx: CallContext) => Promise<ApiResult<T>>,
+  deps: RetryDeps,
+): Promise<RetryOutcome<T>> {
+  const requestId = (deps.newRequestId ?? randomUUID)();
+  const ctx: CallContext = { requestId, correlationId: deps.correlationId };
+  const maxAttempts = Math.max(1, deps.maxAttempts);
+  const backoff = deps.backoff ?? DEFAULT_BACKOFF;
+  const log = deps.logger?.child({ customerId, requestId });
+  let attempts = 0;
+  let throttled = 0;
+  let consecutiveThrottles = 0;
+  let transientFailures = 0;
+  let tokenRenewed = false;
+  let last: ApiResult<T> | undefined;
+  /** Earliest time the next attempt may be sent (Retry-After). */
+  let notBefore = 0;
+
+  const outcome = (result: ApiResult<T>, interrupted: boolean): RetryOutcome<T> => ({ result, attempts, requestId, throttled, tokenRenewed, interrupted });
+
+  while (attempts < maxAttempts) {
+    const waitMs = notBefore - deps.clock.now();
+    if (waitMs > 0) await deps.clock.sleep(waitMs, deps.signal);
+    if (deps.signal?.aborted) return outcome(last ?? notSent(), true);
+    await deps.pacer.acquire(customerId, deps.signal);
+    if (deps.signal?.aborted) return outcome(last ?? notSent(), true);
+    // The pacer may have been satisfied by another request's slot timing: Retry-After still rules.
+    if (deps.clock.now() < notBefore) continue;
+
+    attempts++;
+    const result = await attempt(ctx);
+    last = result;
+    if (result.ok) {
+      deps.pacer.onSuccess(customerId);
+      return outcome(result, false);
+    }
+    const action = classifyFailure(result, { tokenRenewed });
+    if (result.kind === "http" && result.meta.status !== 429 && result.meta.status < 500) deps.pacer.onSuccess(customerId);
+
+    if (action.action === "fail") return outcome(result, false);
+    if (action.action === "renew-token") {
+      if (tokenRenewed) return outcome(result, false);
+      tokenRenewed = true;
+      log?.info({ attempt: attempts }, "access token refused; renewing it once");
+      try {
+        await deps.tokens.getToken({ forceRefresh: true });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : "the access token could not be renewed";
+        const reason = error !== null && typeof error === "object" ? (error as { reason?: unknown }).reason : undefined;
+        const failure: ApiResult<T> = { ok: false, kind: "credentials", error: { description: message, data: [], ...(typeof reason === "string" ? { code: reason } : {}) } };
+        return outcome(failure, false);
+      }
+      continue;
+    }
+    if (attempts >= maxAttempts) break;
+    if (action.reason === "throttled") {
+      throttled++;
+      deps.onThrottled?.();
+      const retryAfterMs = throttleWaitMs(result.ok ? undefined : result.meta, deps.retryAfterFloorMs ?? DEFAULT_RETRY_AFTER_FLOOR_MS);
+      deps.pacer.onThrottled(customerId, retryAfterMs);
+      // Never sooner than Retry-After; while 429 repeats for this request, back off on top of it.
+      const extra = consecutiveThrottles > 0 ? backoffDelayMs(consecutiveThrottles - 1, deps.random, backoff) : 0;
+      consecutiveThrottles++;
+      notBefore = deps.clock.now() + retryAfterMs + extra;
+      log?.debug({ attempt: attempts, retryAfterMs, extraMs: extra }, "throttled; waiting for Retry-After");
+    } else {
+      consecutiveThrottles = 0;
+      const delay = backoffDelayMs(transientFailures, deps.random, backoff);
+      transientFailures++;
+      notBefore = deps.clock.now() + delay;
+      log?.debug({ attempt: attempts, delayMs: delay, status: result.kind === "http" ? result.meta.status : result.kind }, "transient failure; backing off");
+    }
+  }
+  // Out of attempts (a 429 at the last attempt is still counted and reported to the pacer).
+  if (last && !last.ok && last.kind === "http" && last.meta.status === 429 && attempts >= maxAttempts) {
+    throttled++;
+    deps.onThrottled?.();
+    deps.pacer.onThrottled(customerId, throttleWaitMs(last.meta, deps.retryAfterFloorMs ?? DEFAULT_RETRY_AFTER_FLOOR_MS));
+  }
+  return outcome(last ?? notSent(), false);
+}

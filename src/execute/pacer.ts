@@ -1,0 +1,198 @@
+// Pacing that learns the API's allowance, per customer and for the partner as a whole (issue 6).
+//
+// Each scope (one per customer, one for the partner) is unpaced until its first 429: concurrency
+// alone bounds it. A 429 pauses the scope until Retry-After and sets its pace to a fraction of the
+// rate it was actually achieving (multiplicative decrease); answers that are not throttled raise
+// the pace again, quickly back to the level that was throttled and then slowly above it, probing
+// (additive increase). 429s for several customers close together mean the partner's own limit:
+// the partner scope is paused and paced the same way. Pacing spaces request starts evenly
+// (no bursts), so a paced scope rarely empties the server's bucket.
+import type { Clock } from "./clock.js";
+
+export interface PacerOptions {
+  clock: Clock;
+  /** Hard cap on request starts per second for the whole partner (a shard's share of it). */
+  maxRatePerSecond?: number;
+  /** Multiplicative decrease on a 429, from the achieved rate. Default 0.85. */
+  decreaseFactor?: number;
+  /** Share of the gap to the last throttled rate recovered per second. Default 0.5. */
+  recoveryPerSecond?: number;
+  /** Probe above the last throttled rate: this share of it per second. Default 0.02. */
+  probePerSecond?: number;
+  /** Window over which the achieved rate is measured. Default 2000 ms. */
+  windowMs?: number;
+  /** 429s of two customers within this window are taken as the partner's limit. Default 1000 ms. */
+  partnerWindowMs?: number;
+  /** Floor of a learned pace. Default 0.2/s. */
+  minRatePerSecond?: number;
+}
+
+export interface PaceState {
+  /** Learned requests per second; undefined while unpaced. */
+  ratePerSecond?: number;
+  /** The achieved rate at the last 429. */
+  throttledAtRate?: number;
+  pausedUntil: number;
+}
+
+export interface Pacer {
+  /** How long until a request to this customer may start (0: now). Does not reserve. */
+  delayMs(customerId: string): number;
+  /** Resolves when a request to this customer may start, and reserves its slot; resolves early if `signal` aborts. */
+  acquire(customerId: string, signal?: AbortSignal): Promise<void>;
+  /** The customer answered 429: pause it until Retry-After, lower its pace (and the partner's, if several are throttled). */
+  onThrottled(customerId: string, retryAfterMs: number): void;
+  /** The customer answered without throttling: raise the pace slowly. */
+  onSuccess(customerId: string): void;
+  state(customerId?: string): PaceState;
+}
+
+interface Scope {
+  rate?: number;
+  ceiling?: number;
+  /** Hard cap (partner scope only). */
+  cap?: number;
+  nextStartAt: number;
+  pausedUntil: number;
+  lastIncreaseAt: number;
+  /** Last time the scope's own pace held a request back: only a pace that binds is raised. */
+  lastPacedAt: number;
+  firstActivityAt?: number;
+  /** Timestamps of recent unthrottled answers, oldest first. */
+  answers: number[];
+}
+
+const PACE_BINDING_MEMORY_MS = 2_000;
+
+function newScope(): Scope {
+  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [] };
+}
+
+export function createPacer(options: PacerOptions): Pacer {
+  const clock = options.clock;
+  const decrease = options.decreaseFactor ?? 0.85;
+  const recovery = options.recoveryPerSecond ?? 0.5;
+  const probe = options.probePerSecond ?? 0.02;
+  const windowMs = options.windowMs ?? 2_000;
+  const partnerWindowMs = options.partnerWindowMs ?? 1_000;
+  const minRate = options.minRatePerSecond ?? 0.2;
+
+  const partner = newScope();
+  if (options.maxRatePerSecond !== undefined && options.maxRatePerSecond > 0) partner.cap = options.maxRatePerSecond;
+  const customers = new Map<string, Scope>();
+  /** Recent 429s: customer and time, for telling a partner limit from a customer's. */
+  const recentThrottles: { customerId: string; at: number }[] = [];
+
+  const scopeOf = (customerId: string): Scope => {
+    let scope = customers.get(customerId);
+    if (!scope) customers.set(customerId, (scope = newScope()));
+    return scope;
+  };
+
+  const effectiveRate = (scope: Scope): number | undefined => {
+    if (scope.rate === undefined) return scope.cap;
+    return scope.cap === undefined ? scope.rate : Math.min(scope.rate, scope.cap);
+  };
+
+  const pruneAnswers = (scope: Scope, now: number): void => {
+    let drop = 0;
+    while (drop < scope.answers.length && scope.answers[drop]! <= now - windowMs) drop++;
+    if (drop > 0) scope.answers.splice(0, drop);
+  };
+
+  /** Unthrottled answers per second over the window (or since the scope began, at least 1 s). */
+  const achievedRate = (scope: Scope, now: number): number => {
+    pruneAnswers(scope, now);
+    const span = Math.min(windowMs, Math.max(1_000, now - (scope.firstActivityAt ?? now)));
+    return (scope.answers.length * 1000) / span;
+  };
+
+  const readyAt = (scope: Scope, now: number): number => {
+    const paced = effectiveRate(scope) !== undefined ? scope.nextStartAt : 0;
+    if (paced > now) scope.lastPacedAt = now;
+    return Math.max(scope.pausedUntil, paced);
+  };
+
+  const delayMs = (customerId: string): number => {
+    const now = clock.now();
+    return Math.max(0, Math.max(readyAt(scopeOf(customerId), now), readyAt(partner, now)) - now);
+  };
+
+  const reserve = (scope: Scope, now: number): void => {
+    scope.firstActivityAt ??= now;
+    const rate = effectiveRate(scope);
+    if (rate === undefined) return;
+    const interval = 1000 / rate;
+    // A start slightly late keeps the schedule (timers fire late); a long idle gap earns no burst.
+    const from = scope.nextStartAt >= now - interval ? scope.nextStartAt : now;
+    scope.nextStartAt = Math.max(from, now - interval) + interval;
+  };
+
+  const throttle = (scope: Scope, now: number, retryAfterMs: number): void => {
+    const until = now + retryAfterMs;
+    // 429s arriving while the scope is already paused belong to the same episode: one decrease.
+    if (now < scope.pausedUntil) {
+      scope.pausedUntil = Math.max(scope.pausedUntil, until);
+      scope.nextStartAt = Math.max(scope.nextStartAt, scope.pausedUntil);
+      return;
+    }
+    scope.pausedUntil = until;
+    scope.nextStartAt = until;
+    scope.lastIncreaseAt = until;
+    const achieved = achievedRate(scope, now);
+    const current = effectiveRate(scope);
+    const base = achieved > 0 ? (current === undefined ? achieved : Math.min(current, achieved)) : current;
+    if (base === undefined) return; // nothing answered yet: stay unpaced, only paused
+    scope.ceiling = base;
+    scope.rate = Math.max(minRate, base * decrease);
+  };
+
+  const raise = (scope: Scope, now: number): void => {
+    if (scope.rate === undefined || scope.ceiling === undefined || now < scope.pausedUntil) return;
+    const dt = Math.min(1_000, Math.max(0, now - scope.lastIncreaseAt)) / 1000;
+    scope.lastIncreaseAt = now;
+    if (now - scope.lastPacedAt > PACE_BINDING_MEMORY_MS) return;
+    const step = Math.max(scope.ceiling * probe, (scope.ceiling - scope.rate) * recovery);
+    scope.rate += step * dt;
+  };
+
+  return {
+    delayMs,
+    async acquire(customerId, signal) {
+      const scope = scopeOf(customerId);
+      for (;;) {
+        if (signal?.aborted) return;
+        const wait = delayMs(customerId);
+        if (wait <= 0) break;
+        await clock.sleep(wait, signal);
+      }
+      const now = clock.now();
+      reserve(scope, now);
+      reserve(partner, now);
+    },
+    onThrottled(customerId, retryAfterMs) {
+      const now = clock.now();
+      throttle(scopeOf(customerId), now, retryAfterMs);
+      recentThrottles.push({ customerId, at: now });
+      while (recentThrottles.length > 0 && recentThrottles[0]!.at < now - partnerWindowMs) recentThrottles.shift();
+      const distinct = new Set(recentThrottles.map((t) => t.customerId));
+      if (distinct.size >= 2) throttle(partner, now, retryAfterMs);
+    },
+    onSuccess(customerId) {
+      const now = clock.now();
+      for (const scope of [scopeOf(customerId), partner]) {
+        scope.firstActivityAt ??= now;
+        scope.answers.push(now);
+        raise(scope, now);
+      }
+    },
+    state(customerId) {
+      const scope = customerId === undefined ? partner : scopeOf(customerId);
+      const state: PaceState = { pausedUntil: scope.pausedUntil };
+      const rate = effectiveRate(scope);
+      if (rate !== undefined) state.ratePerSecond = rate;
+      if (scope.ceiling !== undefined) state.throttledAtRate = scope.ceiling;
+      return state;
+    },
+  };
+}

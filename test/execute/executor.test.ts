@@ -1,0 +1,264 @@
+import { describe, expect, it } from "vitest";
+import { executeRequests, type ExecuteDeps } from "../../dist/execute/executor.js";
+import { createPacer } from "../../dist/execute/pacer.js";
+import type { ApiResult, CallContext, PartnerCenterApi } from "../../dist/partner-center/api.js";
+import type { LicenseUpdate } from "../../dist/partner-center/types.js";
+import type { LicenseUpdateRequest, RowOutcome } from "../../dist/model.js";
+import { FakeClock } from "./fake-clock.js";
+import { created, customerId, httpFailure, outOfSeats, request, resetLines, row, silentLogger, SKU_A, SKU_B, SKU_C, userId } from "./fixtures.js";
+
+interface Call {
+  customerId: string;
+  userId: string;
+  update: LicenseUpdate;
+  ctx: CallContext;
+  at: number;
+}
+
+type Answer = (call: Call, index: number) => ApiResult<LicenseUpdate> | Promise<ApiResult<LicenseUpdate>>;
+
+function fakeApi(clock: FakeClock, answer: Answer, latencyMs = 10): PartnerCenterApi & { calls: Call[] } {
+  const calls: Call[] = [];
+  const unused = (): never => {
+    throw new Error("not used");
+  };
+  return {
+    calls,
+    getSubscribedSkus: unused,
+    getUsersPage: unused,
+    async postLicenseUpdate(customer, user, update, ctx) {
+      const call = { customerId: customer, userId: user, update, ctx, at: clock.now() };
+      const index = calls.push(call) - 1;
+      await clock.sleep(latencyMs);
+      return answer(call, index);
+    },
+  };
+}
+
+function deps(clock: FakeClock, api: PartnerCenterApi, outcomes: RowOutcome[], extra: Partial<ExecuteDeps> = {}): ExecuteDeps {
+  return {
+    api,
+    retry: { pacer: createPacer({ clock }), clock, random: () => 0.5, maxAttempts: 4, correlationId: "corr", tokens: { getToken: async () => "t" } },
+    concurrency: 1,
+    stop: new AbortController().signal,
+    onOutcome: (o) => outcomes.push(o),
+    logger: silentLogger,
+    clock,
+    ...extra,
+  };
+}
+
+function expectOneOutcomePerRow(requests: LicenseUpdateRequest[], outcomes: RowOutcome[]): Map<number, RowOutcome> {
+  const lines = requests.flatMap((r) => r.rows.map((x) => x.line)).sort((a, b) => a - b);
+  expect(outcomes.map((o) => o.line).sort((a, b) => a - b)).toEqual(lines);
+  return new Map(outcomes.map((o) => [o.line, o]));
+}
+
+const assignedSkus = (call: Call): string[] => (call.update.licensesToAssign ?? []).map((l) => l.skuId);
+
+describe("executeRequests", () => {
+  it("records assigned and removed rows with the request's ids, status and warnings", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const warning = { code: "DependsOn", message: "plan needs another", servicePlans: ["x"] };
+    const api = fakeApi(clock, (call) => {
+      const answer = created(call.update, { requestId: call.ctx.requestId, correlationId: "corr", cv: "cv.1" });
+      if (answer.ok) answer.body.licenseWarnings = [warning];
+      return answer;
+    });
+    const c = customerId(1);
+    const requests = [request([row(c, userId(1), SKU_A), row(c, userId(1), SKU_B, "remove")])];
+    const outcomes: RowOutcome[] = [];
+    const report = await clock.run(executeRequests(requests, deps(clock, api, outcomes)));
+    const byLine = expectOneOutcomePerRow(requests, outcomes);
+    expect(byLine.get(2)).toMatchObject({ status: "assigned", httpStatus: 201, attempts: 1, requestId: api.calls[0]!.ctx.requestId, correlationId: "corr", msCv: "cv.1", licenseWarnings: [warning] });
+    expect(byLine.get(3)).toMatchObject({ status: "removed", httpStatus: 201 });
+    expect(new Date(byLine.get(2)!.finishedAt).toISOString()).toBe(byLine.get(2)!.finishedAt);
+    expect(report).toEqual({ requestsSent: 1, throttled: 0 });
+  });
+
+  it("a 60012 costs only the SKU it names; the rest is resent with a new request id; later rows of that SKU fail without a call", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const c = customerId(1);
+    const api = fakeApi(clock, (call) => (assignedSkus(call).includes(SKU_B) ? outOfSeats(c, SKU_B) : created(call.update)));
+    const first = request([row(c, userId(1), SKU_A), row(c, userId(1), SKU_B), row(c, userId(1), SKU_C, "remove")]); // lines 2-4
+    const second = request([row(c, userId(2), SKU_B), row(c, userId(2), SKU_A)]); // lines 5-6
+    const third = request([row(c, userId(3), SKU_B, "remove")]); // line 7
+    const requests = [first, second, third];
+    const outcomes: RowOutcome[] = [];
+    await clock.run(executeRequests(requests, deps(clock, api, outcomes)));
+    const byLine = expectOneOutcomePerRow(requests, outcomes);
+
+    expect(api.calls).toHaveLength(4); // first, first without B, second without B, third
+    expect(assignedSkus(api.calls[1]!)).toEqual([SKU_A]);
+    expect(api.calls[1]!.update.licensesToRemove).toEqual([SKU_C]);
+    expect(api.calls[1]!.ctx.requestId).not.toBe(api.calls[0]!.ctx.requestId);
+
+    expect(byLine.get(3)).toMatchObject({ status: "failed", httpStatus: 400, errorCode: "60012", requestId: api.calls[0]!.ctx.requestId });
+    expect(byLine.get(3)!.errorMessage).toContain("run out of licenses");
+    expect(byLine.get(3)!.errorMessage).toContain(SKU_B);
+    expect(byLine.get(2)).toMatchObject({ status: "assigned", requestId: api.calls[1]!.ctx.requestId });
+    expect(byLine.get(4)).toMatchObject({ status: "removed" });
+
+    expect(byLine.get(5)).toMatchObject({ status: "failed", errorCode: "60012", attempts: 0 });
+    expect(byLine.get(5)!.httpStatus).toBeUndefined();
+    expect(byLine.get(5)!.errorMessage).toMatch(/not sent.*line 3/);
+    expect(byLine.get(6)).toMatchObject({ status: "assigned" });
+    expect(assignedSkus(api.calls[2]!)).toEqual([SKU_A]);
+    expect(byLine.get(7)).toMatchObject({ status: "removed" }); // removals still go
+  });
+
+  it("splits a multi-SKU request per SKU when the 60012 names none of its SKUs", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const c = customerId(1);
+    const api = fakeApi(clock, (call) => {
+      const skus = assignedSkus(call);
+      if (skus.length > 1 || skus.includes(SKU_B)) return httpFailure(400, "60012", "out of licenses");
+      return created(call.update);
+    });
+    const requests = [request([row(c, userId(1), SKU_A), row(c, userId(1), SKU_B)])];
+    const outcomes: RowOutcome[] = [];
+    await clock.run(executeRequests(requests, deps(clock, api, outcomes)));
+    const byLine = expectOneOutcomePerRow(requests, outcomes);
+    expect(api.calls.map(assignedSkus)).toEqual([[SKU_A, SKU_B], [SKU_A], [SKU_B]]);
+    expect(byLine.get(2)).toMatchObject({ status: "assigned" });
+    expect(byLine.get(3)).toMatchObject({ status: "failed", httpStatus: 400, errorCode: "60012" });
+  });
+
+  it("customer-fatal: the customer's later rows fail without a call, other customers go on", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const bad = customerId(1);
+    const good = customerId(2);
+    const api = fakeApi(clock, (call) => (call.customerId === bad ? httpFailure(403, "900150", "The supplied role does not have the rights to perform the requested operation") : created(call.update)));
+    const requests = [request([row(bad, userId(1), SKU_A)]), request([row(good, userId(2), SKU_A)]), request([row(bad, userId(3), SKU_A)]), request([row(bad, userId(4), SKU_B)])];
+    const outcomes: RowOutcome[] = [];
+    await clock.run(executeRequests(requests, deps(clock, api, outcomes)));
+    const byLine = expectOneOutcomePerRow(requests, outcomes);
+    expect(api.calls.filter((c) => c.customerId === bad)).toHaveLength(1);
+    expect(byLine.get(2)).toMatchObject({ status: "failed", httpStatus: 403, errorCode: "900150" });
+    expect(byLine.get(3)).toMatchObject({ status: "assigned" });
+    for (const line of [4, 5]) {
+      expect(byLine.get(line)).toMatchObject({ status: "failed", errorCode: "900150", attempts: 0 });
+      expect(byLine.get(line)!.errorMessage).toMatch(/^not sent: .*line 2/);
+    }
+  });
+
+  it("60002 fails every row of that user, also in its other license group request", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const c = customerId(1);
+    const api = fakeApi(clock, (call) => (call.userId === userId(1) ? httpFailure(404, "60002", "user not found") : created(call.update)));
+    const group1 = request([row(c, userId(1), SKU_A)]); // line 2
+    const group2 = { ...request([row(c, userId(1), SKU_C)]), licenseGroup: "group2" as const }; // line 3
+    const requests = [group1, group2, request([row(c, userId(2), SKU_A)])];
+    const outcomes: RowOutcome[] = [];
+    await clock.run(executeRequests(requests, deps(clock, api, outcomes)));
+    const byLine = expectOneOutcomePerRow(requests, outcomes);
+    expect(api.calls).toHaveLength(2);
+    expect(byLine.get(2)).toMatchObject({ status: "failed", httpStatus: 404, errorCode: "60002" });
+    expect(byLine.get(3)).toMatchObject({ status: "failed", errorCode: "60002", attempts: 0 });
+    expect(byLine.get(4)).toMatchObject({ status: "assigned" });
+  });
+
+  it("run-fatal: nothing new starts, in-flight requests finish and are recorded, the rest is aborted", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const c = customerId(1);
+    // Request 3 (index 2) is answered 900316 quickly; the others take 100 ms.
+    const api = fakeApi(clock, async (call, index) => {
+      if (index === 2) return httpFailure(400, "900316", "Partner token is not allowed in license management calls.");
+      await clock.sleep(90);
+      return created(call.update);
+    });
+    const requests = Array.from({ length: 20 }, (_, i) => request([row(c, userId(i), SKU_A)]));
+    const outcomes: RowOutcome[] = [];
+    const report = await clock.run(executeRequests(requests, deps(clock, api, outcomes, { concurrency: 4 })));
+    const byLine = expectOneOutcomePerRow(requests, outcomes);
+    const fatalAt = api.calls[2]!.at + 10;
+    expect(api.calls.every((call) => call.at < fatalAt)).toBe(true);
+    expect(api.calls.length).toBeLessThanOrEqual(4);
+    expect(report.stoppedBy).toMatchObject({ kind: "run-fatal", errorCode: "900316", httpStatus: 400 });
+    expect(byLine.get(4)).toMatchObject({ status: "failed", errorCode: "900316", httpStatus: 400 });
+    const sentLines = new Set(api.calls.map((call) => requests.find((r) => r.update === call.update || r.userId === call.userId)!.rows[0]!.line));
+    for (const o of outcomes) {
+      if (o.line === 4) continue;
+      if (sentLines.has(o.line)) expect(o.status).toBe("assigned"); // in flight: finished and recorded
+      else {
+        expect(o).toMatchObject({ status: "aborted", errorCode: "900316", attempts: 0 });
+        expect(o.errorMessage).toMatch(/^not sent: the run stopped: /);
+      }
+    }
+    expect(outcomes.filter((o) => o.status === "aborted").length).toBe(20 - api.calls.length);
+  });
+
+  it("a 401 that repeats after one renewal stops the run", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const c = customerId(1);
+    const api = fakeApi(clock, () => httpFailure(401, undefined, "token expired"));
+    const requests = [request([row(c, userId(1), SKU_A)]), request([row(c, userId(2), SKU_A)])];
+    const outcomes: RowOutcome[] = [];
+    const report = await clock.run(executeRequests(requests, deps(clock, api, outcomes)));
+    const byLine = expectOneOutcomePerRow(requests, outcomes);
+    expect(api.calls).toHaveLength(2);
+    expect(report.stoppedBy).toMatchObject({ kind: "run-fatal", httpStatus: 401 });
+    expect(byLine.get(2)).toMatchObject({ status: "failed", httpStatus: 401, attempts: 2 });
+    expect(byLine.get(3)).toMatchObject({ status: "aborted" });
+  });
+
+  it("stop signal: in-flight answers are recorded, a request waiting to retry and every unsent row are aborted", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const c = customerId(1);
+    const stop = new AbortController();
+    // Request 0 fails with 503 (then waits to retry); request 1 takes 500 ms and succeeds.
+    const api = fakeApi(clock, async (call, index) => {
+      if (index === 0) return httpFailure(503, undefined, "Service Unavailable");
+      await clock.sleep(490);
+      return created(call.update);
+    });
+    const requests = Array.from({ length: 10 }, (_, i) => request([row(c, userId(i), SKU_A)]));
+    const outcomes: RowOutcome[] = [];
+    const d = deps(clock, api, outcomes, { concurrency: 2, stop: stop.signal });
+    d.retry = { ...d.retry, backoff: { baseMs: 10_000, capMs: 10_000 } };
+    const running = executeRequests(requests, d);
+    await clock.advance(100);
+    stop.abort();
+    const report = await clock.run(running);
+    const byLine = expectOneOutcomePerRow(requests, outcomes);
+    expect(report.stoppedBy).toEqual({ kind: "interrupted" });
+    expect(api.calls).toHaveLength(2);
+    expect(byLine.get(2)).toMatchObject({ status: "aborted", errorCode: "INTERRUPTED", attempts: 1, requestId: api.calls[0]!.ctx.requestId });
+    expect(byLine.get(2)!.errorMessage).toContain("503");
+    expect(byLine.get(3)).toMatchObject({ status: "assigned" });
+    for (let line = 4; line <= 11; line++) expect(byLine.get(line)).toMatchObject({ status: "aborted", errorCode: "INTERRUPTED", attempts: 0 });
+    expect(clock.now()).toBeLessThan(1_700_000_000_000 + 10_000); // did not sit out the backoff
+  });
+
+  it("reads an async source ahead by a bounded number of requests only", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const c = customerId(1);
+    const api = fakeApi(clock, (call) => created(call.update), 1_000);
+    let pulled = 0;
+    let pulledWhenFirstAnswered = -1;
+    async function* source(): AsyncGenerator<LicenseUpdateRequest> {
+      for (let i = 0; i < 500; i++) {
+        pulled++;
+        yield request([row(c, userId(i), SKU_A)]);
+      }
+    }
+    const outcomes: RowOutcome[] = [];
+    const d = deps(clock, api, outcomes, { concurrency: 4, readAhead: 20, onOutcome: (o) => {
+      if (pulledWhenFirstAnswered < 0) pulledWhenFirstAnswered = pulled;
+      outcomes.push(o);
+    } });
+    await clock.run(executeRequests(source(), d));
+    expect(outcomes).toHaveLength(500);
+    expect(new Set(outcomes.map((o) => o.line)).size).toBe(500);
+    expect(pulledWhenFirstAnswered).toBeLessThanOrEqual(4 + 20 + 1);
+  });
+});
