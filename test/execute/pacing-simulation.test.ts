@@ -16,10 +16,10 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-async function simulate(customers: number, writesPerCustomer: number, partnerRatePerSecond?: number) {
+async function simulate(customers: number, writesPerCustomer: number, partnerRatePerSecond?: number, customerRatePerSecond = 10) {
   resetLines();
   const clock = new FakeClock();
-  const api = createRateLimitedApi({ clock, customerRatePerSecond: 10, latencyMs: 50, ...(partnerRatePerSecond ? { partnerRatePerSecond } : {}) });
+  const api = createRateLimitedApi({ clock, customerRatePerSecond, latencyMs: 50, ...(partnerRatePerSecond ? { partnerRatePerSecond } : {}) });
   const requests = [];
   // Interleaved by customer, as a roster of many customers usually is after sorting by user.
   for (let u = 0; u < writesPerCustomer; u++) for (let c = 0; c < customers; c++) requests.push(request([row(customerId(c), userId(u), SKU_A)]));
@@ -52,6 +52,23 @@ describe("pacing against a rate-limited API (fake clock)", () => {
     expect(sim.seconds).toBeLessThanOrEqual(1.15 * 30);
     expect(sim.report.throttled).toBe(sim.throttledCalls);
     expect(sim.report.requestsSent).toBe(sim.calls);
+  });
+
+  it("latency-bound (no throttling): 2000 writes at 50 ms and concurrency 16 reach >= 0.90 of the ideal", async () => {
+    const sim = await simulate(1, 2000, undefined, 1_000_000);
+    const ideal = (2000 / 16) * 0.05;
+    console.log(`latency-bound: ${sim.seconds.toFixed(2)} s, ideal ${ideal.toFixed(2)} s`);
+    expect(sim.outcomes).toHaveLength(2000);
+    expect(ideal / sim.seconds).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it("starts slowly on a customer whose allowance is unknown: 4 in flight, then 8, then 16", async () => {
+    const sim = await simulate(1, 40, undefined, 1_000_000);
+    const firstAt = sim.api.arrivals[0]!.at;
+    const inFirstRoundTrip = sim.api.arrivals.filter((a) => a.at < firstAt + 50).length;
+    const inSecond = sim.api.arrivals.filter((a) => a.at >= firstAt + 50 && a.at < firstAt + 100).length;
+    expect(inFirstRoundTrip).toBe(4);
+    expect(inSecond).toBe(8);
   });
 
   it("never sends a retry before the Retry-After it was given", async () => {
