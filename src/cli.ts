@@ -157,9 +157,14 @@ async function emulateCommand(args: Record<string, unknown>): Promise<number> {
   return 0;
 }
 
+/** `--input -` means stdin; yargs would take a lone "-" for a positional argument. */
+function stdinAsValue(argv: string[]): string[] {
+  return argv.flatMap((arg, index) => (arg === "-" && /^(--input|-i)$/.test(argv[index - 1] ?? "") ? [] : arg === "--input" || arg === "-i" ? (argv[index + 1] === "-" ? [`${arg}=-`] : [arg]) : [arg]));
+}
+
 async function main(): Promise<void> {
   let exitCode = 0;
-  await yargs(hideBin(process.argv))
+  await yargs(stdinAsValue(hideBin(process.argv)))
     .scriptName("license-runner")
     .usage("$0 <command> [options]")
     .command("run", "assign and remove licenses, write the results CSV", runOptions, async (args) => {

@@ -8,7 +8,7 @@ import type { JobResult } from "./run-job.js";
 export async function publishSummary(result: JobResult, config: RunConfig, env: NodeJS.ProcessEnv, stderr: NodeJS.WritableStream): Promise<void> {
   if (!result.summary) return;
   const document = result.summary.toJSON();
-  if (config.dryRun && result.seatCheck.length > 0) stderr.write(renderSeatCheckTable(result.seatCheck));
+  if (config.dryRun || document.shortfall > 0) stderr.write(renderSeatCheckTable(result.seatCheck));
   stderr.write(renderConsoleSummary(document, { resultsPath: config.output, summaryJsonPath: config.summaryJson }));
   if (config.summaryJson) await writeFile(config.summaryJson, `${JSON.stringify(document, null, 2)}\n`);
   if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, renderMarkdownSummary(document, { resultsPath: config.output }));

@@ -18,6 +18,8 @@ export const DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
 /** A rotated refresh token keeps working this long (see README): shards started together share one. */
 export const DEFAULT_ROTATION_GRACE_SECONDS = 600;
 const MAX_BODY_BYTES = 64 * 1024;
+/** How many issued tokens of each kind issuedTokens() remembers: bounded for long-running emulators. */
+const ISSUED_MEMORY = 1000;
 /** Tenants MSAL may put in the path besides the partner tenant itself. */
 const MULTI_TENANT_ALIASES = new Set(["organizations", "common"]);
 
@@ -40,6 +42,11 @@ export interface RunningIdentityServer {
   setAccessTokenLifetime(seconds: number): void;
   /** Revoke every refresh token, as when the partner withdraws consent mid-run. */
   revokeAllRefreshTokens(): void;
+  /**
+   * The most recent access and refresh tokens this server issued (the last 1,000 of each), so tests
+   * can check that none of them leaks into a client's logs or outputs.
+   */
+  issuedTokens(): { accessTokens: string[]; refreshTokens: string[] };
   close(): Promise<void>;
 }
 
@@ -90,6 +97,14 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
   };
   const count = (name: string): void => {
     counters[name] = (counters[name] ?? 0) + 1;
+  };
+
+  const issuedAccessTokens: string[] = [];
+  const issuedRefreshTokens: string[] = [];
+  const remember = (list: string[], token: unknown): void => {
+    if (typeof token !== "string") return;
+    list.push(token);
+    if (list.length > ISSUED_MEMORY) list.shift();
   };
 
   const certificate = await makeLoopbackCertificate();
@@ -154,6 +169,10 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
       now,
     });
     count(COUNTER_BY_OUTCOME[answer.outcome]);
+    if (answer.outcome === "issued") {
+      remember(issuedAccessTokens, answer.body.access_token);
+      remember(issuedRefreshTokens, answer.body.refresh_token);
+    }
     if (answer.rotated) {
       count("refreshTokensRotated");
       if (answer.rotated.presentedWasSuperseded) count("supersededRefreshTokensRedeemed");
@@ -188,6 +207,7 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
       accessTokenLifetimeSeconds = seconds;
     },
     revokeAllRefreshTokens: () => refreshTokens.revokeAll(),
+    issuedTokens: () => ({ accessTokens: [...issuedAccessTokens], refreshTokens: [...issuedRefreshTokens] }),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
