@@ -17,6 +17,8 @@ import { startEmulator, parseRateLimit, type EmulatorOptions, type RunningEmulat
 const EXIT_USAGE = 2;
 const DEMO_STATE = fileURLToPath(new URL("../fixtures/emulator/demo-state.json", import.meta.url));
 const EMULATOR_TOKEN = "emulator-app-user-token";
+/** After a first signal, requests in flight get this long to finish before the run stops at once. */
+const DRAIN_DEADLINE_MS = 30_000;
 
 function runOptions(y: Argv) {
   return y
@@ -92,8 +94,9 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stop.signal.aborted) process.exit(130); // a second signal stops at once; the journal is already on disk
-    logger.warn({ signal }, "stopping: draining requests in flight; signal again to stop at once");
+    logger.warn({ signal, drainDeadlineMs: DRAIN_DEADLINE_MS }, "stopping: draining requests in flight; signal again to stop at once");
     stop.abort();
+    setTimeout(() => process.exit(130), DRAIN_DEADLINE_MS).unref();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

@@ -63,6 +63,9 @@ interface DecidedBefore {
   message: string;
 }
 
+/** Abort reason of the dispatcher's own sleep timer: it only cancels a timer. */
+const WAIT_OVER = Symbol("wait over");
+
 const SKU_IN_ERROR = /SKU\s+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/gi;
 
 /** SKU ids the 60012 error names ("...and SKU {skuId} does not have any available licenses left."). */
@@ -139,6 +142,8 @@ export async function executeRequests(
 
   /** Rows an earlier answer already decided are failed here, without a call; the rest are returned. */
   const settleDecided = (rows: readonly ResolvedRow[]): ResolvedRow[] => {
+    // Nothing decided yet (the usual case): no per-row key building, no copy.
+    if (customerRefusals.size === 0 && missingUsers.size === 0 && exhaustedSkus.size === 0) return rows as ResolvedRow[];
     const toSend: ResolvedRow[] = [];
     for (const row of rows) {
       const decided =
@@ -154,7 +159,9 @@ export async function executeRequests(
   /** Send `rows` of `request` until each has its outcome. */
   const sendRows = async (request: LicenseUpdateRequest, initialRows: ResolvedRow[], onAcquired: () => void): Promise<void> => {
     let rows = initialRows;
-    const log = logger.child({ customerId: request.customerId });
+    // A child logger costs a bindings serialisation; only the rare failure paths log, so make it then.
+    let child: Logger | undefined;
+    const log = (): Logger => (child ??= logger.child({ customerId: request.customerId }));
     while (rows.length > 0) {
       rows = settleDecided(rows);
       if (rows.length === 0) return;
@@ -201,7 +208,7 @@ export async function executeRequests(
         const by: StoppedBy = { kind: "run-fatal", message: failureMessage(result) };
         if (code !== undefined) by.errorCode = code;
         if (result.kind === "http") by.httpStatus = result.meta.status;
-        log.error({ errorCode: code, httpStatus: by.httpStatus, line: firstLine }, "run-fatal answer; stopping the run");
+        log().error({ errorCode: code, httpStatus: by.httpStatus, line: firstLine }, "run-fatal answer; stopping the run");
         stopRun(by, code ?? "RUN_FATAL", by.message);
         return;
       }
@@ -211,7 +218,7 @@ export async function executeRequests(
           errorCode: code ?? "CUSTOMER_REFUSED",
           message: messages.customerFailed(firstLine, result.meta?.status, code, result.error.description),
         });
-        log.warn({ errorCode: code, line: firstLine }, "customer-fatal answer; the customer's other rows are not sent");
+        log().warn({ errorCode: code, line: firstLine }, "customer-fatal answer; the customer's other rows are not sent");
         return;
       }
       if (code === ERROR_CODE.userNotFound && result.kind === "http" && result.meta.status === 404) {
@@ -226,7 +233,7 @@ export async function executeRequests(
         const skusInRequest = new Set(rows.map((r) => `${r.action}|${r.skuId.toLowerCase()}`));
         if (culprits.length === 0 && skusInRequest.size > 1) {
           // The error names none of our SKUs: one request per SKU tells them apart.
-          log.info({ line: firstLine, skus: skusInRequest.size }, "60012 without a SKU of the request; splitting it per SKU");
+          log().info({ line: firstLine, skus: skusInRequest.size }, "60012 without a SKU of the request; splitting it per SKU");
           for (const key of skusInRequest) {
             const subset = rows.filter((r) => `${r.action}|${r.skuId.toLowerCase()}` === key);
             await sendRows(request, subset, onAcquired);
@@ -365,10 +372,13 @@ export async function executeRequests(
 
   const waitForEvent = async (ms: number): Promise<void> => {
     if (dirty) return;
-    const timer = new AbortController();
     const woken = new Promise<void>((resolve) => (wakeUp = resolve));
-    await Promise.race(Number.isFinite(ms) ? [woken, clock.sleep(ms, timer.signal)] : [woken]);
-    timer.abort();
+    if (!Number.isFinite(ms)) return woken;
+    // This runs once per dispatch round: no controller unless a timer is set, and an abort reason of
+    // our own (abort() without one builds a DOMException with a stack, every round).
+    const timer = new AbortController();
+    await Promise.race([woken, clock.sleep(ms, timer.signal)]);
+    timer.abort(WAIT_OVER);
   };
 
   while (!halt.signal.aborted) {

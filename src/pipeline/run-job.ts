@@ -62,7 +62,7 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
 
   // 2. Open the results journal (resume: the rows an earlier run finished are kept).
   const fingerprint = config.input === "-" ? undefined : await fingerprintRoster(config.input);
-  const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume });
+  const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input });
   if (!opened.ok) return { exitCode: 2, error: opened.message, seatCheck: [] };
   const { journal, done } = opened;
 

@@ -63,6 +63,12 @@ export function createMsalTokenProvider(credentials: AppUserCredentials, deps: M
   const scopes = [PARTNER_CENTER_SCOPE];
 
   let held: HeldAccessToken | undefined;
+  /**
+   * Whether `held` came from a forced renewal. Only such a token can serve later forced renewals
+   * (the 401 wave it answered): a 401 soon after a first sign-in or a scheduled renewal is about
+   * the held token itself (it expired early, or the clocks disagree), and must renew it.
+   */
+  let heldByForcedRenewal = false;
   let account: AccountInfo | null = null;
   let inFlight: Promise<HeldAccessToken> | undefined;
   let refused: CredentialsRefusedError | undefined;
@@ -118,6 +124,7 @@ export function createMsalTokenProvider(credentials: AppUserCredentials, deps: M
     inFlight ??= renew(reason)
       .then((next) => {
         held = next;
+        heldByForcedRenewal = reason === "forced";
         return next;
       })
       .catch((error: unknown) => {
@@ -138,7 +145,7 @@ export function createMsalTokenProvider(credentials: AppUserCredentials, deps: M
       if (refused) throw refused;
       const t = now();
       if (options?.forceRefresh) {
-        if (!inFlight && forcedRenewalAlreadyServed(held, t, coalesceMs)) return held!.token;
+        if (!inFlight && heldByForcedRenewal && forcedRenewalAlreadyServed(held, t, coalesceMs)) return held!.token;
         return (await renewOnce("forced")).token;
       }
       if (isFresh(held, t)) return held.token;

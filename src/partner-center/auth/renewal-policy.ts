@@ -26,7 +26,8 @@ export function isFresh(held: HeldAccessToken | undefined, nowMs: number): held 
 /**
  * A forced renewal (after a 401) right after a renewal completed is served by that renewal: the
  * 401 was for the token it replaced. Spares the token endpoint a burst when many requests that
- * carried the old token come back 401 together.
+ * carried the old token come back 401 together. The provider applies it only when that renewal was
+ * itself forced: after a first sign-in or a scheduled renewal, a 401 may be for the held token.
  */
 export function forcedRenewalAlreadyServed(held: HeldAccessToken | undefined, nowMs: number, coalesceMs: number): boolean {
   return held !== undefined && nowMs < held.expiresAtMs && nowMs - held.obtainedAtMs < coalesceMs;

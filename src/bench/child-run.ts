@@ -1,0 +1,52 @@
+// Runs the built CLI (`node dist/cli.js ...`) as a child process, as a user would, and measures it:
+// wall time, exit code, and (through resource-reporter.js) its own peak RSS and CPU time.
+import { spawn } from "node:child_process";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
+const REPORTER = pathToFileURL(fileURLToPath(new URL("./resource-reporter.js", import.meta.url))).href;
+/** Only the end of stderr is kept: enough to explain a failure, bounded however much is logged. */
+const STDERR_TAIL = 8_192;
+
+export interface MeasuredRun {
+  exitCode: number | null;
+  wallMs: number;
+  peakRssMb: number;
+  cpuMs: number;
+  stderrTail: string;
+}
+
+/** The machine's environment minus any Partner Center variables, plus `extra`. */
+export function benchEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("PARTNER_CENTER_") && key !== "GITHUB_STEP_SUMMARY") env[key] = value;
+  return { ...env, ...extra };
+}
+
+export async function runCliMeasured(args: string[], options: { env: NodeJS.ProcessEnv; workdir: string }): Promise<MeasuredRun> {
+  const usageFile = join(options.workdir, `usage-${process.pid}-${Date.now()}.json`);
+  const started = performance.now();
+  const child = spawn(process.execPath, ["--import", REPORTER, CLI, ...args], {
+    env: { ...options.env, LICENSE_RUNNER_BENCH_USAGE: usageFile },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderrTail = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL);
+  });
+  const exitCode = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const wallMs = performance.now() - started;
+  let peakRssMb = Number.NaN;
+  let cpuMs = Number.NaN;
+  try {
+    const usage = JSON.parse(await readFile(usageFile, "utf8")) as { maxRssKb: number; userCpuUs: number; systemCpuUs: number };
+    peakRssMb = usage.maxRssKb / 1024;
+    cpuMs = (usage.userCpuUs + usage.systemCpuUs) / 1000;
+    await rm(usageFile, { force: true });
+  } catch {
+    // no usage file: the child died before its exit handler; the figures stay NaN and show as such
+  }
+  return { exitCode, wallMs, peakRssMb, cpuMs, stderrTail };
+}

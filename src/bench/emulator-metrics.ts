@@ -1,0 +1,68 @@
+// What the emulator saw during one scenario, read from its control path: counters, and from the
+// request log the time window of the writes (arrival of the first to the answer of the last), so
+// throughput is measured on the API's side, without the runner's start-up and roster reading.
+import type { RunningEmulator } from "../emulator/server.js";
+
+export interface EmulatorCounters {
+  requests: { total: number; byEndpoint: Record<string, number>; byStatus: Record<string, number> };
+  throttled: { total: number; partner: number; customer: number };
+  writesApplied: number;
+}
+
+interface LogEntry {
+  arrivalMs: number;
+  answerMs: number;
+  endpoint: string;
+  status: number | null;
+}
+
+export interface ApiWindow {
+  /** Calls of any endpoint, throttled ones included. */
+  calls: number;
+  throttled: number;
+  /** licenseupdates answered 2xx. */
+  writesSucceeded: number;
+  /** First write's arrival to the last write's answer, ms. */
+  writeWindowMs: number;
+  /** First call's arrival to the last call's answer, ms. */
+  apiWindowMs: number;
+}
+
+async function controlGet<T>(emulator: RunningEmulator, path: string): Promise<T> {
+  const response = await fetch(`${emulator.url}/_emulator/${path}`);
+  if (!response.ok) throw new Error(`emulator control ${path}: HTTP ${response.status}`);
+  return (await response.json()) as T;
+}
+
+export function readCounters(emulator: RunningEmulator): Promise<EmulatorCounters> {
+  return controlGet<EmulatorCounters>(emulator, "counters");
+}
+
+/** The request log summed up; it holds the last 200,000 calls, enough for every windowed scenario. */
+export async function readApiWindow(emulator: RunningEmulator): Promise<ApiWindow> {
+  const log = await controlGet<{ total: number; dropped: number; entries: LogEntry[] }>(emulator, "log");
+  if (log.dropped > 0) throw new Error(`the emulator's request log dropped ${log.dropped} entries: the scenario is too large for a windowed measure`);
+  let firstCall = Infinity;
+  let lastCall = -Infinity;
+  let firstWrite = Infinity;
+  let lastWrite = -Infinity;
+  let throttled = 0;
+  let writesSucceeded = 0;
+  for (const entry of log.entries) {
+    firstCall = Math.min(firstCall, entry.arrivalMs);
+    lastCall = Math.max(lastCall, entry.answerMs);
+    if (entry.status === 429) throttled++;
+    if (entry.endpoint === "licenseUpdates") {
+      firstWrite = Math.min(firstWrite, entry.arrivalMs);
+      lastWrite = Math.max(lastWrite, entry.answerMs);
+      if (entry.status !== null && entry.status >= 200 && entry.status < 300) writesSucceeded++;
+    }
+  }
+  return {
+    calls: log.entries.length,
+    throttled,
+    writesSucceeded,
+    writeWindowMs: Math.max(0, lastWrite - firstWrite),
+    apiWindowMs: Math.max(0, lastCall - firstCall),
+  };
+}

@@ -1,0 +1,159 @@
+// The benchmark's scenarios (issue 6): each starts its own emulator in this process on loopback,
+// writes its roster, runs the built CLI as a child process and returns the raw measurements.
+import { join } from "node:path";
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../emulator/server.js";
+import { runBaseline, type BaselineReport } from "./baseline.js";
+import { benchEnv, runCliMeasured, type MeasuredRun } from "./child-run.js";
+import { readApiWindow, readCounters, type ApiWindow, type EmulatorCounters } from "./emulator-metrics.js";
+import { BENCH_TOKEN, benchState, rosterEntries, writeRoster, type RosterShape } from "./fixtures.js";
+
+export interface RunnerScenario {
+  name: string;
+  rows: number;
+  run: MeasuredRun;
+  counters: EmulatorCounters;
+  /** Only for scenarios small enough for the request log. */
+  window?: ApiWindow;
+}
+
+interface ScenarioSpec {
+  name: string;
+  shape: RosterShape;
+  /** Users in the emulator's state (writes need them; a plan by user id does not). */
+  withUsers: boolean;
+  emulator: Omit<EmulatorOptions, "state">;
+  command: "run" | "plan";
+  concurrency: number;
+  /** Read the request log for a windowed throughput (scenarios under 200,000 calls). */
+  window: boolean;
+}
+
+async function withEmulator<T>(spec: { shape: RosterShape; withUsers: boolean; emulator: Omit<EmulatorOptions, "state"> }, use: (emulator: RunningEmulator) => Promise<T>): Promise<T> {
+  const state = benchState(spec.shape.customers, spec.shape.usersPerCustomer, spec.withUsers);
+  const emulator = await startEmulator({ ...spec.emulator, state, host: "127.0.0.1", port: 0 });
+  try {
+    return await use(emulator);
+  } finally {
+    await emulator.close();
+  }
+}
+
+export async function runRunnerScenario(spec: ScenarioSpec, workdir: string): Promise<RunnerScenario> {
+  const input = join(workdir, `${spec.name}.csv`);
+  const output = join(workdir, `${spec.name}.results.csv`);
+  const rows = await writeRoster(input, spec.shape);
+  return withEmulator(spec, async (emulator) => {
+    const args = [spec.command, "--input", input, "--output", output, "--base-url", emulator.url, "--concurrency", String(spec.concurrency), "--log-format", "json", "--no-progress"];
+    const run = await runCliMeasured(args, { env: benchEnv({ PARTNER_CENTER_ACCESS_TOKEN: BENCH_TOKEN }), workdir });
+    if (run.exitCode !== 0) throw new Error(`scenario ${spec.name}: the runner exited ${run.exitCode}\n${run.stderrTail}`);
+    const counters = await readCounters(emulator);
+    const result: RunnerScenario = { name: spec.name, rows, run, counters };
+    if (spec.window) result.window = await readApiWindow(emulator);
+    return result;
+  });
+}
+
+export interface Sizes {
+  latencyRows: number;
+  rateWrites: number;
+  rateWritesPerCustomer5: number;
+  rawRows: number;
+  planUsersPerCustomer: number;
+  baselineLatencyRows: number;
+  baselineRateRows: number;
+  baselineMaxMs: number;
+}
+
+export const FULL: Sizes = {
+  latencyRows: 2_000,
+  rateWrites: 300,
+  rateWritesPerCustomer5: 300,
+  rawRows: 100_000,
+  planUsersPerCustomer: 5_000, // 100 customers x 5,000 users x 2 SKUs = 1,000,000 rows
+  baselineLatencyRows: 150,
+  baselineRateRows: 100,
+  baselineMaxMs: 45_000,
+};
+
+export const QUICK: Sizes = {
+  latencyRows: 500,
+  rateWrites: 100,
+  rateWritesPerCustomer5: 60,
+  rawRows: 10_000,
+  planUsersPerCustomer: 500,
+  baselineLatencyRows: 40,
+  baselineRateRows: 20,
+  baselineMaxMs: 15_000,
+};
+
+export const LATENCY_MS = 50;
+export const CONCURRENCY = 16;
+export const CUSTOMER_RATE = 10;
+export const PARTNER_RATE = 40;
+
+/** 1. Latency-bound: every call 50 ms, no limits, concurrency 16; customers of 100 users, one SKU each. */
+export function latencyShape(sizes: Sizes): RosterShape {
+  return { customers: Math.max(1, Math.round(sizes.latencyRows / 100)), usersPerCustomer: 100, skusPerUser: 1 };
+}
+export function latencyBound(sizes: Sizes, workdir: string): Promise<RunnerScenario> {
+  return runRunnerScenario({ name: "latency-bound", shape: latencyShape(sizes), withUsers: true, emulator: { latencyMs: LATENCY_MS }, command: "run", concurrency: CONCURRENCY, window: true }, workdir);
+}
+
+/** 2a. Rate-bound, one customer limited to 10/s (50 ms calls, concurrency 16). */
+export function rateShape(sizes: Sizes): RosterShape {
+  return { customers: 1, usersPerCustomer: sizes.rateWrites, skusPerUser: 1 };
+}
+export function rateBoundOne(sizes: Sizes, workdir: string): Promise<RunnerScenario> {
+  return runRunnerScenario(
+    {
+      name: "rate-bound-1",
+      shape: rateShape(sizes),
+      withUsers: true,
+      emulator: { latencyMs: LATENCY_MS, rateLimit: { perCustomer: { ratePerSecond: CUSTOMER_RATE } } },
+      command: "run",
+      concurrency: CONCURRENCY,
+      window: true,
+    },
+    workdir,
+  );
+}
+
+/** 2b. Five customers each limited to 10/s under a partner limit of 40/s. */
+export function rateBoundFive(sizes: Sizes, workdir: string): Promise<RunnerScenario> {
+  return runRunnerScenario(
+    {
+      name: "rate-bound-5",
+      shape: { customers: 5, usersPerCustomer: sizes.rateWritesPerCustomer5, skusPerUser: 1 },
+      withUsers: true,
+      emulator: { latencyMs: LATENCY_MS, rateLimit: { perCustomer: { ratePerSecond: CUSTOMER_RATE }, perPartner: { ratePerSecond: PARTNER_RATE } } },
+      command: "run",
+      concurrency: CONCURRENCY,
+      window: true,
+    },
+    workdir,
+  );
+}
+
+/** 3. Raw overhead: zero latency, no limits; 100 customers, one SKU per user. */
+export function rawOverhead(sizes: Sizes, workdir: string): Promise<RunnerScenario> {
+  const customers = 100;
+  return runRunnerScenario(
+    { name: "raw-overhead", shape: { customers, usersPerCustomer: Math.round(sizes.rawRows / customers), skusPerUser: 1 }, withUsers: true, emulator: {}, command: "run", concurrency: CONCURRENCY, window: false },
+    workdir,
+  );
+}
+
+/** 4. The big plan: 100 customers, users by id, two SKUs each; the emulator holds no users. */
+export function bigPlan(sizes: Sizes, workdir: string): Promise<RunnerScenario> {
+  return runRunnerScenario(
+    { name: "plan-1m", shape: { customers: 100, usersPerCustomer: sizes.planUsersPerCustomer, skusPerUser: 2 }, withUsers: false, emulator: {}, command: "plan", concurrency: CONCURRENCY, window: false },
+    workdir,
+  );
+}
+
+/** 5. The baseline loop on the emulator of (1) or (2a), on a prefix of the same roster. */
+export function baselineOn(shape: RosterShape, emulatorOptions: Omit<EmulatorOptions, "state">, maxRows: number, maxMs: number): Promise<BaselineReport> {
+  return withEmulator({ shape, withUsers: true, emulator: emulatorOptions }, (emulator) =>
+    runBaseline({ baseUrl: emulator.url, token: BENCH_TOKEN, rows: rosterEntries(shape), maxRows, maxMs }),
+  );
+}
