@@ -1,5 +1,6 @@
 // The one root logger: pino on stderr (stdout stays clean), JSON or pretty. Redaction is only the
 // safety net: code never hands a token, secret or header bag to a log call.
+import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import pretty from "pino-pretty";
 import type { LogFormat, LogLevel } from "./config.js";
@@ -24,7 +25,21 @@ export const REDACTED_PATHS = [
 export function createLogger(level: LogLevel, format: LogFormat): Logger {
   const options = { level, base: undefined, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } };
   if (format === "pretty") {
-    return pino(options, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, ignore: "pid,hostname" }));
+    const destination = process.stderr.isTTY ? clearingProgressLine(process.stderr) : 2;
+    return pino(options, pretty({ destination, sync: true, colorize: process.stderr.isTTY, ignore: "pid,hostname" }));
   }
   return pino(options, pino.destination({ dest: 2, sync: true }));
+}
+
+/**
+ * On a terminal the progress line is redrawn in place; a log line written over it would be glued
+ * to its end. Clearing the line first lets the log line take its place; progress redraws below it.
+ */
+function clearingProgressLine(terminal: NodeJS.WriteStream): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      terminal.write("\r\x1b[2K");
+      terminal.write(chunk, done);
+    },
+  });
 }
