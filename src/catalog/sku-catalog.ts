@@ -14,6 +14,9 @@ export interface CatalogSku {
 
 export type Match<T> = { ok: true; value: T } | { ok: false; errorCode: string; message: string };
 
+/** The answer for a row without excluded plans; frozen because every such row shares it. */
+const NO_PLANS: Match<string[]> = Object.freeze({ ok: true, value: Object.freeze([]) as unknown as string[] });
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LISTED_AT_MOST = 12;
 
@@ -44,6 +47,7 @@ export class SkuCatalog {
 
   /** Service plan ids for `excludedPlans` given as ids or service names of that SKU. */
   excludedPlanIds(sku: CatalogSku, written: readonly string[]): Match<string[]> {
+    if (written.length === 0) return NO_PLANS; // the usual case: one shared answer, no allocation per row
     const ids: string[] = [];
     for (const entry of written) {
       const key = entry.toLowerCase();

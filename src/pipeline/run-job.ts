@@ -15,7 +15,7 @@ import { executeRequests, type ExecuteReport } from "../execute/executor.js";
 import { createPacer } from "../execute/pacer.js";
 import type { RetryDeps } from "../execute/call-with-retry.js";
 import { fingerprintRoster } from "../results/fingerprint.js";
-import { openResultsJournal } from "../results/journal.js";
+import { openResultsJournal, type DoneLines } from "../results/journal.js";
 import { RunSummary } from "../results/summary.js";
 import { createProgress } from "../results/progress.js";
 import { makeCallApi } from "./call-api.js";
@@ -206,7 +206,7 @@ function needsDirectory(row: RosterRow): boolean {
   return !row.userId && Boolean(row.userPrincipalName);
 }
 
-function recordRejected(rejection: RowRejection, done: Map<number, RowOutcome>, record: (o: RowOutcome) => void): void {
+function recordRejected(rejection: RowRejection, done: DoneLines, record: (o: RowOutcome) => void): void {
   const previous = done.get(rejection.line);
   record(previous ? skippedOutcome(previous) : rejectedOutcome(rejection));
 }

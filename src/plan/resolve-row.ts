@@ -21,8 +21,19 @@ export function resolveRow(row: RosterRow, catalog: SkuCatalog, directory: UserD
   }
   const plans = catalog.excludedPlanIds(sku.value, row.excludedPlans);
   if (!plans.ok) return plans;
-  return {
-    ok: true,
-    row: { ...row, userId, skuId: sku.value.skuId, licenseGroup: sku.value.licenseGroup, excludedPlanIds: plans.value },
+  // Written out rather than spread: a million rows are resolved per plan, and an explicit literal
+  // is both faster to build and one fixed object shape.
+  const resolved: ResolvedRow = {
+    line: row.line,
+    customerId: row.customerId,
+    userId,
+    sku: row.sku,
+    excludedPlans: row.excludedPlans,
+    action: row.action,
+    skuId: sku.value.skuId,
+    licenseGroup: sku.value.licenseGroup,
+    excludedPlanIds: plans.value,
   };
+  if (row.userPrincipalName !== undefined) resolved.userPrincipalName = row.userPrincipalName;
+  return { ok: true, row: resolved };
 }

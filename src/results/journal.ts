@@ -6,12 +6,17 @@
 // line is in the kernel's page cache before record() returns and survives the process being
 // killed (even kill -9). fdatasync runs at most every SYNC_INTERVAL_MS and at finalize/close: a
 // power loss or kernel crash loses at most that window of outcomes, which --resume then re-runs.
-import { closeSync, fdatasync, fdatasyncSync, openSync, readFileSync, writeSync } from "node:fs";
+//
+// Resume in bounded memory: the lines earlier runs finished are not held as objects (a million of
+// them take hundreds of MB) but as a bit set plus where each one's entry sits in the file; an
+// outcome is read back and parsed only when asked for. The file only grows while the journal is
+// open, so those byte ranges stay valid until it closes.
+import { closeSync, fdatasync, fdatasyncSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import type { RowOutcome, RowStatus } from "../model.js";
 import { compactJournal } from "./compact.js";
 import { formatOutcomeLine, parseOutcomeLine, RESULTS_HEADER_LINE, UTF8_BOM } from "./csv-cells.js";
-import { LatestEntryIndex } from "./line-index.js";
+import { EntrySnapshot, LatestEntryIndex, LineSet } from "./line-index.js";
 import { scanRecords } from "./record-scanner.js";
 import { readRunRecord, sidecarPath, writeRunRecord, type RunRecord } from "./sidecar.js";
 
@@ -48,9 +53,24 @@ export type OpenJournalResult =
       ok: true;
       journal: ResultsJournal;
       /** Lines already assigned/removed/skipped by earlier runs (resume only), with their latest outcome. */
-      done: Map<number, RowOutcome>;
+      done: DoneLines;
     }
   | { ok: false; code: OpenJournalErrorCode; message: string };
+
+/**
+ * The lines earlier runs finished, as they were when the journal was opened: later entries for
+ * them do not change what this answers. get() reads the outcome from the results file, so it
+ * works only until the journal is closed or finalized (it throws after that).
+ */
+export interface DoneLines {
+  has(line: number): boolean;
+  /** The line's outcome when its latest entry is assigned/removed/skipped, else undefined. */
+  get(line: number): RowOutcome | undefined;
+  /** How many lines are done. */
+  readonly size: number;
+  /** The done lines, ascending. */
+  keys(): IterableIterator<number>;
+}
 
 export interface ResultsJournal {
   /** Appends the outcome to the file at once (a later entry for the same line supersedes it). */
@@ -91,7 +111,8 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
       try {
         await writeRunRecord(path, kept);
         const fd = openSync(path, "r+");
-        return { ok: true, journal: new FileResultsJournal(fd, path, loaded.index, loaded.end, syncIntervalMs), done: loaded.done };
+        const journal = new FileResultsJournal(fd, path, loaded.index, loaded.end, syncIntervalMs);
+        return { ok: true, journal, done: new JournalDoneLines(loaded.done, journal) };
       } catch (error) {
         return unwritable(path, error);
       }
@@ -108,7 +129,7 @@ async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: nu
     writeSync(fd, HEADER_BYTES, 0, HEADER_BYTES.length, 0);
     fdatasyncSync(fd);
     const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(), HEADER_BYTES.length, syncIntervalMs);
-    return { ok: true, journal, done: new Map() };
+    return { ok: true, journal, done: NO_DONE_LINES };
   } catch (error) {
     return unwritable(path, error);
   }
@@ -170,7 +191,7 @@ async function checkOwnership(
 
 type LoadedJournal =
   | { ok: true; fresh: true }
-  | { ok: true; fresh: false; index: LatestEntryIndex; end: number; done: Map<number, RowOutcome> }
+  | { ok: true; fresh: false; index: LatestEntryIndex; end: number; done: EntrySnapshot }
   | { ok: false; code: "UNREADABLE_RESULTS"; message: string };
 
 /**
@@ -212,19 +233,58 @@ async function loadJournal(path: string): Promise<LoadedJournal> {
     if (scan.completeEnd < scan.size) await handle.truncate(scan.completeEnd);
 
     // Second pass: parse only each line's latest entry. An entry that does not parse is dropped
-    // from the index, so the line runs again and its new outcome replaces it.
-    const done = new Map<number, RowOutcome>();
+    // from the index, so the line runs again and its new outcome replaces it. Done lines keep only
+    // a bit here; their entries' places are copied out of the index afterwards.
+    const doneLines = new LineSet(index.maxLine);
     const unparsable: number[] = [];
     await scanRecords(handle, ({ line, start, bytes }) => {
       if (line === undefined || index.offsetOf(line) !== start) return;
       const parsed = parseOutcomeLine(bytes.toString("utf8"));
       if (!parsed.ok || parsed.outcome.line !== line) unparsable.push(line);
-      else if (DONE_STATUSES.has(parsed.outcome.status)) done.set(line, parsed.outcome);
+      else if (DONE_STATUSES.has(parsed.outcome.status)) doneLines.add(line);
     });
     for (const line of unparsable) index.delete(line);
-    return { ok: true, fresh: false, index, end: scan.completeEnd, done };
+    return { ok: true, fresh: false, index, end: scan.completeEnd, done: new EntrySnapshot(index, doneLines) };
   } finally {
     await handle.close();
+  }
+}
+
+const NO_DONE_LINES: DoneLines = {
+  has: () => false,
+  get: () => undefined,
+  size: 0,
+  keys: () => [][Symbol.iterator](),
+};
+
+class JournalDoneLines implements DoneLines {
+  constructor(
+    private readonly entries: EntrySnapshot,
+    private readonly journal: FileResultsJournal,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(line: number): boolean {
+    return this.entries.has(line);
+  }
+
+  get(line: number): RowOutcome | undefined {
+    const entry = this.entries.entryOf(line);
+    if (entry === undefined) return undefined;
+    const text = this.journal.readEntry(entry.offset, entry.length).toString("utf8");
+    const parsed = parseOutcomeLine(text);
+    // It parsed when the journal was opened: anything else means the file was changed under us.
+    if (!parsed.ok || parsed.outcome.line !== line) {
+      throw new Error(`the results file changed while open: line ${line}'s entry no longer reads back`);
+    }
+    return parsed.outcome;
+  }
+
+  keys(): IterableIterator<number> {
+    return this.entries.keys();
   }
 }
 
@@ -251,6 +311,20 @@ class FileResultsJournal implements ResultsJournal {
     this.index.set(outcome.line, this.end, bytes.length);
     this.end += bytes.length;
     this.scheduleSync();
+  }
+
+  /** The `length` bytes at `offset` of the results file, read at once (entries are never rewritten while open). */
+  readEntry(offset: number, length: number): Buffer {
+    // A closed fd's number may already belong to another file: never read through it.
+    if (this.closed) throw new Error("the results journal is closed");
+    const bytes = Buffer.allocUnsafe(length);
+    let read = 0;
+    while (read < length) {
+      const got = readSync(this.fd, bytes, read, length - read, offset + read);
+      if (got === 0) throw new Error(`the results file ends before byte ${offset + length}`);
+      read += got;
+    }
+    return bytes;
   }
 
   async finalize(): Promise<{ rows: number }> {

@@ -1,6 +1,7 @@
 // Where each input line's latest entry sits in the results journal: byte offset and length per
 // line number, in typed arrays that grow by doubling. About 12 bytes a line, so a million-row
-// journal is indexed in ~12 MB instead of a million objects.
+// journal is indexed in ~12 MB instead of a million objects. Also the bit set and the frozen
+// snapshot of entries that a resumed run's done lines are looked up in.
 
 const ABSENT = -1;
 
@@ -58,4 +59,95 @@ export class LatestEntryIndex {
     this.offsets = offsets;
     this.lengths = lengths;
   }
+}
+
+/** A fixed set of line numbers, one bit a line: a million lines in 125 KB. */
+export class LineSet {
+  readonly words: Uint32Array;
+
+  /** A set that can hold the lines 0..highestLine. */
+  constructor(highestLine: number) {
+    this.words = new Uint32Array((highestLine >>> 5) + 1);
+  }
+
+  add(line: number): void {
+    const word = line >>> 5;
+    if (word >= this.words.length) throw new RangeError(`line ${line} is beyond this set`);
+    this.words[word] = this.words[word]! | (1 << (line & 31));
+  }
+
+  has(line: number): boolean {
+    if (!Number.isInteger(line) || line < 0) return false;
+    const word = line >>> 5;
+    return word < this.words.length && (this.words[word]! & (1 << (line & 31))) !== 0;
+  }
+}
+
+/**
+ * Where some lines' entries sat when the snapshot was taken, kept apart from the live index so a
+ * later entry for such a line (the journal goes on appending) does not move it. Dense: offsets and
+ * lengths only for the lines in the set, found by rank (set bits before the line), so ~12 bytes
+ * per kept line plus ~1/4 byte per line number.
+ */
+export class EntrySnapshot {
+  private readonly ranks: Uint32Array; // set bits in all words before each word
+  private readonly offsets: Float64Array;
+  private readonly lengths: Uint32Array;
+  readonly size: number;
+
+  /** Copies `index`'s current entry of each line in `lines`; every one must have an entry. */
+  constructor(
+    index: LatestEntryIndex,
+    private readonly lines: LineSet,
+  ) {
+    const { words } = lines;
+    this.ranks = new Uint32Array(words.length);
+    let count = 0;
+    for (let word = 0; word < words.length; word += 1) {
+      this.ranks[word] = count;
+      count += popcount(words[word]!);
+    }
+    this.size = count;
+    this.offsets = new Float64Array(count);
+    this.lengths = new Uint32Array(count);
+    let rank = 0;
+    for (const line of this.keys()) {
+      const offset = index.offsetOf(line);
+      if (offset === undefined) throw new Error(`line ${line} has no entry to keep`);
+      this.offsets[rank] = offset;
+      this.lengths[rank] = index.lengthOf(line);
+      rank += 1;
+    }
+  }
+
+  has(line: number): boolean {
+    return this.lines.has(line);
+  }
+
+  /** The kept entry of `line`, or undefined when the line is not in the snapshot. */
+  entryOf(line: number): { offset: number; length: number } | undefined {
+    if (!this.lines.has(line)) return undefined;
+    const word = line >>> 5;
+    const rank = this.ranks[word]! + popcount(this.lines.words[word]! & ~(-1 << (line & 31)));
+    return { offset: this.offsets[rank]!, length: this.lengths[rank]! };
+  }
+
+  /** The lines in the snapshot, ascending. */
+  *keys(): IterableIterator<number> {
+    const { words } = this.lines;
+    for (let word = 0; word < words.length; word += 1) {
+      let bits = words[word]!;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        yield word * 32 + (31 - Math.clz32(low));
+        bits ^= low;
+      }
+    }
+  }
+}
+
+function popcount(value: number): number {
+  let v = value - ((value >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }

@@ -130,7 +130,7 @@ describe("900316: an app-only token stops the run", () => {
 });
 
 describe("refused sign-in: nothing is sent", () => {
-  const cases = [
+  const cases: { name: string; env: Record<string, string>; code: string; counter: string; says: RegExp }[] = [
     { name: "an expired refresh token", env: { PARTNER_CENTER_REFRESH_TOKEN: EXPIRED_REFRESH_TOKEN }, code: "invalid_grant", counter: "invalidGrant", says: /AADSTS700082[\s\S]*PARTNER_CENTER_REFRESH_TOKEN/ },
     { name: "a revoked refresh token", env: { PARTNER_CENTER_REFRESH_TOKEN: REVOKED_REFRESH_TOKEN }, code: "invalid_grant", counter: "invalidGrant", says: /AADSTS50173[\s\S]*revoked[\s\S]*PARTNER_CENTER_REFRESH_TOKEN/ },
     { name: "a wrong client secret", env: { PARTNER_CENTER_CLIENT_SECRET: WRONG_CLIENT_SECRET }, code: "invalid_client", counter: "invalidClient", says: /AADSTS7000215[\s\S]*PARTNER_CENTER_CLIENT_SECRET/ },
