@@ -83,6 +83,11 @@ export async function callWithRetry<T>(
     attempts++;
     const result = await attempt(ctx);
     last = result;
+    // No token could be had: the request never left, so it is no attempt.
+    if (!result.ok && result.kind === "credentials") {
+      attempts--;
+      return outcome(result, false);
+    }
     if (result.ok) {
       deps.pacer.onSuccess(customerId);
       return outcome(result, false);

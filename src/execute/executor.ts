@@ -204,12 +204,14 @@ export async function executeRequests(
       const firstLine = rows[0]!.line;
 
       if (scope === "run") {
-        for (const row of rows) emit(failedRow(row, result, sending));
         const by: StoppedBy = { kind: "run-fatal", message: failureMessage(result) };
         if (code !== undefined) by.errorCode = code;
         if (result.kind === "http") by.httpStatus = result.meta.status;
         log().error({ errorCode: code, httpStatus: by.httpStatus, line: firstLine }, "run-fatal answer; stopping the run");
         stopRun(by, code ?? "RUN_FATAL", by.message);
+        // Refused credentials before the request left: its rows were never sent.
+        if (call.attempts === 0) return abortNotSent(rows);
+        for (const row of rows) emit(failedRow(row, result, sending));
         return;
       }
       if (scope === "customer") {

@@ -20,7 +20,8 @@ const ADVICE: Record<string, string> = {
     "A Conditional Access policy blocks the sign-in behind the token: exclude the service account or allow the runner's location, then mint a new refresh token.",
   "900421": "The token carries no MFA claim: redo the secure application model consent with MFA to get a new refresh token.",
   "429": "Partner Center throttled the run: lower --concurrency, run fewer shards at once, or schedule outside busy hours; --resume continues.",
-  "401": "The token was refused: check the credentials in the environment, or mint a new refresh token.",
+  "401":
+    "The token was refused (expired or invalid): a PARTNER_CENTER_ACCESS_TOKEN cannot be renewed, so mint a new one, or set the four App+User variables (PARTNER_CENTER_TENANT_ID, _CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN) so the runner renews tokens itself.",
   "800002": "Partner Center refused the request's input: check the row's SKU and excluded plans.",
   "400056": "Partner Center refused the request's input: check the row's SKU and excluded plans.",
   "3000": "Partner Center refused the request's input: check the row's SKU and excluded plans.",
@@ -66,7 +67,8 @@ function stopLine(document: RunSummaryDocument): string | undefined {
   if (stop.reason === "completed") return undefined;
   if (stop.reason === "interrupted") return "Interrupted: rows in flight were recorded, the rest are aborted; run again with --resume to finish.";
   const code = stop.errorCode ? ` ${stop.errorCode}` : "";
-  const advice = stop.errorCode ? adviceFor(stop.errorCode) : undefined;
+  // The emulator's and the service's codes for a refused bearer token differ: fall back on the status.
+  const advice = (stop.errorCode ? adviceFor(stop.errorCode) : undefined) ?? (stop.httpStatus ? adviceFor(String(stop.httpStatus)) : undefined);
   return `Stopped on a run-fatal error${code}: ${stop.message ?? "see the log"}${advice ? `\n  -> ${advice}` : ""}`;
 }
 

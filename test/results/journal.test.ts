@@ -148,6 +148,30 @@ describe("results journal", () => {
     expect(rows.map(statusOf)).toEqual(["assigned", "assigned", "assigned", "removed", "skipped", "assigned", "assigned"]);
   });
 
+  it("done lines answer as of opening, read back from the file, until the journal closes", async () => {
+    const first = await open(false);
+    first.record(outcome(2, "assigned", { requestId: "req-2", errorMessage: 'a "quoted",\nmessage', licenseWarnings: [{ code: "W1", message: "x|y", servicePlans: ["EXCHANGE_S_STANDARD"] }] }));
+    first.record(outcome(3, "failed", { errorCode: "500" }));
+    await first.close();
+
+    const opened = await openResultsJournal({ path: results, rosterFingerprint: await fingerprintRoster(roster), resume: true });
+    if (!opened.ok) throw new Error(opened.message);
+    const { done, journal } = opened;
+    const expected = outcome(2, "assigned", { requestId: "req-2", errorMessage: 'a "quoted",\nmessage', licenseWarnings: [{ code: "W1", message: "x|y", servicePlans: ["EXCHANGE_S_STANDARD"] }] });
+    expect(done.get(2)).toEqual(expected);
+    expect([done.has(2), done.has(3), done.has(1), done.has(99), done.has(-1), done.size]).toEqual([true, false, false, false, false, 1]);
+    expect(done.get(3)).toBeUndefined();
+    // Later entries (the runner re-records done lines as skipped) do not change the answers.
+    journal.record(outcome(2, "skipped", { requestId: "req-2" }));
+    journal.record(outcome(3, "assigned"));
+    expect(done.get(2)).toEqual(expected);
+    expect(done.has(3)).toBe(false);
+    await journal.close();
+    // The fd is gone (its number may be another file's by now): get refuses rather than guess.
+    expect(() => done.get(2)).toThrow("the results journal is closed");
+    expect(done.has(2)).toBe(true);
+  });
+
   it("resume of a missing results file starts fresh", async () => {
     const opened = await openResultsJournal({ path: results, rosterFingerprint: await fingerprintRoster(roster), resume: true });
     expect(opened.ok).toBe(true);

@@ -24,15 +24,16 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-describe("pending: rows never sent because sign-in was refused are `aborted`", () => {
+describe("rows never sent because sign-in was refused are `aborted`", () => {
   // Today: src/execute/call-with-retry.ts counts an attempt (attempts++) before calling the client,
   // and src/partner-center/client.ts returns a `credentials` failure without sending anything when
   // getToken() throws; src/execute/executor.ts (sendRows, scope "run") then records that request's
   // rows `failed`, attempts 1. Nothing reached the API: per product.md they are `aborted` ("not
   // sent: the run stopped"), attempts 0.
   it("consent revoked mid-run: every row that was not answered by the API is aborted with attempts 0", async () => {
-    const c = customer(1, 20, { powerBiPro: 50 });
-    emulator = await startIdentityEmulator({ state: authState([c], { accessTokenLifetimeSeconds: 2 }), latencyMs: 150 });
+    // 30 rows at 150 ms, 3 at a time: the run outlives the 1-second token, so a renewal must happen.
+    const c = customer(1, 30, { powerBiPro: 50 });
+    emulator = await startIdentityEmulator({ state: authState([c], { accessTokenLifetimeSeconds: 1 }), latencyMs: 150 });
     const em = emulator;
     const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);
     interceptTokenChecks(em, (verdict, n) => {
@@ -50,7 +51,7 @@ describe("pending: rows never sent because sign-in was refused are `aborted`", (
   });
 });
 
-describe("pending: a refused static token says what to do", () => {
+describe("a refused static token says what to do", () => {
   // Today the stop line reads "Stopped on a run-fatal error 990401: Authorization failed: the bearer
   // token has expired." and nothing else: no advice, because src/results/renderer.ts stopLine looks
   // up advice by errorCode only (990401 is the emulator's code; real Partner Center may send no code
