@@ -1,12 +1,5 @@
-// PENDING (not picked up by vitest): re-enable as test/e2e/resilience-pending.test.ts once
-// src/pipeline/run-job.ts passes the roster's name to the results journal.
-//
-// Bug: runLicenseJob calls openResultsJournal({ path, rosterFingerprint, resume }) without
-// `rosterName`, so the sidecar `<results>.run.json` always has `"roster": null` and a refused
-// --resume says "it holds the results of another roster" instead of naming the roster the results
-// belong to (issue 5: "refuses ... and says which roster the results belong to"; results README:
-// "it refuses with exit code 2 and says which roster the results belong to").
-// Fix: in run-job.ts step 2 pass `rosterName: config.input` to openResultsJournal.
+// End to end (issue 5): a refused --resume names the roster the results belong to (the sidecar
+// records the roster's name).
 import { afterEach, describe, expect, it } from "vitest";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
