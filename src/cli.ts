@@ -145,6 +145,7 @@ async function emulateCommand(args: Record<string, unknown>): Promise<number> {
     },
     seed: args.seed as number | undefined,
     bom: args.bom as boolean | undefined,
+    maxPageSize: args.maxPageSize as number | undefined,
     identity: args.identity as boolean | undefined,
   };
   const emulator = await startEmulator(options);
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
           .option("slow-ms", { type: "number" })
           .option("seed", { type: "number", describe: "seed for the fault dice" })
           .option("bom", { type: "boolean", describe: "a UTF-8 byte-order mark before every JSON body" })
+          .option("max-page-size", { type: "number", describe: "most users per page of the users list (default 100)" })
           .option("identity", { type: "boolean", describe: "also serve the HTTPS identity (token) endpoint" }),
       async (args) => {
         exitCode = await emulateCommand(args as unknown as Record<string, unknown>);

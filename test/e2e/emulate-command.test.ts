@@ -1,0 +1,39 @@
+// End to end: `license-runner emulate` serves the demo state on loopback with the flags' limits.
+import { describe, expect, it } from "vitest";
+import { runCli, startCli } from "../helpers/cli.js";
+
+const CONTOSO = "0cb71128-b604-5c47-b6e7-59988e7a307a";
+
+describe("license-runner emulate", () => {
+  it("serves the demo state, throttles per --rate-limit, and stops on SIGTERM", async () => {
+    const { child, done } = startCli(["emulate", "--port", "0", "--rate-limit", "customer=1:1", "--bom"]);
+    const url = await new Promise<string>((resolve, reject) => {
+      let seen = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.once("exit", () => reject(new Error(`emulate exited: ${seen}`)));
+    });
+    const get = () =>
+      fetch(`${url}/v1/customers/${CONTOSO}/subscribedskus`, { headers: { authorization: "Bearer emulator-app-user-token", accept: "application/json" } });
+    const first = await get();
+    const bytes = Buffer.from(await first.arrayBuffer()); // text() would strip the BOM
+    expect(first.status).toBe(200);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // --bom
+    expect(JSON.parse(bytes.subarray(3).toString("utf8")).items.every((s: { productSku: { licenseGroupId: string } }) => s.productSku.licenseGroupId === "group1")).toBe(true);
+    const second = await get();
+    expect(second.status).toBe(429);
+    expect(Number(second.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+
+    child.kill("SIGTERM");
+    expect((await done).code).toBe(0);
+  });
+
+  it("refuses a malformed --rate-limit with exit 2", async () => {
+    const run = await runCli(["emulate", "--port", "0", "--rate-limit", "customer=fast"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--rate-limit/);
+  });
+});
