@@ -186,15 +186,6 @@ export function interceptTokenChecks(emulator: RunningEmulator, judge: (verdict:
   store.check = (authorization: string | undefined) => judge(original(authorization), ++checks);
 }
 
-export interface LogEntry {
-  seq: number;
-  arrivalMs: number;
-  answerMs: number;
-  method: string;
-  endpoint: string;
-  customerId: string | null;
-  userId: string | null;
-  requestId: string;
-  status: number | null;
-  errorCode: string | null;
-}
+/** One entry of the emulator's request log (GET /_emulator/log). */
+import type { RequestLogEntry as LogEntry } from "../../dist/emulator/request-log.js";
+export type { LogEntry };

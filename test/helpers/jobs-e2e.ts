@@ -58,17 +58,9 @@ export function essence(row: ResultRow): string {
   return [row.line, row.customerId, row.userId, row.sku, row.skuId, row.licenseGroup, row.action, row.status, row.httpStatus, row.errorCode].join("|");
 }
 
-export interface LogEntry {
-  seq: number;
-  arrivalMs: number;
-  answerMs: number;
-  method: string;
-  endpoint: string;
-  customerId: string | null;
-  userId: string | null;
-  requestId: string | null;
-  status: number | null;
-}
+/** One entry of the emulator's request log (GET /_emulator/log). */
+import type { RequestLogEntry as LogEntry } from "../../dist/emulator/request-log.js";
+export type { LogEntry };
 
 export async function requestLog(em: RunningEmulator): Promise<LogEntry[]> {
   return (await control<{ entries: LogEntry[] }>(em, "log")).entries;

@@ -42,21 +42,9 @@ export async function waitUntil(probe: () => Promise<boolean>, message: string, 
   }
 }
 
-export interface LogEntry {
-  seq: number;
-  arrivalMs: number;
-  answerMs: number;
-  method: string;
-  endpoint: string;
-  customerId: string | null;
-  userId: string | null;
-  requestId: string;
-  status: number | null;
-  errorCode: string | null;
-  fault: string | null;
-  replayed: boolean;
-  applied: boolean;
-}
+/** One entry of the emulator's request log (GET /_emulator/log). */
+import type { RequestLogEntry as LogEntry } from "../../dist/emulator/request-log.js";
+export type { LogEntry };
 
 export async function emulatorLog(em: RunningEmulator): Promise<LogEntry[]> {
   const log = await control<{ entries: LogEntry[]; dropped: number }>(em, "log");
