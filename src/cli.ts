@@ -69,7 +69,7 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
   const resolved = resolveRunConfig({ command, job: job?.value, flags, env: process.env, stderrIsTTY: Boolean(process.stderr.isTTY) });
   if (!resolved.ok) return fail(resolved.error);
   const config = resolved.value;
-  const logger = createLogger(config.logLevel, config.logFormat);
+  const logger = createLogger(config.logLevel, config.logFormat, { progressLine: config.progress });
 
   let emulator: RunningEmulator | undefined;
   let tokens: AccessTokenProvider;

@@ -22,10 +22,11 @@ export const REDACTED_PATHS = [
   "*.secret",
 ];
 
-export function createLogger(level: LogLevel, format: LogFormat): Logger {
+/** `progressLine`: a live progress line is drawn on this terminal (log lines then clear it first). */
+export function createLogger(level: LogLevel, format: LogFormat, terminal: { progressLine?: boolean } = {}): Logger {
   const options = { level, base: undefined, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } };
   if (format === "pretty") {
-    const destination = process.stderr.isTTY ? clearingProgressLine(process.stderr) : 2;
+    const destination = terminal.progressLine && process.stderr.isTTY ? clearingProgressLine(process.stderr) : 2;
     return pino(options, pretty({ destination, sync: true, colorize: process.stderr.isTTY, ignore: "pid,hostname" }));
   }
   return pino(options, pino.destination({ dest: 2, sync: true }));

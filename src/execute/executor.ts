@@ -41,7 +41,7 @@ export interface ExecuteDeps {
   onOutcome(outcome: RowOutcome): void;
   logger: Logger;
   clock: Clock;
-  /** Requests read ahead of the ones running; default max(1024, concurrency * 64). */
+  /** Requests read ahead of the ones running; default max(4096, concurrency * 64): enough to see several customers at once, so a customer limit never idles the partner allowance. */
   readAhead?: number;
   /** Requests in flight for a customer not yet throttled, at first (doubling from there). Default 4. */
   initialCustomerWindow?: number;
@@ -105,7 +105,7 @@ export async function executeRequests(
 ): Promise<ExecuteReport> {
   const { api, clock, logger } = deps;
   const concurrency = Math.max(1, Math.floor(deps.concurrency));
-  const readAhead = Math.max(1, deps.readAhead ?? Math.max(1024, concurrency * 64));
+  const readAhead = Math.max(1, deps.readAhead ?? Math.max(4096, concurrency * 64));
   const limit = pLimit(concurrency);
   const initialWindow = Math.max(1, Math.floor(deps.initialCustomerWindow ?? 4));
   const pacer: Pacer = deps.retry.pacer;

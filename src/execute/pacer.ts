@@ -156,15 +156,41 @@ export function createPacer(options: PacerOptions): Pacer {
     scope.rate += step * dt;
   };
 
+  /**
+   * Requests whose own customer may go but which wait for the partner's pace, oldest first. When a
+   * partner slot opens, the oldest of them whose customer is ready takes it: without this the
+   * slot goes to whichever timer fires first, the same customers keep winning, and the others
+   * lag behind and finish alone at their own limit (the run's tail).
+   */
+  const partnerQueue = new Set<{ scope: Scope }>();
+  const ownReady = (scope: Scope, now: number): boolean => Math.max(scope.pausedUntil, effectiveRate(scope) !== undefined ? scope.nextStartAt : 0) <= now;
+  const firstReadyWaiter = (now: number): { scope: Scope } | undefined => {
+    for (const waiter of partnerQueue) if (ownReady(waiter.scope, now)) return waiter;
+    return undefined;
+  };
+
   return {
     delayMs,
     async acquire(customerId, signal) {
       const scope = scopeOf(customerId);
-      for (;;) {
-        if (signal?.aborted) return;
-        const wait = delayMs(customerId);
-        if (wait <= 0) break;
-        await clock.sleep(wait, signal);
+      const waiter = { scope };
+      try {
+        for (;;) {
+          if (signal?.aborted) return;
+          const now = clock.now();
+          const own = readyAt(scope, now);
+          const shared = readyAt(partner, now);
+          if (own <= now && shared <= now) {
+            const first = partnerQueue.size > 0 ? firstReadyWaiter(now) : undefined;
+            if (first === undefined || first === waiter) break;
+            await clock.sleep(1, signal); // an older waiter takes this slot; try for the next
+            continue;
+          }
+          if (own <= now) partnerQueue.add(waiter); // keeps its place if already queued
+          await clock.sleep(Math.max(own, shared) - now, signal);
+        }
+      } finally {
+        partnerQueue.delete(waiter);
       }
       const now = clock.now();
       reserve(scope, now);

@@ -56,9 +56,11 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
 
   // 1. Read the whole roster (this shard's rows) before anything is sent or any file is replaced.
   const source = config.input === "-" ? { stream: deps.stdin, name: "-" } : { path: config.input };
-  const roster = await readShardRoster(source, config.shard);
-  if (!roster.ok) return { exitCode: 2, error: roster.error, seatCheck: [] };
-  logger.info({ rows: roster.rows.length, rejected: roster.rejections.length, customers: roster.byCustomer.size }, "roster read");
+  // Held compactly (~25 bytes a row); a customer's RosterRow objects exist only while it is planned.
+  const shardRoster = await readShardRoster(source, config.shard);
+  if (!shardRoster.ok) return { exitCode: 2, error: shardRoster.error, seatCheck: [] };
+  const roster = shardRoster.roster;
+  logger.info({ rows: roster.rowCount, rejected: shardRoster.rejections.length, customers: roster.customers.length }, "roster read");
 
   // 2. Open the results journal (resume: the rows an earlier run finished are kept).
   const fingerprint = config.input === "-" ? undefined : await fingerprintRoster(config.input);
@@ -67,9 +69,9 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
   const { journal, done } = opened;
 
   const summary = new RunSummary({ dryRun: config.dryRun, startedAt: deps.clock.now() });
-  const ledger = new RowLedger(roster.maxLine);
+  const ledger = new RowLedger(shardRoster.maxLine);
   const progress = createProgress({
-    total: roster.rows.length + roster.rejections.length,
+    total: roster.rowCount + shardRoster.rejections.length,
     stream: deps.stderr,
     isTTY: Boolean(deps.stderr.isTTY),
     logger,
@@ -85,15 +87,16 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
     progress.update(summary.progressCounts());
   };
 
-  for (const rejection of roster.rejections) recordRejected(rejection, done, record);
-  const pending = new Map<string, RosterRow[]>();
-  for (const [customerId, rows] of roster.byCustomer) {
-    const left = rows.filter((row) => {
-      const previous = done.get(row.line);
+  for (const rejection of shardRoster.rejections) recordRejected(rejection, done, record);
+  const pending = new Set<string>(); // customers with rows left to run
+  for (const customerId of roster.customers) {
+    let left = 0;
+    for (const line of roster.linesOf(customerId)) {
+      const previous = done.has(line) ? done.get(line) : undefined;
       if (previous) record(skippedOutcome(previous));
-      return !previous;
-    });
-    if (left.length > 0) pending.set(customerId, left);
+      else left++;
+    }
+    if (left > 0) pending.add(customerId);
   }
 
   // 3. Resolve and group, customer by customer, feeding the executor as requests become ready.
@@ -114,15 +117,15 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
   let catalogStop: StopReason | undefined;
 
   async function* plannedRequests(): AsyncGenerator<LicenseUpdateRequest> {
-    const customers = [...pending.keys()];
+    const customers = [...pending];
     for (let index = 0; index < customers.length; index += 1) {
       if (halted || deps.stop.aborted) return;
       for (const ahead of customers.slice(index + 1, index + 1 + CATALOG_LOOKAHEAD)) {
         void catalogs.skus(ahead);
-        if (pending.get(ahead)!.some(needsDirectory)) void catalogs.users(ahead);
+        if (roster.usesPrincipalNames(ahead)) void catalogs.users(ahead);
       }
       const customerId = customers[index]!;
-      const rows = pending.get(customerId)!;
+      const rows = roster.rowsOf(customerId).filter((row) => !done.has(row.line));
       const log = logger.child({ customerId });
 
       const skus = await catalogs.skus(customerId);
@@ -187,8 +190,16 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
   // 5. Every row not recorded yet was never sent: the run stopped before it.
   const errorCode = !stoppedBy ? "NOT_SENT" : stoppedBy.kind === "interrupted" ? "INTERRUPTED" : (stoppedBy.errorCode ?? "RUN_STOPPED");
   const why = !stoppedBy ? "no outcome was recorded for it" : stoppedBy.kind === "interrupted" ? "the run was interrupted" : `the run stopped: ${stoppedBy.message}`;
-  for (const rows of pending.values()) {
-    for (const row of rows) {
+  for (const customerId of pending) {
+    let unrecorded = false;
+    for (const line of roster.linesOf(customerId)) {
+      if (!ledger.has(line)) {
+        unrecorded = true;
+        break;
+      }
+    }
+    if (!unrecorded) continue;
+    for (const row of roster.rowsOf(customerId)) {
       if (ledger.has(row.line)) continue;
       if (!stoppedBy) logger.error({ line: row.line }, "row left without an outcome");
       record(outcomeOf(row, "aborted", { errorCode, errorMessage: `not sent: ${why}`, correlationId: deps.correlationId }));

@@ -1,0 +1,159 @@
+// A shard's roster rows, held until the run ends in bounded memory (issue 6: 1,000,000 rows).
+//
+// One object per row for the whole run costs about 120 bytes a row, and V8 lets the heap grow to
+// ~4x its live size before a full collection: ~640 MB peak for a million rows. This form keeps a
+// row in ~25 bytes of typed arrays (line, SKU reference, action, the user id's 16 bytes) and builds
+// RosterRow objects for one customer at a time, when that customer is planned; they are garbage
+// once its requests are done. Rows that do not fit (a user principal name, excluded plans, a user
+// id that is not a lower-case GUID) are kept as the reader made them.
+import type { RosterRow } from "../model.js";
+
+/** Shared by every row without excluded plans; frozen, so a stray push fails loudly instead of leaking into other rows. */
+const NO_EXCLUDED_PLANS = Object.freeze([]) as unknown as string[];
+
+/** Most distinct SKU strings held in the table; past it rows are kept as read (a hostile roster cannot grow it). */
+const INTERN_LIMIT = 100_000;
+
+/** A shard's rows, held compactly and grouped by customer (see above). */
+export interface CompactRoster {
+  /** Customers in the order the roster first names them. */
+  readonly customers: readonly string[];
+  readonly rowCount: number;
+  /** The customer's rows in file order, as fresh objects (drop them once the customer is planned). */
+  rowsOf(customerId: string): RosterRow[];
+  /** The customer's line numbers in file order. */
+  linesOf(customerId: string): Iterable<number>;
+  /** Whether a row of the customer names its user by principal name only (its user directory is needed). */
+  usesPrincipalNames(customerId: string): boolean;
+}
+
+const GUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HEX_PAIRS = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, "0"));
+const ACTIONS = ["assign", "remove"] as const;
+
+function hexValue(code: number): number {
+  return code <= 57 ? code - 48 : code - 87; // '0'-'9', 'a'-'f' (checked by GUID_TEXT)
+}
+
+class CustomerRows {
+  count = 0;
+  lines = new Int32Array(64);
+  skus = new Int32Array(64);
+  actions = new Uint8Array(64);
+  users = new Uint8Array(64 * 16);
+  /** Rows kept as read, by index: the ones the typed arrays cannot hold. */
+  unusual: Map<number, RosterRow> | undefined;
+  byPrincipalName = false;
+
+  constructor(readonly customerId: string) {}
+
+  add(row: RosterRow, skuRef: number): void {
+    if (this.count === this.lines.length) this.grow();
+    const index = this.count++;
+    this.lines[index] = row.line;
+    const plain = row.userId !== undefined && row.userPrincipalName === undefined && row.excludedPlans.length === 0 && GUID_TEXT.test(row.userId);
+    if (!plain) {
+      (this.unusual ??= new Map()).set(index, row);
+      if (!row.userId && row.userPrincipalName) this.byPrincipalName = true;
+      return;
+    }
+    this.skus[index] = skuRef;
+    this.actions[index] = row.action === "remove" ? 1 : 0;
+    const id = row.userId!;
+    let at = index * 16;
+    for (let i = 0; i < 36; i += 2) {
+      if (id.charCodeAt(i) === 45) i -= 1; // '-': step over it
+      else this.users[at++] = (hexValue(id.charCodeAt(i)) << 4) | hexValue(id.charCodeAt(i + 1));
+    }
+  }
+
+  userIdAt(index: number): string {
+    const u = this.users;
+    const at = index * 16;
+    const h = (k: number): string => HEX_PAIRS[u[at + k]!]!;
+    return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
+  }
+
+  private grow(): void {
+    const size = this.lines.length * 2;
+    const lines = new Int32Array(size);
+    lines.set(this.lines);
+    this.lines = lines;
+    const skus = new Int32Array(size);
+    skus.set(this.skus);
+    this.skus = skus;
+    const actions = new Uint8Array(size);
+    actions.set(this.actions);
+    this.actions = actions;
+    const users = new Uint8Array(size * 16);
+    users.set(this.users);
+    this.users = users;
+  }
+}
+
+export class TypedArrayRoster implements CompactRoster {
+  readonly customers: string[] = [];
+  rowCount = 0;
+  private readonly byCustomer = new Map<string, CustomerRows>();
+  private readonly skuTable: string[] = [];
+  private readonly skuRefs = new Map<string, number>();
+
+  add(row: RosterRow): void {
+    let rows = this.byCustomer.get(row.customerId);
+    if (!rows) {
+      rows = new CustomerRows(row.customerId);
+      this.byCustomer.set(row.customerId, rows);
+      this.customers.push(row.customerId);
+    }
+    let skuRef = this.skuRefs.get(row.sku);
+    if (skuRef === undefined) {
+      if (this.skuTable.length < INTERN_LIMIT) {
+        skuRef = this.skuTable.length;
+        this.skuTable.push(row.sku);
+        this.skuRefs.set(row.sku, skuRef);
+      } else {
+        skuRef = -1; // a hostile roster: the row is kept as read
+      }
+    }
+    if (skuRef < 0) (rows.unusual ??= new Map()).set(rows.count, row);
+    rows.add(row, skuRef);
+    this.rowCount++;
+  }
+
+  rowsOf(customerId: string): RosterRow[] {
+    const rows = this.byCustomer.get(customerId);
+    if (!rows) return [];
+    const out: RosterRow[] = new Array(rows.count);
+    let previousUser = "";
+    let previousUserAt = -1;
+    for (let index = 0; index < rows.count; index++) {
+      const kept = rows.unusual?.get(index);
+      if (kept) {
+        out[index] = kept;
+        continue;
+      }
+      // A user's rows are usually adjacent: they share one id string.
+      const sameUser = previousUserAt >= 0 && sameBytes(rows.users, previousUserAt * 16, index * 16);
+      const userId = sameUser ? previousUser : rows.userIdAt(index);
+      previousUser = userId;
+      previousUserAt = index;
+      out[index] = { line: rows.lines[index]!, customerId, userId, sku: this.skuTable[rows.skus[index]!]!, excludedPlans: NO_EXCLUDED_PLANS, action: ACTIONS[rows.actions[index]!]! };
+    }
+    return out;
+  }
+
+  *linesOf(customerId: string): Iterable<number> {
+    const rows = this.byCustomer.get(customerId);
+    if (!rows) return;
+    for (let index = 0; index < rows.count; index++) yield rows.lines[index]!;
+  }
+
+  usesPrincipalNames(customerId: string): boolean {
+    return this.byCustomer.get(customerId)?.byPrincipalName ?? false;
+  }
+}
+
+function sameBytes(bytes: Uint8Array, a: number, b: number): boolean {
+  for (let k = 0; k < 16; k++) if (bytes[a + k] !== bytes[b + k]) return false;
+  return true;
+}
