@@ -112,3 +112,16 @@ export interface Shard {
   index: number;
   count: number;
 }
+
+/** One line of the seat check of `plan`: a customer's SKU, rows to assign and remove, seats available now. */
+export interface SeatCheckRow {
+  customerId: string;
+  sku: string; // the SKU's name
+  skuId: string;
+  licenseGroup: string;
+  toAssign: number;
+  toRemove: number;
+  available: number;
+  /** Assignments beyond the seats available now. Removals are not counted against it: they may run after the assignments. */
+  shortfall: number;
+}

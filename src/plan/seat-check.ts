@@ -1,19 +1,9 @@
 // The seat check of `plan`: per customer and SKU, rows to assign and remove against the seats
 // available now, and the shortfall, before a single seat is consumed.
 import type { CatalogSku } from "../catalog/sku-catalog.js";
-import type { LicenseUpdateRequest } from "../model.js";
+import type { LicenseUpdateRequest, SeatCheckRow } from "../model.js";
 
-export interface SeatCheckRow {
-  customerId: string;
-  sku: string; // the SKU's name
-  skuId: string;
-  licenseGroup: string;
-  toAssign: number;
-  toRemove: number;
-  available: number;
-  /** Assignments beyond the seats available now. Removals are not counted against it: they may run after the assignments. */
-  shortfall: number;
-}
+export type { SeatCheckRow };
 
 export function seatCheck(customerId: string, skus: readonly CatalogSku[], requests: readonly LicenseUpdateRequest[]): SeatCheckRow[] {
   const counts = new Map<string, { toAssign: number; toRemove: number }>();

@@ -2,24 +2,15 @@
 // the run's request/throttle counters, how it stopped, and the plan's seat check, carried to the
 // console, `--summary-json` and `$GITHUB_STEP_SUMMARY`. Memory grows with customers, SKUs and
 // error codes, never with rows.
-import type { RowOutcome, RowStatus } from "../model.js";
+import type { RowOutcome, RowStatus, SeatCheckRow } from "../model.js";
 import { adviceFor } from "./renderer.js";
 
 export const ROW_STATUS_ORDER: readonly RowStatus[] = ["assigned", "removed", "skipped", "planned", "failed", "invalid", "aborted"];
 
 export type StatusCounts = Record<RowStatus, number>;
 
-/** One line of the seat check (computed by the plan stage; same shape as plan's SeatCheckRow). */
-export interface SeatCheckEntry {
-  customerId: string;
-  sku: string;
-  skuId: string;
-  licenseGroup: string;
-  toAssign: number;
-  toRemove: number;
-  available: number;
-  shortfall: number;
-}
+/** One line of the seat check, computed by the plan stage. */
+export type SeatCheckEntry = SeatCheckRow;
 
 /** Why the run ended early, as the pipeline reports it (the executor's stoppedBy). */
 export interface StopCause {
