@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Thin shell: yargs -> config -> pipeline -> exit code. No logic lives here.
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { fileURLToPath } from "node:url";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -92,6 +93,7 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
   }
 
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // every waiting request listens to it
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stop.signal.aborted) process.exit(130); // a second signal stops at once; the journal is already on disk
     logger.warn({ signal, drainDeadlineMs: DRAIN_DEADLINE_MS }, "stopping: draining requests in flight; signal again to stop at once");

@@ -21,6 +21,7 @@
 //   a customer whose allowance is smaller, and most of it is throttled before the first 429 returns.
 // - Read-ahead is bounded: a roster sorted by customer is paced by that customer within the
 //   window, never read whole into memory.
+import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
 import type { ApiResult } from "../partner-center/api.js";
@@ -110,6 +111,8 @@ export async function executeRequests(
   const initialWindow = Math.max(1, Math.floor(deps.initialCustomerWindow ?? 4));
   const pacer: Pacer = deps.retry.pacer;
   const halt = new AbortController();
+  // Every request waiting on the pacer or a backoff listens to it: many listeners are expected, not a leak.
+  setMaxListeners(0, halt.signal);
   let stoppedBy: StoppedBy | undefined;
   let haltCode = "INTERRUPTED";
   let haltReason = "";
@@ -341,7 +344,10 @@ export async function executeRequests(
   /** Start what may start; returns the wait until a paced customer may go (Infinity: wait for an event). */
   const dispatch = (): number => {
     let soonest = Infinity;
-    for (const [customerId, queue] of queues) {
+    // Most requests left first: under a shared (partner) limit every customer then finishes at about
+    // the same time, instead of the last customers of the roster running alone at their own pace.
+    const byWorkLeft = queues.size > 1 ? [...queues].sort((a, b) => b[1].length - a[1].length) : queues;
+    for (const [customerId, queue] of byWorkLeft) {
       while (queue.length > 0) {
         const head = queue[0]!;
         const rows = settleDecided(head.rows);
