@@ -59,7 +59,9 @@ export async function callWithRetry<T>(
   const ctx: CallContext = { requestId, correlationId: deps.correlationId };
   const maxAttempts = Math.max(1, deps.maxAttempts);
   const backoff = deps.backoff ?? DEFAULT_BACKOFF;
-  const log = deps.logger?.child({ customerId, requestId });
+  // Only retries log: the child logger is made on the first one, not for every call.
+  let child: Logger | undefined;
+  const log = (): Logger | undefined => (child ??= deps.logger?.child({ customerId, requestId }));
   let attempts = 0;
   let throttled = 0;
   let consecutiveThrottles = 0;
@@ -99,7 +101,7 @@ export async function callWithRetry<T>(
     if (action.action === "renew-token") {
       if (tokenRenewed) return outcome(result, false);
       tokenRenewed = true;
-      log?.info({ attempt: attempts }, "access token refused; renewing it once");
+      log()?.info({ attempt: attempts }, "access token refused; renewing it once");
       try {
         await deps.tokens.getToken({ forceRefresh: true });
       } catch (error) {
@@ -120,13 +122,13 @@ export async function callWithRetry<T>(
       const extra = consecutiveThrottles > 0 ? backoffDelayMs(consecutiveThrottles - 1, deps.random, backoff) : 0;
       consecutiveThrottles++;
       notBefore = deps.clock.now() + retryAfterMs + extra;
-      log?.debug({ attempt: attempts, retryAfterMs, extraMs: extra }, "throttled; waiting for Retry-After");
+      log()?.debug({ attempt: attempts, retryAfterMs, extraMs: extra }, "throttled; waiting for Retry-After");
     } else {
       consecutiveThrottles = 0;
       const delay = backoffDelayMs(transientFailures, deps.random, backoff);
       transientFailures++;
       notBefore = deps.clock.now() + delay;
-      log?.debug({ attempt: attempts, delayMs: delay, status: result.kind === "http" ? result.meta.status : result.kind }, "transient failure; backing off");
+      log()?.debug({ attempt: attempts, delayMs: delay, status: result.kind === "http" ? result.meta.status : result.kind }, "transient failure; backing off");
     }
   }
   // Out of attempts (a 429 at the last attempt is still counted and reported to the pacer).
