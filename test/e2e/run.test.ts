@@ -120,6 +120,23 @@ describe("run, end to end against the emulator", () => {
     }
   });
 
+  it("keeps to --max-rate calls per second for the whole partner (a shard's share)", async () => {
+    const customers = [customer(1, 10, { powerBiPro: 20 }), customer(2, 10, { powerBiPro: 20 })];
+    emulator = await startTestEmulator({ state: state(customers) });
+    const rows = customers.flatMap((c) => c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]));
+    const { run, results } = await runAgainst(emulator, roster(rows), ["--concurrency", "8", "--max-rate", "10"]);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(results.filter((r) => r.status === "assigned")).toHaveLength(20);
+    const arrivals = ((await control(emulator, "log")).entries as { endpoint: string; arrivalMs: number }[])
+      .filter((e) => e.endpoint === "licenseUpdates")
+      .map((e) => e.arrivalMs)
+      .sort((a, b) => a - b);
+    // 20 starts 100 ms apart: about 1.9 s, never more than 10 (+1 for timer jitter) in any second.
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(1_700);
+    for (const start of arrivals) expect(arrivals.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(11);
+  });
+
   it("fails a customer without a GDAP role and lets the others proceed; plan sends no write", async () => {
     const ok = customer(1, 3, { powerBiPro: 10 });
     const blocked = customer(2, 3, { powerBiPro: 10 }, { access: "missing-gdap-role" });
