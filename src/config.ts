@@ -137,7 +137,9 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
     shard = parsed.value;
   }
 
-  const output = pick("output") ?? (input === "-" ? undefined : `${input}.results.csv`);
+  const dryRun = sources.command === "plan" || (pick("dryRun") ?? false);
+  // A plan gets its own file by default, so checking seats never replaces a run's results.
+  const output = pick("output") ?? (input === "-" ? undefined : `${input}.${dryRun ? "plan" : "results"}.csv`);
   if (!output) return { ok: false, error: "--output is required when the roster comes from stdin" };
   if (output === input) return { ok: false, error: `--output ${output} is the roster itself` };
 
@@ -168,7 +170,7 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
   return {
     ok: true,
     value: {
-      dryRun: sources.command === "plan" || (pick("dryRun") ?? false),
+      dryRun,
       input,
       output,
       baseUrl: baseUrl.replace(/\/+$/, ""),

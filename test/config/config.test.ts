@@ -36,9 +36,13 @@ describe("resolveRunConfig", () => {
     expect(fromFlag.ok && fromFlag.value.baseUrl).toBe("https://y");
   });
 
-  it("defaults the output next to the roster; plan is a dry run", () => {
-    const result = resolveRunConfig({ ...base, command: "plan", flags: { input: "r.csv" } });
-    expect(result.ok && [result.value.output, result.value.dryRun]).toEqual(["r.csv.results.csv", true]);
+  it("defaults the output next to the roster; plan is a dry run with its own file", () => {
+    const run = resolveRunConfig({ ...base, flags: { input: "r.csv" } });
+    expect(run.ok && [run.value.output, run.value.dryRun]).toEqual(["r.csv.results.csv", false]);
+    const plan = resolveRunConfig({ ...base, command: "plan", flags: { input: "r.csv" } });
+    expect(plan.ok && [plan.value.output, plan.value.dryRun]).toEqual(["r.csv.plan.csv", true]);
+    const dryRun = resolveRunConfig({ ...base, flags: { input: "r.csv", dryRun: true } });
+    expect(dryRun.ok && dryRun.value.output).toBe("r.csv.plan.csv");
   });
 
   it("refuses what cannot work: no roster, stdin without --output, --resume on stdin, the roster as output", () => {
