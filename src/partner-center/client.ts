@@ -1,7 +1,9 @@
-// The Partner Center HTTP client: one attempt per call with built-in fetch, the headers of §5,
-// safe URLs (ids encoded, continuation links kept on our host), bodies read as text (BOM stripped,
-// keys camelCased) and every failure returned as an ApiResult. Retrying and pacing live in execute/.
+// The Partner Center HTTP client: one attempt per call (node:http(s) on a keep-alive Agent, see
+// http-exchange.ts), the headers of §5, safe URLs (ids encoded, continuation links kept on our
+// host), bodies read as text (BOM stripped, keys camelCased) and every failure returned as an
+// ApiResult. A redirect is never followed: a 3xx is an http failure. Retrying and pacing live in execute/.
 import type { AccessTokenProvider, ApiResult, CallContext, PartnerCenterApi } from "./api.js";
+import { createHttpExchanger } from "./http-exchange.js";
 import { classifyNetworkError } from "./network-error.js";
 import { parseJsonBody, readApiError } from "./response-body.js";
 import { readResponseMeta } from "./response-meta.js";
@@ -50,7 +52,8 @@ export function continuationPath(uri: string): string {
 
 export function createPartnerCenterClient(options: PartnerCenterClientOptions): PartnerCenterApi {
   const base = options.baseUrl.replace(/\/+$/, "");
-  const origin = new URL(base).origin;
+  const exchanger = createHttpExchanger(base);
+  const origin = exchanger.origin;
   const basePath = new URL(base).pathname.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const applicationName = options.applicationName ?? "license-runner";
@@ -63,7 +66,7 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
     } catch (error) {
       return credentialsFailure(error);
     }
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | number> = {
       Authorization: `Bearer ${token}`,
       Accept: "application/json",
       [HEADER.requestId]: ctx.requestId,
@@ -72,26 +75,22 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
       [HEADER.application]: applicationName,
       ...exchange.extraHeaders,
     };
-    if (exchange.body !== undefined) headers["Content-Type"] = "application/json";
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = ctx.signal ? AbortSignal.any([timeout, ctx.signal]) : timeout;
-    let status: number;
-    let statusText: string;
-    let text: string;
-    let meta;
-    try {
-      const init: RequestInit = { method: exchange.method, headers, signal, redirect: "error" };
-      if (exchange.body !== undefined) init.body = JSON.stringify(exchange.body);
-      const response = await fetch(`${origin}${basePath}${exchange.pathAndQuery}`, init);
-      status = response.status;
-      statusText = response.statusText;
-      meta = readResponseMeta(response);
-      // The body is read under the same timeout: a connection cut mid-body is a network failure.
-      text = await response.text();
-    } catch (error) {
-      const { cause, description } = classifyNetworkError(error, ctx.signal?.aborted === true, timeoutMs);
+    const body = exchange.body === undefined ? undefined : JSON.stringify(exchange.body);
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      headers["Content-Length"] = Buffer.byteLength(body);
+    }
+    // Parsed as fetch parsed it: dot segments resolved, stray characters percent-encoded, no fragment.
+    const url = new URL(`${origin}${basePath}${exchange.pathAndQuery}`);
+    // The timeout covers the whole exchange, body included: a connection cut mid-body is a network failure.
+    const outcome = await exchanger.exchange({ method: exchange.method, path: `${url.pathname}${url.search}`, headers, body, timeoutMs, signal: ctx.signal });
+    if (!outcome.ok) {
+      const { cause, description } = classifyNetworkError(outcome.error, ctx.signal?.aborted === true, timeoutMs);
       return { ok: false, kind: "network", error: { description, data: [], cause } };
     }
+    const { status, statusText, text } = outcome;
+    // readResponseMeta only calls headers.get, which the answer provides with fetch's semantics.
+    const meta = readResponseMeta({ status, headers: { get: outcome.header } });
     const parsed = parseJsonBody(text);
     if (status >= 200 && status < 300) {
       if (parsed.ok) return { ok: true, body: parsed.value as T, meta };

@@ -1,4 +1,4 @@
-// What went wrong when fetch threw instead of answering: a timeout, a connection reset (the write
+// What went wrong when an exchange failed instead of answering: a timeout, a connection reset (the write
 // may or may not have landed: retry with the same MS-RequestId), or anything else. The text kept
 // is the error's code or message, which never carries a header or token.
 

@@ -15,7 +15,7 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   return Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
-export function readResponseMeta(response: { status: number; headers: Headers }, nowMs: number = Date.now()): ResponseMeta {
+export function readResponseMeta(response: { status: number; headers: { get(name: string): string | null } }, nowMs: number = Date.now()): ResponseMeta {
   const header = (name: string): string | undefined => response.headers.get(name) ?? undefined;
   const meta: ResponseMeta = { status: response.status };
   const requestId = header(HEADER.requestId);
