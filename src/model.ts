@@ -32,6 +32,7 @@ export type RosterRecord = { kind: "row"; row: RosterRow } | { kind: "rejected";
 export interface ResolvedRow extends RosterRow {
   userId: string;
   skuId: string;
+  skuName: string; // the product name the customer's catalog gives the SKU
   licenseGroup: LicenseGroupId;
   excludedPlanIds: string[];
 }
@@ -89,6 +90,8 @@ export interface RowOutcome {
   finishedAt: string; // ISO 8601
   licenseWarnings?: LicenseWarning[];
   msCv?: string;
+  /** The resolved SKU's product name, for summaries (not a results column). */
+  skuName?: string;
 }
 
 /** How far a failure reaches (product.md, pipeline step 4). */

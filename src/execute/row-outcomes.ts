@@ -22,6 +22,7 @@ function rowBase(row: ResolvedRow): Omit<RowOutcome, "status" | "attempts" | "fi
     userPrincipalName: row.userPrincipalName ?? "",
     sku: row.sku,
     skuId: row.skuId,
+    skuName: row.skuName,
     licenseGroup: row.licenseGroup,
     action: row.action,
   };

@@ -13,6 +13,7 @@ export function outcomeOf(row: RosterRow | ResolvedRow, status: RowStatus, detai
     userPrincipalName: row.userPrincipalName ?? "",
     sku: row.sku,
     skuId: resolved?.skuId ?? "",
+    ...(resolved ? { skuName: resolved.skuName } : {}),
     licenseGroup: resolved?.licenseGroup ?? "",
     action: row.action,
     status,

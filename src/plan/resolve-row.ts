@@ -31,6 +31,7 @@ export function resolveRow(row: RosterRow, catalog: SkuCatalog, directory: UserD
     excludedPlans: row.excludedPlans,
     action: row.action,
     skuId: sku.value.skuId,
+    skuName: sku.value.name,
     licenseGroup: sku.value.licenseGroup,
     excludedPlanIds: plans.value,
   };

@@ -40,7 +40,7 @@ export interface ProgressCounts {
  *   rows: { total, byStatus: { assigned, removed, skipped, planned, failed, invalid, aborted } },
  *   requests: { sent, throttled },                 // licenseupdates calls sent; 429 answers received
  *   customers: [{ customerId, total, byStatus }],  // sorted by customerId
- *   skus: [{ skuId, sku, total, byStatus }],       // skuId "" when the SKU never resolved; sorted by sku
+ *   skus: [{ skuId, sku, total, byStatus }],       // sku: the product name (as written when it never resolved, skuId ""); sorted by sku
  *   errors: [{ errorCode, count, httpStatus, example, advice }], // most frequent first
  *   seatCheck: [{ customerId, sku, skuId, licenseGroup, toAssign, toRemove, available, shortfall }],
  *   shortfall: number                              // sum of seatCheck shortfalls
@@ -110,7 +110,8 @@ export class RunSummary {
     // A SKU written as a name in one row and as an id in another is one SKU once resolved.
     const skuKey = outcome.skuId ? `id:${outcome.skuId.toLowerCase()}` : `as-written:${outcome.sku}`;
     let sku = this.skus.get(skuKey);
-    if (!sku) this.skus.set(skuKey, (sku = { sku: outcome.sku, skuId: outcome.skuId, counts: emptyCounts() }));
+    if (!sku) this.skus.set(skuKey, (sku = { sku: outcome.skuName ?? outcome.sku, skuId: outcome.skuId, counts: emptyCounts() }));
+    else if (outcome.skuName) sku.sku = outcome.skuName; // rows resumed from the file carry only the SKU as written
     sku.counts[outcome.status] += 1;
 
     if (outcome.status === "failed" || outcome.status === "invalid" || outcome.status === "aborted") {

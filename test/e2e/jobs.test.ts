@@ -235,7 +235,7 @@ describe("summaries", () => {
     const customerCounts = Object.fromEntries(summary.customers.map((c: any) => [c.customerId, [c.total, c.byStatus.assigned, c.byStatus.failed, c.byStatus.invalid]]));
     expect(customerCounts).toEqual({ [c1.id]: [4, 2, 2, 0], [c2.id]: [5, 3, 0, 2] });
     const e3 = summary.skus.find((s: any) => s.skuId === SKU.e3);
-    expect([e3.total, e3.byStatus.assigned, e3.byStatus.failed]).toEqual([4, 2, 2]);
+    expect([e3.sku, e3.total, e3.byStatus.assigned, e3.byStatus.failed]).toEqual(["Office 365 Enterprise E3", 4, 2, 2]);
     const pbi = summary.skus.find((s: any) => s.skuId === SKU.powerBiPro);
     expect([pbi.total, pbi.byStatus.assigned]).toEqual([3, 3]);
     // Rows whose SKU never resolved are counted under the SKU as written.
@@ -260,9 +260,9 @@ describe("summaries", () => {
     expect(markdown).toContain("| customer | rows | assigned | failed | invalid |");
     expect(lines).toContain(`| ${c1.id} | 4 | 2 | 2 | 0 |`);
     expect(lines).toContain(`| ${c2.id} | 5 | 3 | 0 | 2 |`);
-    // by SKU: the SKU as the roster wrote it, its id, rows, then the statuses
-    expect(lines).toContain(`| ENTERPRISEPACK | ${SKU.e3} | 4 | 2 | 2 | 0 |`);
-    expect(lines).toContain(`| POWER\\_BI\\_PRO | ${SKU.powerBiPro} | 3 | 3 | 0 | 0 |`);
+    // by SKU: the resolved SKU's product name (the roster wrote part numbers), its id, rows, then the statuses
+    expect(lines).toContain(`| Office 365 Enterprise E3 | ${SKU.e3} | 4 | 2 | 2 | 0 |`);
+    expect(lines).toContain(`| Power BI Pro | ${SKU.powerBiPro} | 3 | 3 | 0 | 0 |`);
     const errorRow = lines.find((l) => l.startsWith("| 60012 |"));
     expect(errorRow).toMatch(/^\| 60012 \| 2 \| 400 \| .*run out of licenses.* \| .*buy more seats/i);
     expect(lines.some((l) => l.startsWith("| UNKNOWN\\_SKU | 1 |"))).toBe(true);

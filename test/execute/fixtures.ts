@@ -23,7 +23,7 @@ export function userId(n: number): string {
 }
 
 export function row(customer: string, user: string, skuId: string, action: RowAction = "assign"): ResolvedRow {
-  return { line: nextLine++, customerId: customer, userId: user, sku: skuId, skuId, excludedPlans: [], excludedPlanIds: [], action, licenseGroup: "group1" };
+  return { line: nextLine++, customerId: customer, userId: user, sku: skuId, skuId, skuName: `SKU ${skuId}`, excludedPlans: [], excludedPlanIds: [], action, licenseGroup: "group1" };
 }
 
 export function request(rows: ResolvedRow[]): LicenseUpdateRequest {

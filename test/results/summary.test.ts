@@ -35,6 +35,14 @@ describe("run summary", () => {
     expect(JSON.parse(JSON.stringify(sampleSummary()))).toEqual(document);
   });
 
+  it("labels a resolved SKU with its product name, however the roster wrote it", () => {
+    const summary = new RunSummary({ startedAt: 0 });
+    summary.add(outcome(2, CONTOSO, E3, E3, "skipped")); // resumed from the file: only the SKU as written
+    summary.add(outcome(3, CONTOSO, E3.toUpperCase(), E3, "assigned", { skuName: "Microsoft 365 E3" }));
+    summary.add(outcome(4, CONTOSO, "SPE_E3", E3, "assigned", { skuName: "Microsoft 365 E3" }));
+    expect(summary.toJSON().skus.map((s) => [s.sku, s.skuId, s.total])).toEqual([["Microsoft 365 E3", E3, 3]]);
+  });
+
   it("reports how a run stopped, and plan mode", () => {
     const summary = new RunSummary({ startedAt: new Date(0), dryRun: true });
     summary.add(outcome(2, CONTOSO, "SPE_E3", E3, "aborted", { errorCode: "RUN_STOPPED" }));
