@@ -1,12 +1,21 @@
 // End to end: `license-runner emulate` serves the demo state on loopback with the flags' limits.
-import { describe, expect, it } from "vitest";
+import type { ChildProcess } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
 import { runCli, startCli } from "../helpers/cli.js";
 
 const CONTOSO = "0cb71128-b604-5c47-b6e7-59988e7a307a";
 
+let running: ChildProcess | undefined;
+afterEach(() => {
+  // A failed assertion must not leave the server behind.
+  if (running && running.exitCode === null) running.kill("SIGKILL");
+  running = undefined;
+});
+
 describe("license-runner emulate", () => {
   it("serves the demo state, throttles per --rate-limit, and stops on SIGTERM", async () => {
     const { child, done } = startCli(["emulate", "--port", "0", "--rate-limit", "customer=1:1", "--bom"]);
+    running = child;
     const url = await new Promise<string>((resolve, reject) => {
       let seen = "";
       child.stdout!.on("data", (chunk: Buffer) => {
