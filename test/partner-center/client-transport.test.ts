@@ -3,53 +3,27 @@
 // its listeners; redirects not followed; refused connections; https; no process kept alive.
 import { execFile } from "node:child_process";
 import { getEventListeners } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPartnerCenterClient } from "../../dist/partner-center/client.js";
 import type { AccessTokenProvider, CallContext } from "../../dist/partner-center/api.js";
+import { startRecordingServer, type Handler, type RecordingServer, type SeenRequest } from "./recording-server.js";
 import { makeLoopbackCertificate } from "../../dist/emulator/identity/certificate.js";
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-interface Seen {
-  url: string;
-  headers: IncomingMessage["headers"];
-  body: string;
-  /** Which connection carried it: the client port. */
-  port: number;
-  /** Resolves when the server side of that connection has closed. */
-  closed: Promise<void>;
-}
-
-let server: Server;
+let recording: RecordingServer;
 let baseUrl: string;
-let seen: Seen[] = [];
-let handler: Handler = (_req, res) => res.end();
+let seen: SeenRequest[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-    req.on("end", () => {
-      const socket = req.socket;
-      const closed = socket.destroyed ? Promise.resolve() : new Promise<void>((resolve) => socket.once("close", () => resolve()));
-      seen.push({ url: req.url ?? "", headers: req.headers, body, port: socket.remotePort ?? 0, closed });
-      handler(req, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  recording = await startRecordingServer();
+  baseUrl = recording.url;
+  seen = recording.seen;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-beforeEach(() => {
-  seen = [];
-});
+afterAll(() => recording.close());
+beforeEach(() => recording.forget());
 
 const tokens: AccessTokenProvider = { getToken: async () => "token" };
 const ctx: CallContext = { requestId: "a37d3009-665d-4e12-b76e-1aa10cf80140", correlationId: "c73c9570-c352-459e-98a3-dafe4bd8c821" };
@@ -74,7 +48,7 @@ function ok(body = EMPTY): Handler {
 
 describe("partner center client transport", () => {
   it("keeps the connection for the next call, sends the body with its length and asks for no compression", async () => {
-    handler = ok('{"licensesToAssign":null,"licensesToRemove":null,"attributes":{"objectType":"LicenseUpdate"}}');
+    recording.handler = ok('{"licensesToAssign":null,"licensesToRemove":null,"attributes":{"objectType":"LicenseUpdate"}}');
     const client = createPartnerCenterClient({ baseUrl, tokens });
     expect((await client.postLicenseUpdate(CUSTOMER, USER, update, ctx)).ok).toBe(true);
     expect((await client.postLicenseUpdate(CUSTOMER, USER, update, ctx)).ok).toBe(true);
@@ -86,14 +60,14 @@ describe("partner center client transport", () => {
   });
 
   it("resolves the path as a URL would: dot segments and stray characters of a continuation link", async () => {
-    handler = ok();
+    recording.handler = ok();
     const client = createPartnerCenterClient({ baseUrl: `${baseUrl}/`, tokens });
     await client.getUsersPage(CUSTOMER, { uri: "/customers/c/./users/../users?seek=a b#frag", token: "tok" }, ctx);
     expect(seen[0]!.url).toBe("/v1/customers/c/users?seek=a%20b");
   });
 
   it("joins a repeated header as fetch did and reads the meta from it", async () => {
-    handler = (_req, res) => {
+    recording.handler = (_req, res) => {
       res.setHeader("MS-CV", ["cv1", "cv2"]);
       res.writeHead(200, { "Content-Type": "application/json", "MS-ServerId": "s1" });
       res.end(EMPTY);
@@ -103,7 +77,7 @@ describe("partner center client transport", () => {
   });
 
   it("never follows a redirect: a 3xx is an http failure and only one request is made", async () => {
-    handler = (_req, res) => {
+    recording.handler = (_req, res) => {
       res.writeHead(302, { Location: "/elsewhere" });
       res.end();
     };
@@ -114,7 +88,7 @@ describe("partner center client transport", () => {
   });
 
   it("reports a body cut short as a reset, and the next call gets a fresh connection", async () => {
-    handler = (_req, res) => {
+    recording.handler = (_req, res) => {
       res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "200" });
       res.write('{"totalCount":0,');
       setImmediate(() => res.socket?.destroy());
@@ -122,13 +96,13 @@ describe("partner center client transport", () => {
     const client = createPartnerCenterClient({ baseUrl, tokens });
     const cut = await client.getSubscribedSkus(CUSTOMER, ["group1"], ctx);
     expect(cut).toMatchObject({ ok: false, kind: "network", error: { cause: "reset" } });
-    handler = ok();
+    recording.handler = ok();
     expect((await client.getSubscribedSkus(CUSTOMER, ["group1"], ctx)).ok).toBe(true);
     expect(seen[1]!.port).not.toBe(seen[0]!.port);
   });
 
   it("times out a body that stalls after the headers, and does not reuse that connection", async () => {
-    handler = (_req, res) => {
+    recording.handler = (_req, res) => {
       res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "200" });
       res.write('{"totalCount":0,');
     };
@@ -137,13 +111,13 @@ describe("partner center client transport", () => {
     expect(stalled).toEqual({ ok: false, kind: "network", error: { cause: "timeout", description: "no answer within 100 ms", data: [] } });
     // The abandoned connection is closed, not left half-read (nor pooled).
     await within(seen[0]!.closed, 2_000, "the abandoned connection closes");
-    handler = ok();
+    recording.handler = ok();
     expect((await client.getSubscribedSkus(CUSTOMER, ["group1"], ctx)).ok).toBe(true);
     expect(seen[1]!.port).not.toBe(seen[0]!.port);
   });
 
   it("stops when the caller's signal aborts, and leaves no listener on it", async () => {
-    handler = () => undefined; // never answers
+    recording.handler = () => undefined; // never answers
     const client = createPartnerCenterClient({ baseUrl, tokens });
     const controller = new AbortController();
     const pending = client.postLicenseUpdate(CUSTOMER, USER, update, { ...ctx, signal: controller.signal });
@@ -155,11 +129,11 @@ describe("partner center client transport", () => {
     await within(seen[0]!.closed, 2_000, "the abandoned connection closes");
 
     // An answered call leaves none either; an already aborted signal sends nothing.
-    handler = ok();
+    recording.handler = ok();
     const live = new AbortController();
     expect((await client.getSubscribedSkus(CUSTOMER, ["group1"], { ...ctx, signal: live.signal })).ok).toBe(true);
     expect(getEventListeners(live.signal, "abort")).toHaveLength(0);
-    seen = [];
+    recording.forget();
     const aborted = await client.getSubscribedSkus(CUSTOMER, ["group1"], { ...ctx, signal: AbortSignal.abort() });
     expect(aborted).toMatchObject({ ok: false, kind: "network", error: { cause: "other", description: "request aborted by the runner" } });
     expect(seen).toHaveLength(0);

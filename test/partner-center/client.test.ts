@@ -1,44 +1,21 @@
 // The HTTP client against a tiny local server on loopback: headers, URLs, BOM, entities, error
 // shapes, response meta, network failures and token failures.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { continuationPath, createPartnerCenterClient } from "../../dist/partner-center/client.js";
 import type { AccessTokenProvider, CallContext } from "../../dist/partner-center/api.js";
+import { startRecordingServer, type Handler, type RecordingServer, type SeenRequest } from "./recording-server.js";
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingMessage["headers"];
-  body: string;
-}
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-let server: Server;
+let recording: RecordingServer;
 let baseUrl: string;
-let seen: Seen[] = [];
-let handler: Handler = (_req, res) => res.end();
+let seen: SeenRequest[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-    req.on("end", () => {
-      seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-      handler(req, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  recording = await startRecordingServer();
+  baseUrl = recording.url;
+  seen = recording.seen;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-beforeEach(() => {
-  seen = [];
-});
+afterAll(() => recording.close());
+beforeEach(() => recording.forget());
 
 const TOKEN = "secret-token-value";
 const tokens: AccessTokenProvider = { getToken: async () => TOKEN };
@@ -57,7 +34,7 @@ const update = { licensesToAssign: [{ skuId: "f8a1db68-be16-40ed-86d5-cb42ce7015
 
 describe("partner center client", () => {
   it("sends the headers of §5 and a camelCase body, and reads a BOM-prefixed PascalCase answer", async () => {
-    handler = reply(201, '\uFEFF{"LicensesToAssign":[{"SkuId":"f8a1db68-be16-40ed-86d5-cb42ce701560"}],"LicenseWarnings":[{"Code":"w","Message":"m","ServicePlans":[]}],"Attributes":{"ObjectType":"LicenseUpdate"}}', {
+    recording.handler = reply(201, '\uFEFF{"LicensesToAssign":[{"SkuId":"f8a1db68-be16-40ed-86d5-cb42ce701560"}],"LicenseWarnings":[{"Code":"w","Message":"m","ServicePlans":[]}],"Attributes":{"ObjectType":"LicenseUpdate"}}', {
       "MS-RequestId": ctx.requestId,
       "MS-CorrelationId": ctx.correlationId,
       "MS-CV": "5AnzcZQrvUqCq3kd.0",
@@ -84,7 +61,7 @@ describe("partner center client", () => {
   });
 
   it("asks for the license groups and encodes path ids", async () => {
-    handler = reply(200, '{"totalCount":0,"items":[],"attributes":{"objectType":"Collection"}}');
+    recording.handler = reply(200, '{"totalCount":0,"items":[],"attributes":{"objectType":"Collection"}}');
     const client = createPartnerCenterClient({ baseUrl, tokens, applicationName: "tests" });
     const result = await client.getSubscribedSkus("../x?y/%2e", ["group1", "group2"], ctx);
     expect(result.ok).toBe(true);
@@ -95,7 +72,7 @@ describe("partner center client", () => {
   });
 
   it("pages users: size on the first page, then the continuation link on our own host with its token", async () => {
-    handler = reply(200, '{"totalCount":1,"items":[{"id":"u","userPrincipalName":"a@b"}],"links":{"next":{"uri":"/customers/c/users?size=2&seekOperation=Next","method":"GET","headers":[{"key":"MS-ContinuationToken","value":"tok"}]}},"attributes":{"objectType":"Collection"}}');
+    recording.handler = reply(200, '{"totalCount":1,"items":[{"id":"u","userPrincipalName":"a@b"}],"links":{"next":{"uri":"/customers/c/users?size=2&seekOperation=Next","method":"GET","headers":[{"key":"MS-ContinuationToken","value":"tok"}]}},"attributes":{"objectType":"Collection"}}');
     const client = createPartnerCenterClient({ baseUrl, tokens, usersPageSize: 2 });
     const first = await client.getUsersPage(CUSTOMER, undefined, ctx);
     expect(seen[0]!.url).toBe(`/v1/customers/${CUSTOMER}/users?size=2`);
@@ -110,7 +87,7 @@ describe("partner center client", () => {
   });
 
   it("reads the documented error body: code as a string, entities decoded, data kept", async () => {
-    handler = reply(400, '\uFEFF{"code":60012,"description":"You don&#39;t have &quot;seats&quot; &amp; more &lt;x&gt; &#x41;&#66;","data":["LicenseQuotaExceededException : Subscription with Account a and SKU b does not have any available licenses left."],"source":"PartnerFD"}', {
+    recording.handler = reply(400, '\uFEFF{"code":60012,"description":"You don&#39;t have &quot;seats&quot; &amp; more &lt;x&gt; &#x41;&#66;","data":["LicenseQuotaExceededException : Subscription with Account a and SKU b does not have any available licenses left."],"source":"PartnerFD"}', {
       "MS-CV": "cv",
     });
     const client = createPartnerCenterClient({ baseUrl, tokens });
@@ -123,13 +100,13 @@ describe("partner center client", () => {
   });
 
   it("reads the 429 body without a code, and Retry-After as seconds or an HTTP date", async () => {
-    handler = reply(429, '{"statusCode":429,"message":"Rate limit is exceeded. Try again in 57 seconds."}', { "Retry-After": "57" });
+    recording.handler = reply(429, '{"statusCode":429,"message":"Rate limit is exceeded. Try again in 57 seconds."}', { "Retry-After": "57" });
     const client = createPartnerCenterClient({ baseUrl, tokens });
     const result = await client.postLicenseUpdate(CUSTOMER, USER, update, ctx);
     expect(result).toMatchObject({ ok: false, kind: "http", meta: { status: 429, retryAfterSeconds: 57 }, error: { description: "Rate limit is exceeded. Try again in 57 seconds." } });
     if (!result.ok && result.kind === "http") expect(result.error.code).toBeUndefined();
 
-    handler = reply(429, "", { "Retry-After": new Date(Date.now() + 30_000).toUTCString() });
+    recording.handler = reply(429, "", { "Retry-After": new Date(Date.now() + 30_000).toUTCString() });
     const dated = await client.postLicenseUpdate(CUSTOMER, USER, update, ctx);
     expect(dated.ok).toBe(false);
     if (!dated.ok && dated.kind === "http") {
@@ -139,7 +116,7 @@ describe("partner center client", () => {
   });
 
   it("describes a non-JSON failure by its status", async () => {
-    handler = (_req, res) => {
+    recording.handler = (_req, res) => {
       res.writeHead(502, { "Content-Type": "text/html" });
       res.end("<html>bad gateway</html>");
     };
@@ -149,7 +126,7 @@ describe("partner center client", () => {
   });
 
   it("tolerates an empty 2xx body", async () => {
-    handler = (_req, res) => {
+    recording.handler = (_req, res) => {
       res.writeHead(201);
       res.end();
     };
@@ -158,11 +135,11 @@ describe("partner center client", () => {
   });
 
   it("reports a dropped connection as a reset and no answer as a timeout", async () => {
-    handler = (req) => req.socket.destroy();
+    recording.handler = (req) => req.socket.destroy();
     const client = createPartnerCenterClient({ baseUrl, tokens, timeoutMs: 150 });
     const reset = await client.postLicenseUpdate(CUSTOMER, USER, update, ctx);
     expect(reset).toMatchObject({ ok: false, kind: "network", error: { cause: "reset" } });
-    handler = () => undefined; // never answers
+    recording.handler = () => undefined; // never answers
     const timeout = await client.postLicenseUpdate(CUSTOMER, USER, update, ctx);
     expect(timeout).toMatchObject({ ok: false, kind: "network", error: { cause: "timeout" } });
   });
@@ -178,7 +155,7 @@ describe("partner center client", () => {
     expect(result).toEqual({ ok: false, kind: "credentials", error: { code: "invalid_grant", description: "the refresh token was refused (AADSTS70000)", data: [] } });
     expect(seen).toHaveLength(0);
 
-    handler = reply(401, "");
+    recording.handler = reply(401, "");
     const unauthorized = await createPartnerCenterClient({ baseUrl, tokens }).getSubscribedSkus(CUSTOMER, ["group1"], ctx);
     expect(JSON.stringify(unauthorized)).not.toContain(TOKEN);
   });
