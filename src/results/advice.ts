@@ -30,6 +30,10 @@ const ADVICE: Readonly<Record<string, string>> = {
   CONFLICTING_ACTIONS: "The roster both assigns and removes one SKU for one user: keep one of the two rows.",
   INTERRUPTED: "The run was stopped before these rows were sent: run again with --resume to finish.",
   NOT_SENT: "These rows were never sent: run again with --resume.",
+  MALFORMED_ANSWER:
+    "Partner Center's answer for this customer lacked fields every answer has (see the message): the customer's other rows ran; run again with --resume later, and report it if it persists.",
+  RESULTS_UNWRITABLE:
+    "The results file could not be written (disk full, a file-size limit, an I/O error): free space or fix the file, add the outcomes of the fallback file named above to your records, then run again with --resume.",
   RUN_STOPPED: "The run stopped on a run-fatal error before these rows were sent: fix the cause, then run again with --resume.",
 };
 

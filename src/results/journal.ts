@@ -79,8 +79,8 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
       const previous = await readRunRecord(path);
       const kept: RunRecord = previous.ok ? { ...previous.record, resumedAt: now } : runRecord;
       try {
-        await writeRunRecord(path, kept);
         const fd = openSync(path, "r+");
+        await writeRunRecord(path, kept);
         const journal = new FileResultsJournal(fd, path, recovered.index, recovered.end, syncIntervalMs);
         return { ok: true, journal, done: new JournalDoneLines(recovered.done, journal) };
       } catch (error) {
@@ -93,11 +93,13 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
 
 async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: number): Promise<OpenJournalResult> {
   try {
-    // Sidecar first: a results file without one is never taken for this roster's.
-    await writeRunRecord(path, runRecord);
+    // The results file first, the sidecar only once its header is on disk: a run that cannot
+    // write the results never leaves its roster's fingerprint over another roster's outcomes. A
+    // crash in between leaves an empty journal under the old sidecar: nothing to skip either way.
     const fd = openSync(path, "w");
     writeSync(fd, HEADER_BYTES, 0, HEADER_BYTES.length, 0);
     fdatasyncSync(fd);
+    await writeRunRecord(path, runRecord);
     const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(), HEADER_BYTES.length, syncIntervalMs);
     return { ok: true, journal, done: NO_DONE_LINES };
   } catch (error) {

@@ -204,3 +204,17 @@ export function markdownText(text: string): string {
     .replace(/\|/g, "\\|")
     .replace(/([`*_[\]])/g, "\\$1");
 }
+
+/** Why the run stopped when the results file could not be written, and where its outcomes went. */
+export function renderResultsWriteFailure(failure: { path: string; errno: string; fallback: string; saved: number }): string {
+  if (failure.fallback === "") {
+    return `the results file "${failure.path}" could not be rewritten at the end (${failure.errno}): every outcome is in it as a journal (one or more lines per row); --resume reads it`;
+  }
+  const where = failure.fallback === "stderr" ? "written to stderr as CSV" : `saved in "${failure.fallback}"`;
+  return `the results file "${failure.path}" cannot be written (${failure.errno}): nothing more was sent; ${failure.saved} outcome${failure.saved === 1 ? "" : "s"} it could not take ${failure.saved === 1 ? "is" : "are"} ${where}`;
+}
+
+/** A summary file that could not be written after the run (the results file is complete). */
+export function renderUnwritableSummary(what: string, path: string, errno: string): string {
+  return `${what} "${path}" could not be written (${errno}); the results file is complete`;
+}
