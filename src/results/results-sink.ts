@@ -75,6 +75,8 @@ export function createResultsSink(options: {
           journal.record(outcome);
           return;
         } catch (error) {
+          // Only the file system's refusals (ENOSPC, EFBIG, EIO...) are a results failure; a bug is not.
+          if (typeof (error as NodeJS.ErrnoException).code !== "string") throw error;
           startFallback(errnoOf(error));
           options.onFailure(failure!);
         }

@@ -17,6 +17,8 @@ export interface SpawnOptions {
   user?: { uid: number; gid: number };
   /** `ulimit -f` in 512-byte blocks. */
   fileSizeLimitBlocks?: number;
+  /** Pipe stdout and stderr into `head -c N`, which reads N bytes and closes the pipe (as `| head` does). */
+  outputClosedAfterBytes?: number;
   /** Called with the child once it runs (to signal it, or to close its pipes). */
   onSpawn?: (child: ReturnType<typeof spawn>) => void;
 }
@@ -24,9 +26,11 @@ export interface SpawnOptions {
 export function runCliWith(args: string[], options: SpawnOptions): Promise<CliRun> {
   const node = process.execPath;
   const [command, argv] =
-    options.fileSizeLimitBlocks === undefined
-      ? [node, [CLI_UNDER_TEST, ...args]]
-      : ["bash", ["-c", `ulimit -f ${options.fileSizeLimitBlocks}; exec "$0" "$@"`, node, CLI_UNDER_TEST, ...args]];
+    options.outputClosedAfterBytes !== undefined
+      ? ["bash", ["-c", `"$0" "$@" 2>&1 | head -c ${options.outputClosedAfterBytes} >/dev/null; exit "\${PIPESTATUS[0]}"`, node, CLI_UNDER_TEST, ...args]]
+      : options.fileSizeLimitBlocks === undefined
+        ? [node, [CLI_UNDER_TEST, ...args]]
+        : ["bash", ["-c", `ulimit -f ${options.fileSizeLimitBlocks}; exec "$0" "$@"`, node, CLI_UNDER_TEST, ...args]];
   const child = spawn(command, argv, {
     cwd: options.cwd ?? REPO,
     env: options.env,
