@@ -6,6 +6,7 @@ import { fdatasyncSync, openSync, writeSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { LatestEntryIndex } from "./line-index.js";
 import { JournalDoneLines, NO_DONE_LINES, type DoneLines } from "./done-lines.js";
+import { renderResumeNeedsFile, renderUnopenableResults, renderUnreadableResults } from "./messages.js";
 import { recoverJournal } from "./journal-recovery.js";
 import { FileResultsJournal, HEADER_BYTES, SYNC_INTERVAL_MS, type ResultsJournal } from "./journal-writer.js";
 import { packageVersion } from "./package-version.js";
@@ -61,7 +62,7 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
       return {
         ok: false,
         code: "RESUME_NEEDS_FILE",
-        message: "--resume needs the roster as a file (--input FILE): a roster read from stdin cannot be matched to its results.",
+        message: renderResumeNeedsFile(),
       };
     }
     if (await exists(path)) {
@@ -72,7 +73,7 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
         return {
           ok: false,
           code: "UNREADABLE_RESULTS",
-          message: `Cannot resume "${path}": ${recovered.reason}. Drop --resume to start over (that replaces it), or choose another --output.`,
+          message: renderUnreadableResults(path, recovered.reason),
         };
       }
       if (recovered.fresh) return startFresh(path, runRecord, syncIntervalMs);
@@ -109,7 +110,7 @@ async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: nu
 
 function unwritable(path: string, error: unknown): OpenJournalResult {
   const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-  return { ok: false, code: "UNWRITABLE_RESULTS", message: `Cannot write the results file "${path}" (${reason}).` };
+  return { ok: false, code: "UNWRITABLE_RESULTS", message: renderUnopenableResults(path, reason) };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -5,6 +5,7 @@
 import { constants } from "node:fs";
 import { access, open, realpath, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
+import { renderRosterAsOutput, renderUnwritableOutput } from "./messages.js";
 import { fallbackPath } from "./results-sink.js";
 import { lockPath } from "./results-lock.js";
 import { sidecarPath } from "./sidecar.js";
@@ -55,7 +56,7 @@ export async function refuseRosterAsOutput(outputs: RunOutputs): Promise<OutputC
       continue; // does not exist (or cannot be seen): it is not the roster
     }
     if (target.dev === roster.dev && target.ino === roster.ino) {
-      return { ok: false, message: `${what} "${path}" is the roster "${outputs.input}" itself: the roster is never written; choose another path` };
+      return { ok: false, message: renderRosterAsOutput(what, path, outputs.input) };
     }
   }
   return { ok: true };
@@ -81,10 +82,6 @@ export async function checkOutputsWritable(outputs: RunOutputs): Promise<OutputC
     return { ok: false, message: renderUnwritableOutput("the folder of --output", folder, errnoOf(error)) };
   }
   return { ok: true };
-}
-
-export function renderUnwritableOutput(what: string, path: string, errno: string): string {
-  return `${what} "${path}" cannot be written (${errno}): nothing was sent; fix it or choose another path`;
 }
 
 async function appendProbe(path: string): Promise<string | undefined> {

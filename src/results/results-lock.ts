@@ -9,6 +9,7 @@
 // publishes the holder's record complete, never half written.
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { renderLockHeld } from "./messages.js";
 
 export interface LockHolder {
   pid: number;
@@ -62,13 +63,13 @@ export function acquireResultsLock(options: AcquireLockOptions): AcquireLockResu
       const holder = readHolder(path);
       if (holder === "gone") continue; // released between our link and our read: try again
       const verdict = judge(holder, me, isAlive, options.breakLock);
-      if (!verdict.takeOver) return { ok: false, holder, message: refusalMessage(options.resultsPath, path, holder, verdict.why) };
+      if (!verdict.takeOver) return { ok: false, holder, message: renderLockHeld(options.resultsPath, path, holder, verdict.why, verdict.running) };
       if (!removeIfStill(path, holder)) continue; // someone else moved it first: look again
       tookOver = { holder, why: verdict.why };
     }
     const holder = readHolder(path);
     const named = holder === "gone" ? undefined : holder;
-    return { ok: false, holder: named, message: refusalMessage(options.resultsPath, path, named, "other runs keep taking it") };
+    return { ok: false, holder: named, message: renderLockHeld(options.resultsPath, path, named, "other runs keep taking it", true) };
   } finally {
     try {
       unlinkSync(temporary);
@@ -83,26 +84,19 @@ function judge(
   me: LockHolder,
   isAlive: (pid: number) => boolean,
   breakLock: boolean,
-): { takeOver: boolean; why: string } {
+): { takeOver: boolean; running: boolean; why: string } {
   if (holder === undefined) {
-    return breakLock ? { takeOver: true, why: "its lock file was unreadable; taken over (--break-lock)" } : { takeOver: false, why: "its lock file cannot be read" };
+    return breakLock
+      ? { takeOver: true, running: false, why: "its lock file was unreadable; taken over (--break-lock)" }
+      : { takeOver: false, running: false, why: "its lock file cannot be read" };
   }
   if (holder.host !== me.host) {
     return breakLock
-      ? { takeOver: true, why: `held by host ${holder.host}, which cannot be checked from here; taken over (--break-lock)` }
-      : { takeOver: false, why: `it is held from another host, which cannot be checked from here` };
+      ? { takeOver: true, running: false, why: `held by host ${holder.host}, which cannot be checked from here; taken over (--break-lock)` }
+      : { takeOver: false, running: false, why: `it is held from another host, which cannot be checked from here` };
   }
-  if (holder.pid === me.pid || isAlive(holder.pid)) return { takeOver: false, why: "that run is still going" };
-  return { takeOver: true, why: `its holder (pid ${holder.pid}) is no longer running` };
-}
-
-function refusalMessage(resultsPath: string, path: string, holder: LockHolder | undefined, why: string): string {
-  const who = holder ? `pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}: ${holder.command}` : "an unknown holder";
-  const hint =
-    why === "that run is still going"
-      ? "Wait for it to finish, or write to another --output."
-      : `If no run uses it any more, run again with --break-lock (or delete ${path}).`;
-  return `another run holds the results file "${resultsPath}" (${who}); ${why}. Nothing was sent. ${hint}`;
+  if (holder.pid === me.pid || isAlive(holder.pid)) return { takeOver: false, running: true, why: "that run is still going" };
+  return { takeOver: true, running: false, why: `its holder (pid ${holder.pid}) is no longer running` };
 }
 
 function tryLink(from: string, to: string): boolean {

@@ -2,6 +2,7 @@
 // user named is writable, and the results file's lock is ours. Any refusal is a usage error
 // (exit 2, nothing sent).
 import { realpath } from "node:fs/promises";
+import { renderLockTakenOver, renderLockUnwritable } from "./messages.js";
 import { checkOutputsWritable, refuseRosterAsOutput, type RunOutputs } from "./output-paths.js";
 import { acquireResultsLock, type ResultsLock } from "./results-lock.js";
 
@@ -17,10 +18,10 @@ export async function claimRunOutputs(outputs: RunOutputs & { breakLock: boolean
   try {
     const claimed = acquireResultsLock({ resultsPath: resultsFile, command: outputs.command, breakLock: outputs.breakLock });
     if (!claimed.ok) return { ok: false, message: claimed.message };
-    const warning = claimed.tookOver ? `took over the lock of "${outputs.results}": ${claimed.tookOver.why}` : undefined;
+    const warning = claimed.tookOver ? renderLockTakenOver(outputs.results, claimed.tookOver.why) : undefined;
     return { ok: true, lock: claimed.lock, ...(warning ? { warning } : {}) };
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    return { ok: false, message: `the lock of the results file "${outputs.results}" cannot be written (${errno}): nothing was sent` };
+    return { ok: false, message: renderLockUnwritable(outputs.results, errno) };
   }
 }
