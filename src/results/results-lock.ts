@@ -36,8 +36,8 @@ export interface AcquireLockOptions {
   clock?: () => Date;
   pid?: number;
   host?: string;
-  /** Whether a pid is alive on this host; default: signal 0. */
-  isAlive?: (pid: number) => boolean;
+  /** Whether the lock's holder still runs on this host; default: its pid answers signal 0 and started before the lock. */
+  isAlive?: (pid: number, startedAt: string) => boolean;
 }
 
 export function lockPath(resultsPath: string): string {
@@ -52,7 +52,7 @@ export function acquireResultsLock(options: AcquireLockOptions): AcquireLockResu
     startedAt: (options.clock ?? (() => new Date()))().toISOString(),
     command: options.command,
   };
-  const isAlive = options.isAlive ?? processIsAlive;
+  const isAlive = options.isAlive ?? holderIsRunning;
   const record = `${JSON.stringify(me)}\n`;
   const temporary = `${path}.${me.pid}.tmp`;
   writeFileSync(temporary, record, { mode: 0o644 });
@@ -82,7 +82,7 @@ export function acquireResultsLock(options: AcquireLockOptions): AcquireLockResu
 function judge(
   holder: LockHolder | undefined,
   me: LockHolder,
-  isAlive: (pid: number) => boolean,
+  isAlive: (pid: number, startedAt: string) => boolean,
   breakLock: boolean,
 ): { takeOver: boolean; running: boolean; why: string } {
   if (holder === undefined) {
@@ -95,7 +95,7 @@ function judge(
       ? { takeOver: true, running: false, why: `held by host ${holder.host}, which cannot be checked from here; taken over (--break-lock)` }
       : { takeOver: false, running: false, why: `it is held from another host, which cannot be checked from here` };
   }
-  if (holder.pid === me.pid || isAlive(holder.pid)) return { takeOver: false, running: true, why: "that run is still going" };
+  if (holder.pid === me.pid || isAlive(holder.pid, holder.startedAt)) return { takeOver: false, running: true, why: "that run is still going" };
   return { takeOver: true, running: false, why: `its holder (pid ${holder.pid}) is no longer running` };
 }
 
@@ -173,12 +173,34 @@ function heldLock(path: string, record: string): ResultsLock {
   return { path, release };
 }
 
-function processIsAlive(pid: number): boolean {
+function holderIsRunning(pid: number, lockedAt: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  // A pid is reused once its process is gone: a process that started after the lock was taken is not its holder.
+  const started = processStartMs(pid);
+  const locked = Date.parse(lockedAt);
+  return started === undefined || Number.isNaN(locked) || started <= locked + START_SLACK_MS;
+}
+
+/** Clock ticks of /proc's start times (USER_HZ, 100 on every Linux architecture Node runs on). */
+const USER_HZ = 100;
+const START_SLACK_MS = 2_000;
+
+/** When the process started (ms since the epoch) from /proc; undefined where there is no /proc. */
+function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start at its closing parenthesis; starttime is field 22.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[19]);
+    const bootTime = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(bootTime)) return undefined;
+    return bootTime * 1000 + (ticks / USER_HZ) * 1000;
+  } catch {
+    return undefined;
   }
 }

@@ -29,8 +29,9 @@ async function setUp(users: number, latencyMs?: number): Promise<{ em: RunningEm
   return { em: emulator, ws };
 }
 
-async function writeLock(path: string, holder: { pid: number; host: string }): Promise<void> {
-  await writeFile(`${path}.lock`, `${JSON.stringify({ ...holder, startedAt: "2026-01-01T02:30:00.000Z", command: "license-runner run --input nightly.csv" })}\n`);
+async function writeLock(path: string, holder: { pid: number; host: string; startedAt?: string }): Promise<void> {
+  const record = { startedAt: "2026-01-01T02:30:00.000Z", ...holder, command: "license-runner run --input nightly.csv" };
+  await writeFile(`${path}.lock`, `${JSON.stringify(record)}\n`);
 }
 
 describe("a lock per results file", () => {
@@ -55,10 +56,12 @@ describe("a lock per results file", () => {
 
   it("a live holder on this host: exits 2 at once, names it, sends nothing, leaves its lock alone", async () => {
     const { em, ws } = await setUp(3);
-    await writeLock(ws.output, { pid: process.pid, host: hostname() });
+    // The test process holds it: alive, and started before the lock was taken.
+    const startedAt = new Date().toISOString();
+    await writeLock(ws.output, { pid: process.pid, host: hostname(), startedAt });
     const run = await runCliWith(cliArgs("run", em, ws), { env: tokenEnv() });
     expect(run.code, run.stderr).toBe(2);
-    expect(run.stderr).toContain(`pid ${process.pid} on ${hostname()}, started 2026-01-01T02:30:00.000Z: license-runner run --input nightly.csv`);
+    expect(run.stderr).toContain(`pid ${process.pid} on ${hostname()}, started ${startedAt}: license-runner run --input nightly.csv`);
     expect((await control(em, "counters")).requests.total).toBe(0);
     expect(await exists(ws.output)).toBe(false);
     expect(await exists(`${ws.output}.run.json`)).toBe(false);
@@ -74,6 +77,15 @@ describe("a lock per results file", () => {
     expect(run.stderr).toContain(`its holder (pid ${gone.pid}) is no longer running`);
     expect((await readResults(ws.output)).map((row) => row.status)).toEqual(["assigned", "assigned", "assigned"]);
     expect(await exists(`${ws.output}.lock`)).toBe(false);
+  });
+
+  it("a lock whose pid now belongs to a process started after it (a reused pid) is taken over", async () => {
+    const { em, ws } = await setUp(3);
+    // The test process is alive, but started long after this lock was written.
+    await writeLock(ws.output, { pid: process.pid, host: hostname(), startedAt: "2020-01-01T00:00:00.000Z" });
+    const run = await runCliWith(cliArgs("run", em, ws), { env: tokenEnv() });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`its holder (pid ${process.pid}) is no longer running`);
   });
 
   it("another host's lock is refused (exit 2, nothing sent) unless --break-lock", async () => {
