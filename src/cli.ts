@@ -16,6 +16,10 @@ import { publishSummary } from "./pipeline/publish-summary.js";
 import { startEmulator, parseRateLimit, type EmulatorOptions, type RunningEmulator } from "./emulator/server.js";
 
 const EXIT_USAGE = 2;
+const EXIT_RUN_FATAL = 4;
+const EXIT_INTERNAL = 70;
+/** Set once --log-level is known: debug and trace show an internal error's stack. */
+let showStacks = false;
 const DEMO_STATE = fileURLToPath(new URL("../fixtures/emulator/demo-state.json", import.meta.url));
 const EMULATOR_TOKEN = "emulator-app-user-token";
 /** After a first signal, requests in flight get this long to finish before the run stops at once. */
@@ -33,6 +37,7 @@ function runOptions(y: Argv) {
     .option("timeout-ms", { type: "number", describe: "timeout of one attempt (default 60000)" })
     .option("max-rate", { type: "number", describe: "cap on calls per second for this process (a shard's share of the partner's allowance)" })
     .option("resume", { type: "boolean", describe: "keep the rows already done in --output and run the rest" })
+    .option("break-lock", { type: "boolean", describe: "take over the results file's lock held from another host (only when no run there uses it)" })
     .option("shard", { type: "string", describe: "run only the customers of shard K of N (K/N)" })
     .option("dry-run", { type: "boolean", describe: "same as plan: no writes" })
     .option("summary-json", { type: "string", describe: "write the run summary as JSON to this file" })
@@ -48,6 +53,8 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
     process.stderr.write(`license-runner: ${message}\n`);
     return EXIT_USAGE;
   };
+  const repeated = Object.entries(args).find(([key, value]) => Array.isArray(value) && key !== "_" && !key.includes("-"));
+  if (repeated) return fail(`--${repeated[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is given more than once (${(repeated[1] as unknown[]).join(", ")}): give it once`);
   const job = args.job ? await readJobFile(args.job) : undefined;
   if (job && !job.ok) return fail(job.error);
   const flags: RunOptions = {
@@ -60,6 +67,7 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
     timeoutMs: args.timeoutMs,
     maxRate: args.maxRate,
     resume: args.resume,
+    breakLock: args.breakLock,
     shard: args.shard,
     dryRun: args.dryRun,
     summaryJson: args.summaryJson,
@@ -70,6 +78,7 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
   const resolved = resolveRunConfig({ command, job: job?.value, flags, env: process.env, stderrIsTTY: Boolean(process.stderr.isTTY) });
   if (!resolved.ok) return fail(resolved.error);
   const config = resolved.value;
+  showStacks = config.logLevel === "debug" || config.logLevel === "trace";
   const logger = createLogger(config.logLevel, config.logFormat, { progressLine: config.progress });
 
   let emulator: RunningEmulator | undefined;
@@ -102,6 +111,7 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal); // a closed terminal or SSH session drains like SIGTERM
 
   try {
     const api = createPartnerCenterClient({ baseUrl, tokens, timeoutMs: config.timeoutMs });
@@ -117,11 +127,16 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
       stderr: process.stderr,
     });
     if (result.error) return fail(result.error);
-    await publishSummary(result, config, process.env, process.stderr);
+    const unpublished = await publishSummary(result, config, process.env, process.stderr);
+    if (unpublished) {
+      process.stderr.write(`license-runner: ${unpublished}\n`);
+      return result.exitCode === 130 ? 130 : EXIT_RUN_FATAL;
+    }
     return result.exitCode;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
     await emulator?.close();
   }
 }
@@ -168,8 +183,30 @@ function stdinAsValue(argv: string[]): string[] {
   return argv.flatMap((arg, index) => (arg === "-" && /^(--input|-i)$/.test(argv[index - 1] ?? "") ? [] : arg === "--input" || arg === "-i" ? (argv[index + 1] === "-" ? [`${arg}=-`] : [arg]) : [arg]));
 }
 
+/** An exception nothing else caught is a bug: one line (the stack with --log-level debug), exit 70. */
+function internalError(error: unknown): never {
+  const detail = showStacks && error instanceof Error && error.stack ? error.stack : error instanceof Error ? error.message : String(error);
+  try {
+    process.stderr.write(`license-runner: internal error (a bug): ${showStacks ? detail : detail.split("\n")[0]}; the results journal is kept, run again with --resume to continue\n`);
+  } catch {
+    // stderr is gone: the exit code still tells
+  }
+  process.exit(EXIT_INTERNAL);
+}
+
+/** A reader that went away (a closed pipe) ends our output quietly, never the run. */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") internalError(error);
+  });
+}
+
 async function main(): Promise<void> {
   let exitCode = 0;
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
+  process.on("uncaughtException", (error: NodeJS.ErrnoException) => (error.code === "EPIPE" ? undefined : internalError(error)));
+  process.on("unhandledRejection", internalError);
   await yargs(stdinAsValue(hideBin(process.argv)))
     .scriptName("license-runner")
     .usage("$0 <command> [options]")
@@ -210,7 +247,8 @@ async function main(): Promise<void> {
       process.exit(EXIT_USAGE);
     })
     .help()
-    .parseAsync();
+    .parseAsync()
+    .catch(internalError);
   process.exit(exitCode); // keep-alive sockets must not hold a finished run open
 }
 

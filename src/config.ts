@@ -21,6 +21,8 @@ export interface RunConfig {
   /** Partner-wide cap on calls per second for this process (a shard's share of the partner's allowance). */
   maxRate?: number;
   resume: boolean;
+  /** Take over a results lock whose holder cannot be checked (another host's). A flag only, never a job file key. */
+  breakLock: boolean;
   shard?: Shard;
   summaryJson?: string;
   logLevel: LogLevel;
@@ -180,6 +182,7 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
       timeoutMs,
       maxRate,
       resume,
+      breakLock: flags.breakLock ?? false,
       shard,
       summaryJson: pick("summaryJson"),
       logLevel,

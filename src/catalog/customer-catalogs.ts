@@ -3,7 +3,7 @@
 import type { ApiResult, CallContext, PartnerCenterApi } from "../partner-center/api.js";
 import { LICENSE_GROUPS } from "../partner-center/types.js";
 import type { Fetched } from "../model.js";
-import { SkuCatalog } from "./sku-catalog.js";
+import { malformedSkuItem, SkuCatalog } from "./sku-catalog.js";
 import { UserDirectory } from "./user-directory.js";
 
 /** Makes one logical call with retries and pacing, and classifies its final failure. */
@@ -22,9 +22,15 @@ export class CustomerCatalogs {
   skus(customerId: string): Promise<Fetched<SkuCatalog>> {
     let pending = this.skuCatalogs.get(customerId);
     if (!pending) {
-      pending = this.call(customerId, (ctx) => this.api.getSubscribedSkus(customerId, LICENSE_GROUPS, ctx)).then((fetched) =>
-        fetched.ok ? { ...fetched, value: new SkuCatalog(fetched.value.items ?? []) } : fetched,
-      );
+      pending = this.call(customerId, (ctx) => this.api.getSubscribedSkus(customerId, LICENSE_GROUPS, ctx)).then((fetched): Fetched<SkuCatalog> => {
+        if (!fetched.ok) return fetched;
+        const items = Array.isArray(fetched.value.items) ? fetched.value.items : [];
+        const malformed = malformedSkuItem(items);
+        if (malformed) {
+          return { ok: false, failure: { scope: "customer", errorCode: "MALFORMED_ANSWER", message: malformed, requestId: fetched.requestId, attempts: fetched.attempts } };
+        }
+        return { ...fetched, value: new SkuCatalog(items) };
+      });
       this.skuCatalogs.set(customerId, pending);
     }
     return pending;

@@ -92,6 +92,21 @@ export class SkuCatalog {
   }
 }
 
+/**
+ * Why an answer's items cannot be a catalog (an item without productSku, id or licenseGroupId),
+ * or undefined: such an answer fails that customer's rows (MALFORMED_ANSWER), never the run.
+ */
+export function malformedSkuItem(items: readonly unknown[]): string | undefined {
+  for (const [index, item] of items.entries()) {
+    const sku = (item as { productSku?: Record<string, unknown> } | null)?.productSku;
+    if (typeof sku !== "object" || sku === null) return `subscribed SKU item ${index} has no productSku`;
+    for (const field of ["id", "licenseGroupId"] as const) {
+      if (typeof sku[field] !== "string") return `subscribed SKU item ${index} has no productSku.${field}`;
+    }
+  }
+  return undefined;
+}
+
 function describe(sku: CatalogSku): string {
   return `${sku.name} [${sku.skuPartNumber}, ${sku.skuId}]`;
 }
@@ -99,11 +114,13 @@ function describe(sku: CatalogSku): string {
 function toCatalogSku(s: SubscribedSku): CatalogSku {
   return {
     skuId: s.productSku.id.toLowerCase(),
-    name: s.productSku.name,
-    skuPartNumber: s.productSku.skuPartNumber,
+    name: s.productSku.name ?? "",
+    skuPartNumber: s.productSku.skuPartNumber ?? "",
     licenseGroup: s.productSku.licenseGroupId.toLowerCase() as LicenseGroupId,
-    availableUnits: s.availableUnits,
-    servicePlans: (s.servicePlans ?? []).map((p) => ({ id: p.id.toLowerCase(), serviceName: p.serviceName, displayName: p.displayName })),
+    availableUnits: s.availableUnits ?? 0,
+    servicePlans: (Array.isArray(s.servicePlans) ? s.servicePlans : [])
+      .filter((p) => typeof p?.id === "string")
+      .map((p) => ({ id: p.id.toLowerCase(), serviceName: p.serviceName ?? "", displayName: p.displayName ?? "" })),
   };
 }
 

@@ -5,7 +5,10 @@ import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { RosterFileError } from "./roster-file-error.js";
 
-export type RosterSource = { path: string } | { stream: NodeJS.ReadableStream; name: string }; // name "-" for stdin
+export type RosterSource = ({ path: string } | { stream: NodeJS.ReadableStream; name: string }) & {
+  /** Sees every byte handed to the parser, in order (the results' roster fingerprint is fed from it). */
+  onBytes?: (chunk: Buffer) => void;
+}; // name "-" for stdin
 
 export type RosterDelimiter = "," | ";" | "\t";
 
@@ -80,21 +83,26 @@ export async function openRoster(source: RosterSource): Promise<OpenedRoster> {
   }
   const rest = ended ? undefined : chunks;
   return {
-    bytes: Readable.from(replay(peeked, rest)),
+    bytes: Readable.from(replay(peeked, rest, source.onBytes)),
     delimiter: headerLine === undefined ? "," : sniffDelimiter(headerLine),
     // Not through `rest.return()`: that waits for a pending read; destroy closes the file at once.
     release: () => (stream as Partial<Readable>).destroy?.(),
   };
 }
 
-async function* replay(peeked: Buffer[], rest: AsyncIterator<string | Buffer> | undefined): AsyncGenerator<Buffer> {
-  for (const chunk of peeked) yield chunk;
+async function* replay(peeked: Buffer[], rest: AsyncIterator<string | Buffer> | undefined, onBytes?: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  for (const chunk of peeked) {
+    onBytes?.(chunk);
+    yield chunk;
+  }
   if (rest === undefined) return;
   try {
     for (;;) {
       const next = await rest.next();
       if (next.done) return;
-      yield typeof next.value === "string" ? Buffer.from(next.value, "utf8") : next.value;
+      const chunk = typeof next.value === "string" ? Buffer.from(next.value, "utf8") : next.value;
+      onBytes?.(chunk);
+      yield chunk;
     }
   } finally {
     // The reader stopped early (or failed): release the file / stream.

@@ -2,14 +2,26 @@
 // on stderr, `--summary-json`, and a Markdown summary appended to $GITHUB_STEP_SUMMARY when set.
 import { appendFile, writeFile } from "node:fs/promises";
 import type { RunConfig } from "../config.js";
-import { renderConsoleSummary, renderMarkdownSummary, renderSeatCheckTable } from "../results/renderer.js";
+import { renderConsoleSummary, renderMarkdownSummary, renderSeatCheckTable, renderUnwritableSummary } from "../results/renderer.js";
 import type { JobResult } from "./run-job.js";
 
-export async function publishSummary(result: JobResult, config: RunConfig, env: NodeJS.ProcessEnv, stderr: NodeJS.WritableStream): Promise<void> {
-  if (!result.summary) return;
+/** Resolves to why a summary file could not be written, or undefined when all went out. */
+export async function publishSummary(result: JobResult, config: RunConfig, env: NodeJS.ProcessEnv, stderr: NodeJS.WritableStream): Promise<string | undefined> {
+  if (!result.summary) return undefined;
   const document = result.summary.toJSON();
   if (config.dryRun || document.shortfall > 0) stderr.write(renderSeatCheckTable(result.seatCheck));
   stderr.write(renderConsoleSummary(document, { resultsPath: config.output, summaryJsonPath: config.summaryJson }));
-  if (config.summaryJson) await writeFile(config.summaryJson, `${JSON.stringify(document, null, 2)}\n`);
-  if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, renderMarkdownSummary(document, { resultsPath: config.output }));
+  const problems: string[] = [];
+  const attempt = async (what: string, path: string, write: () => Promise<void>): Promise<void> => {
+    try {
+      await write();
+    } catch (error) {
+      problems.push(renderUnwritableSummary(what, path, (error as NodeJS.ErrnoException).code ?? (error as Error).message));
+    }
+  };
+  const { summaryJson } = config;
+  if (summaryJson) await attempt("--summary-json", summaryJson, () => writeFile(summaryJson, `${JSON.stringify(document, null, 2)}\n`));
+  const stepSummary = env.GITHUB_STEP_SUMMARY;
+  if (stepSummary) await attempt("GITHUB_STEP_SUMMARY", stepSummary, () => appendFile(stepSummary, renderMarkdownSummary(document, { resultsPath: config.output })));
+  return problems.length > 0 ? problems.join("; ") : undefined;
 }

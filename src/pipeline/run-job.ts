@@ -2,6 +2,7 @@
 //   read roster -> open results journal -> per customer: resolve SKUs (and UPNs) once -> group into
 //   licenseupdates requests -> execute (concurrent, paced, retried) -> record every row -> summary.
 // Every input row of this shard ends with exactly one line in the results file.
+import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { RunConfig } from "../config.js";
 import type { LicenseUpdateRequest, RosterRow, RowOutcome, RowRejection } from "../model.js";
@@ -14,8 +15,12 @@ import type { Clock } from "../execute/clock.js";
 import { executeRequests, type ExecuteReport } from "../execute/executor.js";
 import { createPacer } from "../execute/pacer.js";
 import type { RetryDeps } from "../execute/call-with-retry.js";
-import { fingerprintRoster } from "../results/fingerprint.js";
+import { createRosterFingerprint } from "../results/fingerprint.js";
 import { openResultsJournal, type DoneLines } from "../results/journal.js";
+import { isOutcomeOfRow } from "../results/row-identity.js";
+import { createResultsSink, type ResultsSink } from "../results/results-sink.js";
+import { claimRunOutputs } from "../results/run-outputs.js";
+import { renderResultsWriteFailure } from "../results/renderer.js";
 import { RunSummary } from "../results/summary.js";
 import { createProgress } from "../results/progress.js";
 import { makeCallApi } from "./call-api.js";
@@ -35,6 +40,10 @@ export interface JobDeps {
   correlationId: string;
   stdin: NodeJS.ReadableStream;
   stderr: NodeJS.WriteStream;
+  /** Where $GITHUB_STEP_SUMMARY is read; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** The command line, recorded in the results lock. */
+  command?: string;
 }
 
 export type StopReason = NonNullable<ExecuteReport["stoppedBy"]>;
@@ -52,10 +61,37 @@ export interface JobResult {
 const CATALOG_LOOKAHEAD = 4;
 
 export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
+  const { config } = deps;
+  // 0. One run per results file, no output that is the roster, every output writable: else nothing is sent.
+  const claimed = await claimRunOutputs({
+    input: config.input,
+    results: config.output,
+    summaryJson: config.summaryJson,
+    stepSummary: (deps.env ?? process.env).GITHUB_STEP_SUMMARY || undefined,
+    breakLock: config.breakLock,
+    command: deps.command ?? `license-runner ${process.argv.slice(2).join(" ")}`,
+  });
+  if (!claimed.ok) return { exitCode: 2, error: claimed.message, seatCheck: [] };
+  if (claimed.warning) deps.logger.warn({ lock: claimed.lock.path }, claimed.warning);
+  const open: { sink?: ResultsSink } = {};
+  try {
+    return await runClaimedJob(deps, open);
+  } catch (error) {
+    // An internal error: keep what was recorded as a finished, resumable results file.
+    await open.sink?.finish().catch(() => undefined);
+    throw error;
+  } finally {
+    claimed.lock.release();
+  }
+}
+
+async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promise<JobResult> {
   const { config, logger } = deps;
 
   // 1. Read the whole roster (this shard's rows) before anything is sent or any file is replaced.
-  const source = config.input === "-" ? { stream: deps.stdin, name: "-" } : { path: config.input };
+  // The fingerprint is fed the very bytes parsed, never a second read of the path.
+  const fingerprinter = createRosterFingerprint();
+  const source = config.input === "-" ? { stream: deps.stdin, name: "-" } : { path: config.input, onBytes: (chunk: Buffer) => fingerprinter.update(chunk) };
   // Held compactly (~25 bytes a row); a customer's RosterRow objects exist only while it is planned.
   const shardRoster = await readShardRoster(source, config.shard);
   if (!shardRoster.ok) return { exitCode: 2, error: shardRoster.error, seatCheck: [] };
@@ -63,10 +99,16 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
   logger.info({ rows: roster.rowCount, rejected: shardRoster.rejections.length, customers: roster.customers.length }, "roster read");
 
   // 2. Open the results journal (resume: the rows an earlier run finished are kept).
-  const fingerprint = config.input === "-" ? undefined : await fingerprintRoster(config.input);
+  const fingerprint = config.input === "-" ? undefined : fingerprinter.digest();
   const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input });
   if (!opened.ok) return { exitCode: 2, error: opened.message, seatCheck: [] };
-  const { journal, done } = opened;
+  const { done } = opened;
+  // A results file that cannot be written stops the run like a run-fatal error: nothing more is sent.
+  const halt = new AbortController();
+  const stop = AbortSignal.any([deps.stop, halt.signal]);
+  setMaxListeners(0, stop);
+  const journal = createResultsSink({ journal: opened.journal, path: config.output, stderr: deps.stderr, onFailure: () => halt.abort() });
+  open.sink = journal;
 
   const summary = new RunSummary({ dryRun: config.dryRun, startedAt: deps.clock.now() });
   const ledger = new RowLedger(shardRoster.maxLine);
@@ -91,8 +133,9 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
   const pending = new Set<string>(); // customers with rows left to run
   for (const customerId of roster.customers) {
     let left = 0;
+    const rowAt = done.size > 0 ? new Map(roster.rowsOf(customerId).map((row) => [row.line, row])) : undefined;
     for (const line of roster.linesOf(customerId)) {
-      const previous = done.has(line) ? done.get(line) : undefined;
+      const previous = done.has(line) ? doneFor(done, rowAt?.get(line)) : undefined;
       if (previous) record(skippedOutcome(previous));
       else left++;
     }
@@ -111,7 +154,7 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
     logger,
     onThrottled: () => summary.addThrottled(),
   };
-  const callApi = makeCallApi({ ...retry, signal: deps.stop });
+  const callApi = makeCallApi({ ...retry, signal: stop });
   const catalogs = new CustomerCatalogs(deps.api, callApi);
   const seatRows: SeatCheckRow[] = [];
   let catalogStop: StopReason | undefined;
@@ -119,18 +162,18 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
   async function* plannedRequests(): AsyncGenerator<LicenseUpdateRequest> {
     const customers = [...pending];
     for (let index = 0; index < customers.length; index += 1) {
-      if (halted || deps.stop.aborted) return;
+      if (halted || stop.aborted) return;
       for (const ahead of customers.slice(index + 1, index + 1 + CATALOG_LOOKAHEAD)) {
         void catalogs.skus(ahead);
         if (roster.usesPrincipalNames(ahead)) void catalogs.users(ahead);
       }
       const customerId = customers[index]!;
-      const rows = roster.rowsOf(customerId).filter((row) => !done.has(row.line));
+      const rows = roster.rowsOf(customerId).filter((row) => !ledger.has(row.line));
       const log = logger.child({ customerId });
 
       const skus = await catalogs.skus(customerId);
       const users = rows.some(needsDirectory) ? await catalogs.users(customerId) : undefined;
-      if (halted || deps.stop.aborted) return;
+      if (halted || stop.aborted) return;
       const failed = !skus.ok ? skus.failure : users && !users.ok ? users.failure : undefined;
       if (failed) {
         if (failed.scope === "run") {
@@ -177,7 +220,7 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
       api: deps.api,
       retry,
       concurrency: config.concurrency,
-      stop: deps.stop,
+      stop,
       onOutcome: record,
       logger,
       clock: deps.clock,
@@ -185,7 +228,8 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
     summary.addRequests(report.requestsSent);
     stoppedBy = report.stoppedBy;
   }
-  stoppedBy ??= catalogStop ?? (deps.stop.aborted ? { kind: "interrupted" } : undefined);
+  stoppedBy ??= catalogStop ?? (stop.aborted ? { kind: "interrupted" } : undefined);
+  if (journal.failure) stoppedBy = resultsStop(journal);
 
   // 5. Every row not recorded yet was never sent: the run stopped before it.
   const errorCode = !stoppedBy ? "NOT_SENT" : stoppedBy.kind === "interrupted" ? "INTERRUPTED" : (stoppedBy.errorCode ?? "RUN_STOPPED");
@@ -206,9 +250,9 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
     }
   }
   progress.stop();
+  await journal.finish();
+  if (journal.failure) stoppedBy = resultsStop(journal);
   summary.finish({ finishedAt: deps.clock.now(), stoppedBy, seatCheck: seatRows });
-  await journal.finalize();
-  await journal.close();
 
   return { exitCode: exitCodeOf(config, summary, seatRows, stoppedBy), summary, seatCheck: seatRows, stoppedBy };
 }
@@ -217,8 +261,18 @@ function needsDirectory(row: RosterRow): boolean {
   return !row.userId && Boolean(row.userPrincipalName);
 }
 
+/** The earlier outcome of this row, if it is done: a line counts only if it recorded this very row. */
+function doneFor(done: DoneLines, row: RosterRow | RowRejection | undefined): RowOutcome | undefined {
+  const previous = row ? done.get(row.line) : undefined;
+  return previous && row && isOutcomeOfRow(previous, row) ? previous : undefined;
+}
+
+function resultsStop(sink: ResultsSink): StopReason {
+  return { kind: "run-fatal", errorCode: "RESULTS_UNWRITABLE", message: renderResultsWriteFailure(sink.failure!) };
+}
+
 function recordRejected(rejection: RowRejection, done: DoneLines, record: (o: RowOutcome) => void): void {
-  const previous = done.get(rejection.line);
+  const previous = doneFor(done, rejection);
   record(previous ? skippedOutcome(previous) : rejectedOutcome(rejection));
 }
 

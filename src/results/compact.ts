@@ -7,7 +7,7 @@
 // back and each latest entry is copied straight to its place. Writes to consecutive places are
 // coalesced, so a journal already in line order is copied in 1 MB writes.
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
+import { open, realpath, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { LatestEntryIndex } from "./line-index.js";
 import { scanRecords } from "./record-scanner.js";
@@ -27,7 +27,9 @@ export async function compactJournal(
     position += index.lengthOf(line);
   }
 
-  const temporary = `${path}.${process.pid}.compact.tmp`;
+  // Through a symlinked results file to its target: the rename replaces the file, not the link.
+  const target = await realpath(path);
+  const temporary = `${target}.${process.pid}.compact.tmp`;
   const out = openSync(temporary, "w");
   const source = await open(path, "r");
   let rows = 0;
@@ -65,8 +67,8 @@ export async function compactJournal(
   }
   closeSync(out);
   await source.close();
-  await rename(temporary, path);
-  syncDirectory(dirname(path));
+  await rename(temporary, target);
+  syncDirectory(dirname(target));
   return { rows };
 }
 

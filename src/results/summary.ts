@@ -3,7 +3,7 @@
 // console, `--summary-json` and `$GITHUB_STEP_SUMMARY`. Memory grows with customers, SKUs and
 // error codes, never with rows.
 import type { RowOutcome, RowStatus, SeatCheckRow } from "../model.js";
-import { adviceFor } from "./renderer.js";
+import { adviceFor } from "./advice.js";
 
 export const ROW_STATUS_ORDER: readonly RowStatus[] = ["assigned", "removed", "skipped", "planned", "failed", "invalid", "aborted"];
 

@@ -1,0 +1,49 @@
+// What a user should do about each error code, as data: the one table the console summary, the
+// Markdown summary and --summary-json all read. A new code's advice is one entry here.
+
+const ADVICE: Readonly<Record<string, string>> = {
+  "60012":
+    "The customer has no seats left for this SKU: buy more seats (or free some), then run again with --resume; rows already assigned are kept.",
+  "60002": "The user does not exist in that customer's tenant: check the userId (or userPrincipalName) and the customerId of the row.",
+  "60003": "The customer was not found: check the customerId is the customer's tenant id and that it is one of your customers.",
+  "900150":
+    "Your partner user lacks the GDAP role for this customer: grant License Administrator, User Administrator or Directory Writers to your partner security group in the customer's GDAP relationship.",
+  "20002": "There is no partner relationship with this customer: set up (or renew) the reseller/GDAP relationship first.",
+  "900316":
+    "The token is an app-only/partner token: license calls need an App+User token from the secure application model (PARTNER_CENTER_REFRESH_TOKEN with PARTNER_CENTER_CLIENT_ID/SECRET/TENANT_ID).",
+  "900309":
+    "A Conditional Access policy blocks the sign-in behind the token: exclude the service account or allow the runner's location, then mint a new refresh token.",
+  "900421": "The token carries no MFA claim: redo the secure application model consent with MFA to get a new refresh token.",
+  "429": "Partner Center throttled the run: lower --concurrency, run fewer shards at once, or schedule outside busy hours; --resume continues.",
+  "401":
+    "The token was refused (expired or invalid): a PARTNER_CENTER_ACCESS_TOKEN cannot be renewed, so mint a new one, or set the four App+User variables (PARTNER_CENTER_TENANT_ID, _CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN) so the runner renews tokens itself.",
+  "800002": "Partner Center refused the request's input: check the row's SKU and excluded plans.",
+  "400056": "Partner Center refused the request's input: check the row's SKU and excluded plans.",
+  "3000": "Partner Center refused the request's input: check the row's SKU and excluded plans.",
+  NETWORK_ERROR: "The network failed on every attempt: check connectivity to Partner Center, then run again with --resume.",
+  UNKNOWN_SKU: "No subscribed SKU of the customer matches: use a SKU id, part number or product name the customer has (see `plan`).",
+  AMBIGUOUS_SKU: "Several subscribed SKUs match that name: write the SKU id or part number instead.",
+  UNKNOWN_PLAN: "An excluded plan is not a service plan of that SKU: use a plan id or service name listed in the message.",
+  UNKNOWN_USER: "No user of the customer has that principal name: check the spelling, or give the userId.",
+  MISSING_USER: "The row names no user: fill in userId or userPrincipalName.",
+  DUPLICATE_ROW: "The same customer, user and SKU appear more than once: the first row is run, remove the others.",
+  CONFLICTING_ACTIONS: "The roster both assigns and removes one SKU for one user: keep one of the two rows.",
+  INTERRUPTED: "The run was stopped before these rows were sent: run again with --resume to finish.",
+  NOT_SENT: "These rows were never sent: run again with --resume.",
+  MALFORMED_ANSWER:
+    "Partner Center's answer for this customer lacked fields every answer has (see the message): the customer's other rows ran; run again with --resume later, and report it if it persists.",
+  RESULTS_UNWRITABLE:
+    "The results file could not be written (disk full, a file-size limit, an I/O error): free space or fix the file, add the outcomes of the fallback file named above to your records, then run again with --resume.",
+  RUN_STOPPED: "The run stopped on a run-fatal error before these rows were sent: fix the cause, then run again with --resume.",
+};
+
+/** Codes that share advice, by pattern: checked in order after the exact codes. */
+const ADVICE_BY_PATTERN: readonly { pattern: RegExp; advice: string }[] = [
+  { pattern: /^INVALID_/, advice: "The row's value is not valid (see the message): fix the roster row, then run again with --resume." },
+  { pattern: /^(408|5\d\d)$/, advice: "Partner Center kept failing transiently for this request: run again with --resume later." },
+];
+
+/** What a user should do about an error code, for the codes we know; undefined otherwise. */
+export function adviceFor(errorCode: string): string | undefined {
+  return ADVICE[errorCode] ?? ADVICE_BY_PATTERN.find(({ pattern }) => pattern.test(errorCode))?.advice;
+}

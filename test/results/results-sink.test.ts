@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { createResultsSink, fallbackPath, type ResultsWriteFailure } from "../../dist/results/results-sink.js";
+import type { ResultsJournal } from "../../dist/results/journal.js";
+import type { RowOutcome, RowStatus } from "../../dist/model.js";
+
+let dir: string | undefined;
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+const outcome = (line: number, status: RowStatus = "assigned"): RowOutcome => ({
+  line, customerId: "c", userId: `u${line}`, userPrincipalName: "", sku: "s", skuId: "", licenseGroup: "", action: "assign", status, attempts: 1, finishedAt: "2026-03-01T02:00:00.000Z",
+});
+
+/** A journal that takes `room` outcomes, then fails every write with `code` (as the file system would). */
+function journalWithRoom(room: number, code: string): ResultsJournal & { taken: RowOutcome[]; finalized: boolean } {
+  const taken: RowOutcome[] = [];
+  return {
+    taken,
+    finalized: false,
+    record(o) {
+      if (taken.length >= room) throw Object.assign(new Error(`${code}: write failed`), { code });
+      taken.push(o);
+    },
+    async finalize() {
+      this.finalized = true;
+      return { rows: taken.length };
+    },
+    async close() {},
+  };
+}
+
+describe("the results sink", () => {
+  it("on the first failed write reports once and sends what follows (except never-sent rows) to the fallback file", async () => {
+    dir = await mkdtemp(join(tmpdir(), "lr-sink-"));
+    const path = join(dir, "results.csv");
+    const journal = journalWithRoom(2, "ENOSPC");
+    const failures: ResultsWriteFailure[] = [];
+    const sink = createResultsSink({ journal, path, stderr: new PassThrough(), onFailure: (f) => failures.push(f) });
+    for (const line of [2, 3, 4, 5]) sink.record(outcome(line));
+    sink.record(outcome(6, "aborted"));
+    await sink.finish();
+    expect(journal.taken.map((o) => o.line)).toEqual([2, 3]);
+    expect(failures).toHaveLength(1);
+    expect(sink.failure).toMatchObject({ path, errno: "ENOSPC", fallback: fallbackPath(path), saved: 2 });
+    const lines = (await readFile(fallbackPath(path), "utf8")).trim().split("\n");
+    expect(lines[0]).toMatch(/^line,customerId,/);
+    expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(["4", "5"]);
+    expect(journal.finalized).toBe(false); // no compaction on a failing file system
+  });
+
+  it("writes to stderr as CSV when the fallback file cannot be created either", async () => {
+    const stderr = new PassThrough();
+    let text = "";
+    stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    const sink = createResultsSink({ journal: journalWithRoom(0, "EIO"), path: "/nonexistent-dir/results.csv", stderr, onFailure: () => undefined });
+    sink.record(outcome(2));
+    await sink.finish();
+    expect(sink.failure).toMatchObject({ errno: "EIO", fallback: "stderr", saved: 1 });
+    expect(text.split("\n").filter((l) => l !== "").map((l) => l.split(",")[0])).toEqual(["line", "2"]);
+  });
+
+  it("lets an exception that is not the file system's through: a bug is not a results failure", () => {
+    const journal: ResultsJournal = { record: () => { throw new TypeError("a bug"); }, finalize: async () => ({ rows: 0 }), close: async () => {} };
+    const sink = createResultsSink({ journal, path: "r.csv", stderr: new PassThrough(), onFailure: () => undefined });
+    expect(() => sink.record(outcome(2))).toThrow("a bug");
+    expect(sink.failure).toBeUndefined();
+  });
+});
