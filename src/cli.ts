@@ -235,7 +235,9 @@ async function main(): Promise<void> {
     .fail((message, error) => {
       if (error) throw error;
       const knownFlags = ["job", "help", "version", ...OPTION_KEYS.map((key) => flagName(key).slice(2)), ...EMULATE_FLAGS, ...Object.keys(EMULATE_NUMBER_OPTIONS)];
-      process.stderr.write(`license-runner: ${withSuggestions(message, knownFlags, COMMANDS)}\nRun license-runner --help for usage.\n`);
+      const args = hideBin(process.argv);
+      const jsonLogs = args.some((arg, index) => arg === "--log-format=json" || (arg === "--log-format" && args[index + 1] === "json"));
+      writeErrorLine(jsonLogs ? "json" : undefined, `${withSuggestions(message, knownFlags, COMMANDS)}${jsonLogs ? "" : "\nRun license-runner --help for usage."}`);
       process.exit(EXIT_USAGE);
     })
     .version(ownVersion())

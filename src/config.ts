@@ -300,7 +300,7 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
   const merged = options as Omit<RunConfig, "shard" | "input" | "output" | "logFormat"> & { shard?: string };
 
   const input = pick("input");
-  if (!input) return { ok: false, error: "no roster given: pass --input FILE (or - for stdin), or set input in the job file" };
+  if (!input) return { ok: false, error: "no roster given: pass --input FILE (or - for stdin), or set input in the job file (to try the tool with no roster: license-runner demo)" };
 
   let shard: Shard | undefined;
   const shardSpec = pick("shard");

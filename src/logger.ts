@@ -36,8 +36,8 @@ export function createLogger(level: LogLevel, format: LogFormat, terminal: { pro
  * One error line on stderr for a run that stops before (or without) its logger: plain text for a
  * person, or one JSON record when the logs are JSON, so every stderr line of a JSON run parses.
  */
-export function writeErrorLine(format: LogFormat | undefined, message: string): void {
-  if (format === "json") createLogger("error", "json").error(message);
+export function writeErrorLine(format: LogFormat | undefined, message: string, exitCode = 2): void {
+  if (format === "json") createLogger("error", "json").error({ exitCode }, message);
   else process.stderr.write(`license-runner: ${message}\n`);
 }
 
