@@ -108,5 +108,11 @@ describe("--log-format json", () => {
     const [record, ...more] = usage.stderr.split("\n").filter((line) => line !== "");
     expect(more).toEqual([]);
     expect(JSON.parse(record!)).toMatchObject({ level: 50, msg: "--concurrency 0: expected a whole number from 1 to 256" });
+
+    const typo = await runCli(["run", "--log-format", "json", "--concurency", "4", "--input", "r.csv"], { cwd: dir });
+    expect(typo.code).toBe(2);
+    const typoLines = typo.stderr.split("\n").filter((line) => line !== "");
+    expect(typoLines).toHaveLength(1);
+    expect(JSON.parse(typoLines[0]!).msg).toContain("did you mean --concurrency?");
   });
 });
