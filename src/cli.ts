@@ -2,11 +2,13 @@
 // Thin shell: yargs -> config -> pipeline -> exit code. No logic lives here.
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { readJobFile, resolveRunConfig, type RunConfig, type RunOptions } from "./config.js";
-import { createLogger } from "./logger.js";
+import { flagName, OPTION_KEYS, readJobFile, resolveRunConfig, RUN_OPTIONS, type LogFormat, type OptionKey, type OptionSpec, type RunCommand, type RunConfig } from "./config.js";
+import { TOP_EXAMPLES, DEMO_EXAMPLES, EMULATE_EXAMPLES, PLAN_EXAMPLES, RUN_EXAMPLES, runEpilog, withSuggestions } from "./cli-help.js";
+import { createLogger, writeErrorLine } from "./logger.js";
 import { credentialsFromEnv, createAccessTokenProvider } from "./partner-center/auth/index.js";
 import type { AccessTokenProvider } from "./partner-center/api.js";
 import { createPartnerCenterClient } from "./partner-center/client.js";
@@ -21,63 +23,59 @@ const EXIT_INTERNAL = 70;
 /** Set once --log-level is known: debug and trace show an internal error's stack. */
 let showStacks = false;
 const DEMO_STATE = fileURLToPath(new URL("../fixtures/emulator/demo-state.json", import.meta.url));
+const DEMO_ROSTER = fileURLToPath(new URL("../fixtures/demo/roster.csv", import.meta.url));
+/** What `demo` lets a user change; the roster and the emulator are fixed. */
+const DEMO_OPTION_KEYS: readonly OptionKey[] = ["output", "summaryJson", "concurrency", "logLevel", "logFormat", "progress"];
+const EMULATE_NUMBER_OPTIONS: Record<string, string> = {
+  port: "port to listen on (default 4010; 0: any free port)",
+  "latency-ms": "added latency of every answer",
+  "fault-rate": "fraction of calls answered 500/503",
+  "reset-rate": "fraction of calls whose connection is reset",
+  "drop-after-commit-rate": "fraction of writes applied, then their connection dropped",
+  "slow-rate": "fraction of answers delayed by --slow-ms",
+  "slow-ms": "delay of a slow answer",
+  seed: "seed for the fault dice",
+  "max-page-size": "most users per page of the users list (default 100)",
+};
 const EMULATOR_TOKEN = "emulator-app-user-token";
 /** After a first signal, requests in flight get this long to finish before the run stops at once. */
 const DRAIN_DEADLINE_MS = 30_000;
 
-function runOptions(y: Argv) {
-  return y
-    .option("job", { type: "string", describe: "read options from a job file (jobs/NAME.json); flags override it" })
-    .option("input", { alias: "i", type: "string", describe: "the roster CSV (- for stdin)" })
-    .option("output", { alias: "o", type: "string", describe: "the results CSV (default <input>.results.csv)" })
-    .option("base-url", { type: "string", describe: "Partner Center base URL (env PARTNER_CENTER_BASE_URL)" })
-    .option("emulator", { type: "boolean", describe: "run against an in-process emulator seeded from the fixtures" })
-    .option("concurrency", { type: "number", describe: "most requests in flight at once (default 8)" })
-    .option("max-attempts", { type: "number", describe: "attempts per request before it is recorded failed (default 6)" })
-    .option("timeout-ms", { type: "number", describe: "timeout of one attempt (default 60000)" })
-    .option("max-rate", { type: "number", describe: "cap on calls per second for this process (a shard's share of the partner's allowance)" })
-    .option("resume", { type: "boolean", describe: "keep the rows already done in --output and run the rest" })
-    .option("break-lock", { type: "boolean", describe: "take over the results file's lock held from another host (only when no run there uses it)" })
-    .option("shard", { type: "string", describe: "run only the customers of shard K of N (K/N)" })
-    .option("dry-run", { type: "boolean", describe: "same as plan: no writes" })
-    .option("summary-json", { type: "string", describe: "write the run summary as JSON to this file" })
-    .option("log-level", { type: "string", describe: "fatal|error|warn|info|debug|trace|silent (default info)" })
-    .option("log-format", { choices: ["json", "pretty"] as const, describe: "pino logs on stderr (default: pretty on a terminal)" })
-    .option("progress", { type: "boolean", describe: "progress on stderr (--no-progress: none)" });
+/** The options of `run`/`plan`, derived from the one option table of config.ts. */
+function runOptions(command: RunCommand, examples: ReadonlyArray<readonly [string, string]>, keys: readonly OptionKey[] = OPTION_KEYS) {
+  return (y: Argv) => {
+    let options = keys === OPTION_KEYS ? y.option("job", { type: "string", describe: "read options from a job file (jobs/NAME.json); flags override it" }) : y;
+    for (const key of keys) {
+      const spec: OptionSpec = RUN_OPTIONS[key];
+      const shown = typeof spec.defaultText === "function" ? spec.defaultText(command) : (spec.defaultText ?? (spec.default !== undefined ? String(spec.default) : undefined));
+      const env = spec.env ? `; env ${spec.env}` : "";
+      const describe = `${spec.value ? `${spec.value}: ` : ""}${spec.describe}${shown !== undefined || env ? ` (default ${shown ?? "none"}${env})` : ""}`;
+      // A number flag gets no yargs type: yargs would turn "abc" into NaN before the schema could name it.
+      const type = spec.flag === "number" ? undefined : spec.flag;
+      options = options.option(flagName(key).slice(2), { type, alias: spec.alias, describe, requiresArg: spec.flag !== "boolean" });
+    }
+    return options.example(examples.map(([example, text]) => [example, text] as [string, string])).epilog(runEpilog());
+  };
 }
 
-type RunArgs = Awaited<ReturnType<typeof runOptions>["argv"]>;
+type RunArgs = Record<string, unknown> & { job?: string };
 
-async function runCommand(command: "run" | "plan", args: RunArgs): Promise<number> {
+async function runCommand(command: RunCommand, args: RunArgs): Promise<number> {
+  let logFormat: LogFormat | undefined = args.logFormat === "json" ? "json" : undefined;
   const fail = (message: string): number => {
-    process.stderr.write(`license-runner: ${message}\n`);
+    writeErrorLine(logFormat, message);
     return EXIT_USAGE;
   };
   const repeated = Object.entries(args).find(([key, value]) => Array.isArray(value) && key !== "_" && !key.includes("-"));
   if (repeated) return fail(`--${repeated[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is given more than once (${(repeated[1] as unknown[]).join(", ")}): give it once`);
   const job = args.job ? await readJobFile(args.job) : undefined;
   if (job && !job.ok) return fail(job.error);
-  const flags: RunOptions = {
-    input: args.input,
-    output: args.output,
-    baseUrl: args.baseUrl,
-    emulator: args.emulator,
-    concurrency: args.concurrency,
-    maxAttempts: args.maxAttempts,
-    timeoutMs: args.timeoutMs,
-    maxRate: args.maxRate,
-    resume: args.resume,
-    breakLock: args.breakLock,
-    shard: args.shard,
-    dryRun: args.dryRun,
-    summaryJson: args.summaryJson,
-    logLevel: args.logLevel as RunOptions["logLevel"],
-    logFormat: args.logFormat,
-    progress: args.progress,
-  };
+  logFormat ??= job?.value.logFormat;
+  const flags = Object.fromEntries(OPTION_KEYS.map((key) => [key, args[key]]));
   const resolved = resolveRunConfig({ command, job: job?.value, flags, env: process.env, stderrIsTTY: Boolean(process.stderr.isTTY) });
   if (!resolved.ok) return fail(resolved.error);
   const config = resolved.value;
+  logFormat = config.logFormat;
   showStacks = config.logLevel === "debug" || config.logLevel === "trace";
   const logger = createLogger(config.logLevel, config.logFormat, { progressLine: config.progress });
 
@@ -127,9 +125,9 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
       stderr: process.stderr,
     });
     if (result.error) return fail(result.error);
-    const unpublished = await publishSummary(result, config, process.env, process.stderr);
+    const unpublished = await publishSummary(result, config, process.env, process.stderr, logger);
     if (unpublished) {
-      process.stderr.write(`license-runner: ${unpublished}\n`);
+      writeErrorLine(logFormat, unpublished);
       return result.exitCode === 130 ? 130 : EXIT_RUN_FATAL;
     }
     return result.exitCode;
@@ -142,6 +140,13 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
 }
 
 async function emulateCommand(args: Record<string, unknown>): Promise<number> {
+  for (const name of Object.keys(EMULATE_NUMBER_OPTIONS)) {
+    const value = args[name];
+    if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value < 0)) {
+      process.stderr.write(`license-runner: --${name} ${String(value)}: expected a number of 0 or more\n`);
+      return EXIT_USAGE;
+    }
+  }
   const rateLimit = typeof args.rateLimit === "string" ? parseRateLimit(args.rateLimit) : undefined;
   if (rateLimit && "error" in rateLimit) {
     process.stderr.write(`license-runner: --rate-limit: ${rateLimit.error}\n`);
@@ -149,7 +154,7 @@ async function emulateCommand(args: Record<string, unknown>): Promise<number> {
   }
   const options: EmulatorOptions = {
     state: (args.state as string | undefined) ?? DEMO_STATE,
-    port: args.port as number,
+    port: (args.port as number | undefined) ?? 4010,
     host: args.host as string,
     latencyMs: args.latencyMs as number | undefined,
     rateLimit,
@@ -201,52 +206,79 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
+/** The version of this package, read beside the module (not from the working directory or a host project). */
+function ownVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: unknown };
+    return typeof manifest.version === "string" ? manifest.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+const COMMANDS = ["run", "plan", "demo", "emulate"] as const;
+const EMULATE_FLAGS = ["host", "state", "rate-limit", "bom", "identity"];
+
 async function main(): Promise<void> {
   let exitCode = 0;
   quietOnClosedPipe(process.stdout);
   quietOnClosedPipe(process.stderr);
   process.on("uncaughtException", (error: NodeJS.ErrnoException) => (error.code === "EPIPE" ? undefined : internalError(error)));
   process.on("unhandledRejection", internalError);
-  await yargs(stdinAsValue(hideBin(process.argv)))
+  const parser = yargs(stdinAsValue(hideBin(process.argv)));
+  await parser
     .scriptName("license-runner")
-    .usage("$0 <command> [options]")
-    .command("run", "assign and remove licenses, write the results CSV", runOptions, async (args) => {
+    .usage("$0 <command> [options]\n\nAssign and remove Microsoft 365 licenses through Partner Center from a CSV roster.")
+    .command("run", "assign and remove licenses, write the results CSV", runOptions("run", RUN_EXAMPLES), async (args) => {
       exitCode = await runCommand("run", args);
     })
-    .command("plan", "read, validate, resolve, group and check seats: no writes", runOptions, async (args) => {
+    .command("plan", "read, validate, resolve, group and check seats: no writes", runOptions("plan", PLAN_EXAMPLES), async (args) => {
       exitCode = await runCommand("plan", args);
     })
     .command(
+      "demo",
+      "run the demo roster against the embedded emulator, writing demo.results.csv and demo.summary.json here",
+      runOptions("run", DEMO_EXAMPLES, DEMO_OPTION_KEYS),
+      async (args) => {
+        exitCode = await runCommand("run", { ...args, input: DEMO_ROSTER, emulator: true, output: args.output ?? "demo.results.csv", summaryJson: args.summaryJson ?? "demo.summary.json" });
+      },
+    )
+    .command(
       "emulate",
       "serve a local Partner Center on loopback",
-      (y) =>
-        y
-          .option("port", { type: "number", default: 4010 })
-          .option("host", { type: "string", default: "127.0.0.1" })
+      (y) => {
+        let options = y
+          .option("host", { type: "string", default: "127.0.0.1", describe: "address to listen on (keep it on loopback)" })
           .option("state", { type: "string", describe: "state file (default: the demo fixtures)" })
-          .option("latency-ms", { type: "number" })
           .option("rate-limit", { type: "string", describe: 'token buckets per second, e.g. "customer=10,partner=40" (rate:burst allowed)' })
-          .option("fault-rate", { type: "number", describe: "fraction of calls answered 500/503" })
-          .option("reset-rate", { type: "number", describe: "fraction of calls whose connection is reset" })
-          .option("drop-after-commit-rate", { type: "number", describe: "fraction of writes applied, then their connection dropped" })
-          .option("slow-rate", { type: "number", describe: "fraction of answers delayed by --slow-ms" })
-          .option("slow-ms", { type: "number" })
-          .option("seed", { type: "number", describe: "seed for the fault dice" })
           .option("bom", { type: "boolean", describe: "a UTF-8 byte-order mark before every JSON body" })
-          .option("max-page-size", { type: "number", describe: "most users per page of the users list (default 100)" })
-          .option("identity", { type: "boolean", describe: "also serve the HTTPS identity (token) endpoint" }),
+          .option("identity", { type: "boolean", describe: "also serve the HTTPS identity (token) endpoint" });
+        // No yargs type on numbers: yargs would turn "abc" into NaN before emulateCommand could name it.
+        for (const [name, describe] of Object.entries(EMULATE_NUMBER_OPTIONS)) options = options.option(name, { describe, requiresArg: true });
+        return options.example(EMULATE_EXAMPLES.map(([example, text]) => [example, text] as [string, string]));
+      },
       async (args) => {
         exitCode = await emulateCommand(args as unknown as Record<string, unknown>);
       },
     )
-    .demandCommand(1, "name a command: run, plan or emulate")
+    .example(TOP_EXAMPLES.map(([example, text]) => [example, text] as [string, string]))
+    .epilog(runEpilog())
+    .demandCommand(1, `name a command: ${COMMANDS.join(", ")}`)
+    .recommendCommands()
     .strict()
     .fail((message, error) => {
       if (error) throw error;
-      process.stderr.write(`license-runner: ${message}\nRun license-runner --help for usage.\n`);
+      const knownFlags = ["job", "help", "version", ...OPTION_KEYS.map((key) => flagName(key).slice(2)), ...EMULATE_FLAGS, ...Object.keys(EMULATE_NUMBER_OPTIONS)];
+      const args = hideBin(process.argv);
+      const jsonLogs = args.some((arg, index) => arg === "--log-format=json" || (arg === "--log-format" && args[index + 1] === "json"));
+      writeErrorLine(jsonLogs ? "json" : undefined, `${withSuggestions(message, knownFlags, COMMANDS)}${jsonLogs ? "" : "\nRun license-runner --help for usage."}`);
       process.exit(EXIT_USAGE);
     })
+    .version(ownVersion())
+    .alias("version", "V")
     .help()
+    .alias("help", "h")
+    .wrap(Math.min(110, parser.terminalWidth()))
     .parseAsync()
     .catch(internalError);
   process.exit(exitCode); // keep-alive sockets must not hold a finished run open

@@ -33,6 +33,15 @@ export function createLogger(level: LogLevel, format: LogFormat, terminal: { pro
 }
 
 /**
+ * One error line on stderr for a run that stops before (or without) its logger: plain text for a
+ * person, or one JSON record when the logs are JSON, so every stderr line of a JSON run parses.
+ */
+export function writeErrorLine(format: LogFormat | undefined, message: string, exitCode = 2): void {
+  if (format === "json") createLogger("error", "json").error({ exitCode }, message);
+  else process.stderr.write(`license-runner: ${message}\n`);
+}
+
+/**
  * On a terminal the progress line is redrawn in place; a log line written over it would be glued
  * to its end. Clearing the line first lets the log line take its place; progress redraws below it.
  */

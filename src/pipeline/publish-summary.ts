@@ -1,16 +1,29 @@
 // The end of a run, for people and pipelines: the console summary (and the seat check of a plan)
 // on stderr, `--summary-json`, and a Markdown summary appended to $GITHUB_STEP_SUMMARY when set.
 import { appendFile, writeFile } from "node:fs/promises";
+import type { Logger } from "pino";
 import type { RunConfig } from "../config.js";
 import { renderConsoleSummary, renderMarkdownSummary, renderSeatCheckTable, renderUnwritableSummary } from "../results/renderer.js";
 import type { JobResult } from "./run-job.js";
 
 /** Resolves to why a summary file could not be written, or undefined when all went out. */
-export async function publishSummary(result: JobResult, config: RunConfig, env: NodeJS.ProcessEnv, stderr: NodeJS.WritableStream): Promise<string | undefined> {
+export async function publishSummary(
+  result: JobResult,
+  config: RunConfig,
+  env: NodeJS.ProcessEnv,
+  stderr: NodeJS.WritableStream,
+  logger?: Logger,
+): Promise<string | undefined> {
   if (!result.summary) return undefined;
   const document = result.summary.toJSON();
-  if (config.dryRun || document.shortfall > 0) stderr.write(renderSeatCheckTable(result.seatCheck));
-  stderr.write(renderConsoleSummary(document, { resultsPath: config.output, summaryJsonPath: config.summaryJson }));
+  const showSeatCheck = config.dryRun || document.shortfall > 0;
+  if (config.logFormat === "json" && logger) {
+    // JSON logs: every stderr line is a JSON record, so the summary (seat check included) is one too.
+    logger.info({ summary: document, resultsPath: config.output, summaryJsonPath: config.summaryJson }, "run summary");
+  } else {
+    if (showSeatCheck) stderr.write(renderSeatCheckTable(result.seatCheck));
+    stderr.write(renderConsoleSummary(document, { resultsPath: config.output, summaryJsonPath: config.summaryJson }));
+  }
   const problems: string[] = [];
   const attempt = async (what: string, path: string, write: () => Promise<void>): Promise<void> => {
     try {

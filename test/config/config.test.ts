@@ -1,6 +1,6 @@
 // Unit tests of config: job file validation and the merge of job file, flags and environment.
 import { describe, expect, it } from "vitest";
-import { parseShard, resolveRunConfig, validateJobFile } from "../../dist/config.js";
+import { flagName, OPTION_KEYS, parseShard, resolveRunConfig, RUN_OPTIONS, validateFlags, validateJobFile } from "../../dist/config.js";
 
 const base = { command: "run" as const, env: {}, stderrIsTTY: false };
 
@@ -62,5 +62,44 @@ describe("parseShard", () => {
   it("reads K/N with 1 <= K <= N", () => {
     expect(parseShard("2/4")).toEqual({ ok: true, value: { index: 2, count: 4 } });
     for (const bad of ["0/3", "4/3", "2", "a/b"]) expect(parseShard(bad).ok).toBe(false);
+  });
+});
+
+describe("one option table for job file and flags", () => {
+  it("checks a flag with the job file's schema and names the flag and the value given", () => {
+    const text = resolveRunConfig({ ...base, flags: { input: "r.csv", concurrency: "abc" } });
+    expect(!text.ok && text.error).toBe("--concurrency abc: expected a whole number from 1 to 256");
+    const fraction = resolveRunConfig({ ...base, flags: { input: "r.csv", maxAttempts: 2.5 } });
+    expect(!fraction.ok && fraction.error).toBe("--max-attempts 2.5: expected a whole number from 1 to 20");
+    const job = validateJobFile({ maxAttempts: 2.5 }, "j.json");
+    expect(!job.ok && job.error).toBe('job file j.json: key "maxAttempts": expected a whole number from 1 to 20');
+  });
+
+  it("accepts in a job file exactly the keys it accepts as flags (a flag-only option never), and derives each flag's name", () => {
+    for (const key of OPTION_KEYS) {
+      const sample = RUN_OPTIONS[key].flag === "boolean" ? true : RUN_OPTIONS[key].flag === "number" ? (key === "timeoutMs" ? 2000 : 2) : key === "baseUrl" ? "https://x" : key === "shard" ? "1/2" : key === "logLevel" ? "warn" : key === "logFormat" ? "pretty" : "a.csv";
+      expect(validateJobFile({ [key]: sample }, "j.json").ok, key).toBe(!("flagOnly" in RUN_OPTIONS[key]));
+      expect(validateFlags({ [key]: sample }).ok, key).toBe(true);
+    }
+    expect(flagName("maxAttempts")).toBe("--max-attempts");
+    expect(flagName("summaryJson")).toBe("--summary-json");
+  });
+
+  it("fills every option that has a default, and reads an option's environment variable before its default", () => {
+    const result = resolveRunConfig({ ...base, flags: { input: "r.csv" } });
+    expect(result.ok).toBe(true);
+    for (const key of OPTION_KEYS) {
+      const spec = RUN_OPTIONS[key] as { default?: unknown };
+      if (spec.default !== undefined && key !== "baseUrl") expect(result.ok && result.value[key], key).toEqual(spec.default);
+    }
+    const badEnv = resolveRunConfig({ ...base, env: { PARTNER_CENTER_BASE_URL: "ftp://x" }, flags: { input: "r.csv" } });
+    expect(!badEnv.ok && badEnv.error).toBe("PARTNER_CENTER_BASE_URL=ftp://x: expected an http(s) URL");
+  });
+
+  it("does not take a declared option for a secret, whatever its name", () => {
+    // A secret-looking name that is not an option is still refused before the schema sees it.
+    expect(validateJobFile({ accessToken: "x" }, "j.json")).toMatchObject({ ok: false });
+    const declared = OPTION_KEYS.filter((key) => /token|secret/i.test(key));
+    for (const key of declared) expect(validateJobFile({ [key]: "a-file" }, "j.json").ok, key).toBe(true);
   });
 });

@@ -158,7 +158,7 @@ describe("plan as a seat check", () => {
     ];
     const dir = await workdir();
     const summaryJson = join(dir, "plan.summary.json");
-    const { run, results } = await cliAgainst(emulator, roster(rows), { command: "plan", dir, args: ["--summary-json", summaryJson, "--no-progress"] });
+    const { run, results } = await cliAgainst(emulator, roster(rows), { command: "plan", dir, args: ["--summary-json", summaryJson, "--no-progress", "--log-format", "pretty"] });
 
     expect(run.code, run.stderr).toBe(3);
     expect(results).toHaveLength(rows.length);
@@ -191,7 +191,7 @@ describe("plan as a seat check", () => {
     const c1 = customer(1, 3, { powerBiPro: 3 });
     emulator = await startTestEmulator({ state: state([c1]) });
     const rows = c1.users.map((u) => [c1.id, u.id, "Power BI Pro"]);
-    const enough = await cliAgainst(emulator, roster(rows, "customerId,userId,sku"), { command: "plan", args: ["--no-progress"] });
+    const enough = await cliAgainst(emulator, roster(rows, "customerId,userId,sku"), { command: "plan", args: ["--no-progress", "--log-format", "pretty"] });
     expect(enough.run.code, enough.run.stderr).toBe(0);
     expect(enough.run.stderr).toMatch(/enough seats/);
 

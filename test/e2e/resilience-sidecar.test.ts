@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { runCli } from "../helpers/cli.js";
+import { readableStderr, runCli } from "../helpers/cli.js";
 import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
 import { customer, roster, state } from "../helpers/state-builder.js";
 import { cliArgs, tokenEnv, workspace } from "../helpers/resilience-e2e.js";
@@ -29,7 +29,7 @@ describe("--resume refused for another roster names the roster the results belon
     await control(emulator, "reset", {});
     const resumed = await runCli(["run", "--input", other, "--output", ws.output, "--base-url", emulator.url, "--resume", "--no-progress"], { env: tokenEnv() });
     expect(resumed.code).toBe(2);
-    expect(resumed.stderr).toContain(`it holds the results of the roster "${ws.input}"`);
+    expect(readableStderr(resumed.stderr)).toContain(`it holds the results of the roster "${ws.input}"`);
     expect((await control(emulator, "counters")).requests.total).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
 // counters, log and seat counts: one line per input row, every row done, no seat consumed twice.
 import { afterEach, describe, expect, it } from "vitest";
 import { readFile, writeFile } from "node:fs/promises";
-import { readResults, runCli, startCli, type ResultRow } from "../helpers/cli.js";
+import { readableStderr, readResults, runCli, startCli, type ResultRow } from "../helpers/cli.js";
 import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
 import { customer, roster, SKU, state } from "../helpers/state-builder.js";
 import {
@@ -242,8 +242,8 @@ describe("--resume against the results of another roster", () => {
     await control(emulator, "reset", {});
     const resumed = await runCli(cliArgs("run", emulator, ws, ["--resume"]), { env: tokenEnv() });
     expect(resumed.code).toBe(2);
-    expect(resumed.stderr).toMatch(/Cannot resume ".*results\.csv": it holds the results of .*differs from it/);
-    expect(resumed.stderr).toMatch(/Drop --resume|drop --resume/);
+    expect(readableStderr(resumed.stderr)).toMatch(/Cannot resume ".*results\.csv": it holds the results of .*differs from it/);
+    expect(readableStderr(resumed.stderr)).toMatch(/Drop --resume|drop --resume/);
 
     const counters = await control(emulator, "counters");
     expect(counters.requests.total).toBe(0); // nothing at all was sent, not even a read
@@ -259,7 +259,7 @@ describe("--resume against the results of another roster", () => {
     await writeFile(ws.output, orphan);
     const resumed = await runCli(cliArgs("run", emulator, ws, ["--resume"]), { env: tokenEnv() });
     expect(resumed.code).toBe(2);
-    expect(resumed.stderr).toMatch(/roster fingerprint .*results\.csv\.run\.json is missing/);
+    expect(readableStderr(resumed.stderr)).toMatch(/roster fingerprint .*results\.csv\.run\.json is missing/);
     expect((await control(emulator, "counters")).requests.total).toBe(0);
     expect(await readFile(ws.output, "utf8")).toBe(orphan);
   });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { cleanEnv } from "../helpers/cli.js";
+import { cleanEnv, readableStderr } from "../helpers/cli.js";
 import { customer, roster, state, TOKEN } from "../helpers/state-builder.js";
 import { cliArgs, tokenEnv, workspace, type Workspace } from "../helpers/resilience-e2e.js";
 import { runCliWith } from "../helpers/results-e2e.js";
@@ -38,12 +38,12 @@ describe("outputs are checked writable before the first call", () => {
     for (const c of cases) {
       const run = await runCliWith(cliArgs("run", emulator, ws, c.extra), { env: c.env ?? tokenEnv() });
       expect(run.code, `${c.name}: ${run.stderr}`).toBe(2);
-      expect(run.stderr, c.name).toMatch(c.says);
+      expect(readableStderr(run.stderr), c.name).toMatch(c.says);
       expect(run.stderr, c.name).not.toMatch(/\n\s+at /);
     }
     const intoFolder = await runCliWith(["run", "--input", ws.input, "--output", folder, "--base-url", emulator.url, "--no-progress"], { env: tokenEnv() });
     expect(intoFolder.code, intoFolder.stderr).toBe(2);
-    expect(intoFolder.stderr).toMatch(/--output ".*a-folder" cannot be written \(EISDIR\)/);
+    expect(readableStderr(intoFolder.stderr)).toMatch(/--output ".*a-folder" cannot be written \(EISDIR\)/);
     expect((await control(emulator, "counters")).requests.total).toBe(0);
   });
 });

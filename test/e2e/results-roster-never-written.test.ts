@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { link, lstat, mkdir, readFile, readlink, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { cleanEnv, readResults } from "../helpers/cli.js";
+import { cleanEnv, readableStderr, readResults } from "../helpers/cli.js";
 import { customer, roster, state, TOKEN } from "../helpers/state-builder.js";
 import { tokenEnv, workspace, type Workspace } from "../helpers/resilience-e2e.js";
 import { runCliWith } from "../helpers/results-e2e.js";
@@ -53,7 +53,7 @@ describe("the roster is never written", () => {
     for (const spelling of spellings) {
       const run = await runCliWith(args(em, "roster.csv", spelling.extra), { env: spelling.env ?? tokenEnv(), cwd: ws.dir });
       expect(run.code, `${spelling.name}: ${run.stderr}`).toBe(2);
-      expect(run.stderr, spelling.name).toMatch(/is the roster "roster.csv" itself: the roster is never written/);
+      expect(readableStderr(run.stderr), spelling.name).toMatch(/is the roster "roster.csv" itself: the roster is never written/);
       expect(await readFile(ws.input, "utf8"), spelling.name).toBe(text);
     }
     expect((await control(em, "counters")).requests.total).toBe(0);

@@ -11,6 +11,7 @@ import { startTestEmulator, type RunningEmulator } from "../helpers/emulator.js"
 import { customer, roster, state } from "../helpers/state-builder.js";
 import { cliArgs, emulatorLog, emulatorSettled, tokenEnv, workspace, type Workspace } from "../helpers/resilience-e2e.js";
 import { runCliWith } from "../helpers/results-e2e.js";
+import { readableStderr } from "../helpers/cli.js";
 
 let emulator: RunningEmulator | undefined;
 let ws: Workspace | undefined;
@@ -56,7 +57,7 @@ describe("a results file that cannot be written stops the run, and no outcome is
 
     const run = await runCliWith(cliArgs("run", emulator, { ...ws, output }, ["--concurrency", "4"]), { env: tokenEnv() });
     expect(run.code, run.stderr.slice(-2000)).toBe(4);
-    expect(run.stderr).toContain(`the results file "${output}" cannot be written (ENOSPC)`);
+    expect(readableStderr(run.stderr)).toContain(`the results file "${output}" cannot be written (ENOSPC)`);
     expect(run.stderr).not.toMatch(/\n\s+at /);
 
     const committed = await committedUsers(emulator);
@@ -76,8 +77,8 @@ describe("a results file that cannot be written stops the run, and no outcome is
     // 100 blocks of 512 bytes: about 200 result lines fit.
     const run = await runCliWith(cliArgs("run", emulator, { ...ws, output }, ["--concurrency", "4"]), { env: tokenEnv(), fileSizeLimitBlocks: 100 });
     expect(run.code, run.stderr.slice(-2000)).toBe(4);
-    expect(run.stderr).toContain(`the results file "${output}" cannot be written (EFBIG)`);
-    expect(run.stderr).toContain(`saved in "${output}.unsaved.csv"`);
+    expect(readableStderr(run.stderr)).toContain(`the results file "${output}" cannot be written (EFBIG)`);
+    expect(readableStderr(run.stderr)).toContain(`saved in "${output}.unsaved.csv"`);
 
     const committed = await committedUsers(emulator);
     expect(committed.length).toBeLessThan(ROWS);

@@ -7,7 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 // @ts-expect-error: a plain .mjs script with no type declarations
 import * as corpus from "../../fixtures/rosters/generate.mjs";
-import { readResults, runCli } from "../helpers/cli.js";
+import { readableStderr, readResults, runCli } from "../helpers/cli.js";
 import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
 import { skus as builderSkus, state } from "../helpers/state-builder.js";
 import type { StateCustomer, StateSubscribedSku } from "../../dist/emulator/state-file.js";
@@ -95,7 +95,7 @@ describe("files that cannot be a roster: exit 2, the problem and its line named,
     const cli = await run("run", ws);
 
     expect(cli.code, cli.stderr).toBe(2);
-    const message = cli.stderr.split("\n").find((l) => l.startsWith("license-runner: "));
+    const message = readableStderr(cli.stderr).split("\n").find((l) => l.startsWith("license-runner: "));
     expect(message, cli.stderr).toContain(`the roster ${ws.input} cannot be read`);
     expect(message).toContain(`[${code}]`);
     if (line !== undefined) expect(message).toContain(`(line ${line})`);

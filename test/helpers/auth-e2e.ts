@@ -5,7 +5,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EmulatorStateFile, StateCustomer, StaticAccessToken } from "../../dist/emulator/state-file.js";
-import { cleanEnv, readResults, runCli, type CliRun, type ResultRow } from "./cli.js";
+import { cleanEnv, readableStderr, readResults, runCli, type CliRun, type ResultRow } from "./cli.js";
 import { startTestEmulator, type RunningEmulator } from "./emulator.js";
 import type { EmulatorOptions } from "../../dist/emulator/server.js";
 import { roster } from "./state-builder.js";
@@ -156,7 +156,7 @@ export function leaks(run: AuthRun, secrets: readonly string[]): string[] {
 
 /** The lines of stderr that are not pino JSON: what a person reads (the summary, the stop line). */
 export function humanStderr(stderr: string): string {
-  return stderr
+  return readableStderr(stderr)
     .split("\n")
     .filter((line) => !line.startsWith("{"))
     .join("\n");

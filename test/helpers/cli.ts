@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { readFile } from "node:fs/promises";
 import { parse } from "csv-parse/sync";
+import { renderConsoleSummary } from "../../dist/results/renderer.js";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
@@ -45,4 +46,29 @@ export type ResultRow = Record<string, string>;
 export async function readResults(path: string): Promise<ResultRow[]> {
   const text = await readFile(path, "utf8");
   return parse(text, { columns: true, bom: true, skip_empty_lines: true }) as ResultRow[];
+}
+
+/**
+ * stderr as a person reads it in pretty mode, from a JSON-mode run (where every stderr line is a
+ * JSON record): the run summary record becomes the console summary text, an error that ended the
+ * run (a record with `exitCode`) its "license-runner: ..." line; other lines stay as they are.
+ */
+export function readableStderr(stderr: string): string {
+  return stderr
+    .split("\n")
+    .map((line) => {
+      if (!line.startsWith("{")) return line;
+      let record: { msg?: string; exitCode?: number; summary?: unknown; resultsPath?: string; summaryJsonPath?: string };
+      try {
+        record = JSON.parse(line);
+      } catch {
+        return line;
+      }
+      if (record.msg === "run summary" && record.summary) {
+        return renderConsoleSummary(record.summary as Parameters<typeof renderConsoleSummary>[0], { resultsPath: record.resultsPath, summaryJsonPath: record.summaryJsonPath }).replace(/\n$/, "");
+      }
+      if (typeof record.exitCode === "number" && record.msg !== undefined) return `license-runner: ${record.msg}`;
+      return line;
+    })
+    .join("\n");
 }

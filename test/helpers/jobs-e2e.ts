@@ -41,7 +41,18 @@ export async function cliAgainst(
   const output = options.output ?? join(dir, "results.csv");
   await writeFile(input, rosterCsv);
   const run = await runCli(
-    [options.command ?? "run", "--input", input, "--output", output, "--base-url", em.url, "--log-format", "json", ...(options.args ?? [])],
+    [
+      options.command ?? "run",
+      "--input",
+      input,
+      "--output",
+      output,
+      "--base-url",
+      em.url,
+      // JSON logs unless the test asks for another format (an option is given once).
+      ...(options.args?.includes("--log-format") ? [] : ["--log-format", "json"]),
+      ...(options.args ?? []),
+    ],
     { env: cleanEnv({ PARTNER_CENTER_ACCESS_TOKEN: TOKEN, ...options.env }) },
   );
   const results = await readResults(output).catch(() => [] as ResultRow[]);
