@@ -7,7 +7,9 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { readJobFile, resolveRunConfig, type RunConfig, type RunOptions } from "./config.js";
 import { createLogger } from "./logger.js";
-import { credentialsFromEnv, createAccessTokenProvider } from "./partner-center/auth/index.js";
+import type { MsalNetworkClient, SignInReport } from "./partner-center/auth/index.js";
+import { prepareRunSignIn } from "./partner-center/auth/run-sign-in.js";
+import { loginCommand, loginOptions } from "./commands/login.js";
 import type { AccessTokenProvider } from "./partner-center/api.js";
 import { createPartnerCenterClient } from "./partner-center/client.js";
 import { systemClock } from "./execute/clock.js";
@@ -20,6 +22,8 @@ const DEMO_STATE = fileURLToPath(new URL("../fixtures/emulator/demo-state.json",
 const EMULATOR_TOKEN = "emulator-app-user-token";
 /** After a first signal, requests in flight get this long to finish before the run stops at once. */
 const DRAIN_DEADLINE_MS = 30_000;
+/** The network client every MSAL application of the CLI uses (run and login); undefined: MSAL's own. */
+const MSAL_NETWORK_CLIENT: MsalNetworkClient | undefined = undefined;
 
 function runOptions(y: Argv) {
   return y
@@ -38,7 +42,8 @@ function runOptions(y: Argv) {
     .option("summary-json", { type: "string", describe: "write the run summary as JSON to this file" })
     .option("log-level", { type: "string", describe: "fatal|error|warn|info|debug|trace|silent (default info)" })
     .option("log-format", { choices: ["json", "pretty"] as const, describe: "pino logs on stderr (default: pretty on a terminal)" })
-    .option("progress", { type: "boolean", describe: "progress on stderr (--no-progress: none)" });
+    .option("progress", { type: "boolean", describe: "progress on stderr (--no-progress: none)" })
+    .option("token-cache", { type: "string", describe: "MSAL token cache file (mode 0600) that keeps the rotated refresh token (env PARTNER_CENTER_TOKEN_CACHE)" });
 }
 
 type RunArgs = Awaited<ReturnType<typeof runOptions>["argv"]>;
@@ -66,6 +71,7 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
     logLevel: args.logLevel as RunOptions["logLevel"],
     logFormat: args.logFormat,
     progress: args.progress,
+    tokenCache: args.tokenCache,
   };
   const resolved = resolveRunConfig({ command, job: job?.value, flags, env: process.env, stderrIsTTY: Boolean(process.stderr.isTTY) });
   if (!resolved.ok) return fail(resolved.error);
@@ -74,6 +80,7 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
 
   let emulator: RunningEmulator | undefined;
   let tokens: AccessTokenProvider;
+  let signInReport: () => SignInReport | undefined = () => undefined;
   let baseUrl = config.baseUrl;
   if (config.emulator) {
     emulator = await startEmulator({ state: DEMO_STATE });
@@ -81,15 +88,10 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
     tokens = { getToken: async () => EMULATOR_TOKEN };
     logger.info({ baseUrl }, "embedded emulator started");
   } else {
-    const credentials = credentialsFromEnv(process.env);
-    if (!credentials.ok) return fail(credentials.error);
-    if (!credentials.credentials) {
-      return fail(
-        "no credentials: set PARTNER_CENTER_ACCESS_TOKEN, or PARTNER_CENTER_TENANT_ID, PARTNER_CENTER_CLIENT_ID, " +
-          "PARTNER_CENTER_CLIENT_SECRET and PARTNER_CENTER_REFRESH_TOKEN; or add --emulator to try the tool against the embedded emulator",
-      );
-    }
-    tokens = createAccessTokenProvider(credentials.credentials, { logger });
+    const signIn = await prepareRunSignIn({ env: process.env, tokenCache: config.tokenCache, logger, networkClient: MSAL_NETWORK_CLIENT });
+    if (!signIn.ok) return fail(signIn.error);
+    tokens = signIn.tokens;
+    signInReport = () => signIn.tokens.signInReport();
   }
 
   const stop = new AbortController();
@@ -117,7 +119,7 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
       stderr: process.stderr,
     });
     if (result.error) return fail(result.error);
-    await publishSummary(result, config, process.env, process.stderr);
+    await publishSummary(result, config, process.env, process.stderr, signInReport());
     return result.exitCode;
   } finally {
     process.off("SIGINT", onSignal);
@@ -149,6 +151,10 @@ async function emulateCommand(args: Record<string, unknown>): Promise<number> {
     bom: args.bom as boolean | undefined,
     maxPageSize: args.maxPageSize as number | undefined,
     identity: args.identity as boolean | undefined,
+    refreshTokenUse: {
+      maxUses: args.refreshTokenMaxUses as number | undefined,
+      expirySecondsAfterUse: args.refreshTokenExpiryAfterUse as number | undefined,
+    },
   };
   const emulator = await startEmulator(options);
   process.stdout.write(`Partner Center emulator listening on ${emulator.url}\n`);
@@ -179,6 +185,9 @@ async function main(): Promise<void> {
     .command("plan", "read, validate, resolve, group and check seats: no writes", runOptions, async (args) => {
       exitCode = await runCommand("plan", args);
     })
+    .command("login", "sign in once (the consent, with MFA) and keep the refresh token in the token cache", loginOptions, async (args) => {
+      exitCode = await loginCommand(args, { networkClient: MSAL_NETWORK_CLIENT });
+    })
     .command(
       "emulate",
       "serve a local Partner Center on loopback",
@@ -197,12 +206,14 @@ async function main(): Promise<void> {
           .option("seed", { type: "number", describe: "seed for the fault dice" })
           .option("bom", { type: "boolean", describe: "a UTF-8 byte-order mark before every JSON body" })
           .option("max-page-size", { type: "number", describe: "most users per page of the users list (default 100)" })
-          .option("identity", { type: "boolean", describe: "also serve the HTTPS identity (token) endpoint" }),
+          .option("identity", { type: "boolean", describe: "also serve the HTTPS identity (token) endpoint" })
+          .option("refresh-token-max-uses", { type: "number", describe: "identity: a refresh token expires (AADSTS700082) after N redemptions" })
+          .option("refresh-token-expiry-after-use", { type: "number", describe: "identity: a refresh token expires N seconds after its first redemption" }),
       async (args) => {
         exitCode = await emulateCommand(args as unknown as Record<string, unknown>);
       },
     )
-    .demandCommand(1, "name a command: run, plan or emulate")
+    .demandCommand(1, "name a command: run, plan, login or emulate")
     .strict()
     .fail((message, error) => {
       if (error) throw error;

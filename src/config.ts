@@ -26,6 +26,8 @@ export interface RunConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   progress: boolean;
+  /** The MSAL token cache file that keeps the rotated refresh token (--token-cache, env PARTNER_CENTER_TOKEN_CACHE). */
+  tokenCache?: string;
 }
 
 /** The options a job file or a flag may set, before defaults. */
@@ -54,6 +56,7 @@ export const jobFileSchema = z
     logLevel: z.enum(LOG_LEVELS).optional(),
     logFormat: z.enum(["json", "pretty"]).optional(),
     progress: z.boolean().optional(),
+    tokenCache: z.string().min(1).optional(),
   })
   .strict();
 
@@ -83,7 +86,8 @@ export async function readJobFile(path: string): Promise<ConfigResult<JobFile>> 
 
 export function validateJobFile(parsed: unknown, path: string): ConfigResult<JobFile> {
   if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
-    const secretKeys = Object.keys(parsed).filter((key) => SECRET_KEY.test(key));
+    // tokenCache names the cache file (mode 0600, outside the repository); it never holds the token.
+    const secretKeys = Object.keys(parsed).filter((key) => SECRET_KEY.test(key) && key !== "tokenCache");
     if (secretKeys.length > 0) {
       return {
         ok: false,
@@ -185,6 +189,13 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
       logLevel,
       logFormat: pick("logFormat") ?? (sources.stderrIsTTY ? "pretty" : "json"),
       progress: pick("progress") ?? true,
+      ...tokenCacheOf(pick("tokenCache"), env),
     },
   };
+}
+
+/** --token-cache / the job file's tokenCache, else PARTNER_CENTER_TOKEN_CACHE (empty counts as unset). */
+function tokenCacheOf(chosen: string | undefined, env: NodeJS.ProcessEnv): { tokenCache?: string } {
+  const path = chosen ?? (env.PARTNER_CENTER_TOKEN_CACHE?.trim() || undefined);
+  return path ? { tokenCache: path } : {};
 }

@@ -23,8 +23,9 @@ export interface RefusalContext {
 }
 
 const REDO_CONSENT =
-  "Redo the consent of the secure application model (a partner admin signs in with MFA and consents to the app) " +
-  "and update PARTNER_CENTER_REFRESH_TOKEN with the new refresh token.";
+  "Sign in again with license-runner login (a partner admin signs in with MFA and consents to the app): " +
+  "with --token-cache FILE the runs that use that cache pick the new refresh token up; " +
+  "with --print-refresh-token, update PARTNER_CENTER_REFRESH_TOKEN with the token it prints.";
 
 /** What an AADSTS number means for a refused refresh token. */
 const GRANT_REFUSALS: Record<number, string> = {
