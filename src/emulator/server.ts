@@ -45,6 +45,8 @@ export interface EmulatorOptions {
   identity?: boolean;
   /** When a used refresh token expires (overrides the state file's identity settings). */
   refreshTokenUse?: { maxUses?: number | undefined; expirySecondsAfterUse?: number | undefined };
+  /** Added before every answer of the identity server's token endpoint. */
+  identityLatencyMs?: number;
   /** Clock (ms since epoch) for token expiry, buckets and log times; default sub-ms wall clock. */
   now?: () => number;
   /** Request log and replay store capacity; default 200,000 each. */
@@ -109,6 +111,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       tokens,
       ...(options.host ? { host: options.host } : {}),
       ...(options.refreshTokenUse ? { refreshTokenUse: options.refreshTokenUse } : {}),
+      ...(options.identityLatencyMs ? { tokenLatencyMs: options.identityLatencyMs } : {}),
       now,
     });
   }

@@ -63,6 +63,8 @@ export interface IdentityServerOptions {
   now?: () => number;
   /** Seconds a rotated refresh token still works; default 600. 0: only the newest works. */
   rotationGraceSeconds?: number;
+  /** Added before every token answer (AAD takes its time too); default 0. */
+  tokenLatencyMs?: number;
   /** When a used refresh token expires; overrides the state's refreshTokenMaxUses / refreshTokenExpirySecondsAfterUse. */
   refreshTokenUse?: RefreshTokenUsePolicy;
 }
@@ -190,6 +192,7 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
       count("invalidRequest");
       return sendJson(res, 413, aadErrorBody({ status: 413, error: "invalid_request", aadsts: 90056, text: "The request body is too large." }, now()));
     }
+    if (options.tokenLatencyMs) await new Promise((resolve) => setTimeout(resolve, options.tokenLatencyMs));
     const params = new URLSearchParams(body);
     remember(presentedCodeVerifiers, params.get("code_verifier") ?? undefined);
     const answer = answerTokenRequest(params, {
