@@ -206,7 +206,7 @@ async function main(): Promise<void> {
           .option("seed", { type: "number", describe: "seed for the fault dice" })
           .option("bom", { type: "boolean", describe: "a UTF-8 byte-order mark before every JSON body" })
           .option("max-page-size", { type: "number", describe: "most users per page of the users list (default 100)" })
-          .option("identity", { type: "boolean", describe: "also serve the HTTPS identity (token) endpoint" })
+          .option("identity", { type: "boolean", describe: "also serve the HTTPS identity endpoint (consent and tokens)" })
           .option("refresh-token-max-uses", { type: "number", describe: "identity: a refresh token expires (AADSTS700082) after N redemptions" })
           .option("refresh-token-expiry-after-use", { type: "number", describe: "identity: a refresh token expires N seconds after its first redemption" }),
       async (args) => {

@@ -19,6 +19,7 @@ import {
   runRoster,
   startIdentityEmulator,
   startLogin,
+  WRONG_CLIENT_SECRET,
   type IdentityEmulator,
 } from "../helpers/auth-e2e.js";
 
@@ -144,6 +145,20 @@ describe("license-runner login", () => {
     expect(done.code).toBe(2);
     expect(done.stderr).toContain("does not carry this sign-in's state");
     expect((await control(emulator, "counters")).identity.codesRedeemed).toBe(0);
+    await expect(stat(cache)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("a code the token endpoint refuses (a wrong client secret): exit 2 naming the secret's variable, never its value", async () => {
+    emulator = await startIdentityEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
+    const cache = await cachePath();
+    const login = startLogin(emulator, ["--token-cache", cache, "--log-level", "trace", "--log-format", "json"], loginEnv(emulator, { PARTNER_CENTER_CLIENT_SECRET: WRONG_CLIENT_SECRET }));
+    const visit = await playBrowser(emulator, await login.signInUrl, { decision: "accept" });
+    expect(visit.listenerPage).toContain("Sign-in failed");
+    const done = await login.done;
+    expect(done.code).toBe(2);
+    expect(done.stderr).toContain("invalid_client, AADSTS7000215");
+    expect(done.stderr).toContain("PARTNER_CENTER_CLIENT_SECRET");
+    expect(leaksIn({ stdout: done.stdout, stderr: done.stderr }, everySecret(emulator))).toEqual([]);
     await expect(stat(cache)).rejects.toThrow(/ENOENT/);
   });
 
