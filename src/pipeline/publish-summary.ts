@@ -2,7 +2,7 @@
 // on stderr, `--summary-json`, and a Markdown summary appended to $GITHUB_STEP_SUMMARY when set.
 import { appendFile, writeFile } from "node:fs/promises";
 import type { RunConfig } from "../config.js";
-import { renderSignInLines, type SignInReport } from "../partner-center/auth/sign-in-report.js";
+import { renderSignInLines, renderSignInMarkdown, type SignInReport } from "../partner-center/auth/sign-in-report.js";
 import { renderConsoleSummary, renderMarkdownSummary, renderSeatCheckTable } from "../results/renderer.js";
 import type { JobResult } from "./run-job.js";
 
@@ -20,5 +20,8 @@ export async function publishSummary(
   stderr.write(renderConsoleSummary(document, { resultsPath: config.output, summaryJsonPath: config.summaryJson }));
   if (signIn) stderr.write(renderSignInLines(signIn));
   if (config.summaryJson) await writeFile(config.summaryJson, `${JSON.stringify(document, null, 2)}\n`);
-  if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, renderMarkdownSummary(document, { resultsPath: config.output }));
+  if (env.GITHUB_STEP_SUMMARY) {
+    const signInMarkdown = signIn ? renderSignInMarkdown(signIn) : "";
+    await appendFile(env.GITHUB_STEP_SUMMARY, renderMarkdownSummary(document, { resultsPath: config.output }) + signInMarkdown);
+  }
 }

@@ -65,6 +65,7 @@ describe("the token cache keeps the rotated refresh token", () => {
     const first = await runRoster(emulator, rows, env);
     expect(first.run.code, humanStderr(first.run.stderr)).toBe(0);
     expect(JSON.parse(first.summaryJson).signIn.warnings.join(" ")).toContain("no token cache");
+    expect(first.stepSummary).toContain(":warning: no token cache");
 
     const second = await runRoster(emulator, rows, env, ["--log-level", "trace"]);
     expect(second.run.code).toBe(4);

@@ -71,3 +71,10 @@ export function renderSignInLines(report: SignInReport): string {
   for (const warning of report.warnings) lines.push(`  warning: ${warning}`);
   return `${lines.join("\n")}\n`;
 }
+
+/** The same for the Markdown job summary ($GITHUB_STEP_SUMMARY): the warnings are where a person reads them. */
+export function renderSignInMarkdown(report: SignInReport): string {
+  const [first, ...warnings] = renderSignInLines(report).trimEnd().split("\n");
+  const lines = ["", `**${first}**`, ...warnings.map((w) => `- :warning: ${w.replace(/^\s*warning: /, "")}`), ""];
+  return `${lines.join("\n")}\n`;
+}
