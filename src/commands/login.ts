@@ -52,7 +52,7 @@ export async function loginCommand(args: LoginArgs, deps: { networkClient?: Msal
     const tokenCache = tokenCachePath ? new TokenCacheFile(tokenCachePath, { replace: true }) : undefined;
     if (tokenCache) {
       // An existing cache is replaced, but one that others can read is refused, not silently reused.
-      const checked = await tokenCache.check();
+      const checked = await tokenCache.checkAccess();
       if (!checked.ok) return fail(checked.error);
     }
     const logFormat: LogFormat = args.logFormat ?? (process.stderr.isTTY ? "pretty" : "json");

@@ -100,6 +100,14 @@ describe("token cache file", () => {
     expect(await new TokenCacheFile(join(base, "absent.json")).check()).toMatchObject({ ok: true, exists: false });
   });
 
+  it("for login, which replaces it: any content will do, but not permissions others share", async () => {
+    const path = join(await dir(), "cache.json");
+    await writeFile(path, "left over from something else", { mode: 0o600 });
+    expect(await new TokenCacheFile(path).checkAccess()).toEqual({ ok: true });
+    await chmod(path, 0o644);
+    expect(await new TokenCacheFile(path).checkAccess()).toMatchObject({ ok: false });
+  });
+
   it("the lock orders tasks of two caches on one file: never two inside at once", async () => {
     const path = join(await dir(), "cache.json");
     const a = new TokenCacheFile(path);

@@ -130,29 +130,20 @@ export class TokenCacheFile {
     }
   }
 
+  /** For login, which replaces the file: may this file be written and kept (whatever it holds now)? */
+  async checkAccess(): Promise<{ ok: true } | { ok: false; error: string }> {
+    const opened = await this.openChecked();
+    if (!opened.ok) return opened;
+    await opened.handle?.close();
+    return { ok: true };
+  }
+
   private async read(): Promise<{ ok: true; document: TokenCacheDocument | undefined } | { ok: false; error: string }> {
-    let handle: FileHandle;
+    const opened = await this.openChecked();
+    if (!opened.ok) return opened;
+    const handle = opened.handle;
+    if (!handle) return { ok: true, document: undefined };
     try {
-      handle = await open(this.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") return { ok: true, document: undefined };
-      if (code === "ELOOP") return { ok: false, error: `token cache ${this.path} is a symbolic link: give the file itself` };
-      return { ok: false, error: `cannot read token cache ${this.path}: ${code ?? "unreadable"}` };
-    }
-    try {
-      const info = await handle.stat();
-      if (!info.isFile()) return { ok: false, error: `token cache ${this.path} is not a regular file` };
-      if ((info.mode & OTHERS_MAY_ACCESS) !== 0) {
-        const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
-        return {
-          ok: false,
-          error: `token cache ${this.path} can be read or written by others (mode ${mode}); it holds a refresh token: chmod 600 ${this.path}`,
-        };
-      }
-      if (typeof process.getuid === "function" && info.uid !== process.getuid()) {
-        return { ok: false, error: `token cache ${this.path} belongs to another user (uid ${info.uid}): the runner keeps its own cache` };
-      }
       const text = await handle.readFile("utf8");
       if (text.trim() === "") return { ok: true, document: undefined };
       const parsed = parseDocument(text);
@@ -170,6 +161,33 @@ export class TokenCacheFile {
     } finally {
       await handle.close();
     }
+  }
+
+  /** The file opened for reading once it passed the checks; no handle: there is no file yet. */
+  private async openChecked(): Promise<{ ok: true; handle: FileHandle | undefined } | { ok: false; error: string }> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return { ok: true, handle: undefined };
+      if (code === "ELOOP") return { ok: false, error: `token cache ${this.path} is a symbolic link: give the file itself` };
+      return { ok: false, error: `cannot read token cache ${this.path}: ${code ?? "unreadable"}` };
+    }
+    const refuse = async (error: string): Promise<{ ok: false; error: string }> => {
+      await handle.close();
+      return { ok: false, error };
+    };
+    const info = await handle.stat();
+    if (!info.isFile()) return refuse(`token cache ${this.path} is not a regular file`);
+    if ((info.mode & OTHERS_MAY_ACCESS) !== 0) {
+      const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
+      return refuse(`token cache ${this.path} can be read or written by others (mode ${mode}); it holds a refresh token: chmod 600 ${this.path}`);
+    }
+    if (typeof process.getuid === "function" && info.uid !== process.getuid()) {
+      return refuse(`token cache ${this.path} belongs to another user (uid ${info.uid}): the runner keeps its own cache`);
+    }
+    return { ok: true, handle };
   }
 
   /** Temp file in the same directory (0600 from creation), fsync, rename over the cache. */
