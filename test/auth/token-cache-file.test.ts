@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { TokenCacheContext } from "@azure/msal-node";
-import { TokenCacheFile } from "../../dist/partner-center/auth/token-cache-file.js";
+import { TokenCacheError, TokenCacheFile } from "../../dist/partner-center/auth/token-cache-file.js";
+import { refusalFromMsalError } from "../../dist/partner-center/auth/credentials-refused.js";
 import { buildSignInReport } from "../../dist/partner-center/auth/sign-in-report.js";
 
 /** MSAL's serialized cache holding one refresh token. */
@@ -149,6 +150,20 @@ describe("token cache file", () => {
     );
     expect(report.tokenCacheWritable).toBe(false);
     expect(report.warnings.join("\n")).toContain(`the token cache ${path} could not be written`);
+  });
+});
+
+describe("a cache that becomes unusable during a run", () => {
+  it("stops the sign-in with the cache's own message (the run then stops on credentials)", async () => {
+    const path = join(await dir(), "cache.json");
+    await writeFile(path, "", { mode: 0o600 });
+    const cache = new TokenCacheFile(path);
+    await chmod(path, 0o644);
+    const thrown = await cache.plugin.beforeCacheAccess(context({ serialized: "" }, false)).catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(TokenCacheError);
+    const refusal = refusalFromMsalError(thrown, { authority: "https://login.example" });
+    expect(refusal.reason).toBe("token_cache");
+    expect(refusal.message).toContain(`chmod 600 ${path}`);
   });
 });
 

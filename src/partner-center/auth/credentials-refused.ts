@@ -2,6 +2,7 @@
 // from fixed text, OAuth error codes, AADSTS numbers and the authority host: never from MSAL's own
 // message or the server's description, so no secret can ride along.
 import { AuthError, ServerError } from "@azure/msal-node";
+import { TokenCacheError } from "./token-cache-file.js";
 
 /** The token provider could not get a token; the run must stop. The message is safe to show. */
 export class CredentialsRefusedError extends Error {
@@ -55,6 +56,7 @@ export function isTransientSignInFailure(error: unknown): boolean {
 
 export function refusalFromMsalError(error: unknown, ctx: RefusalContext): CredentialsRefusedError {
   if (error instanceof CredentialsRefusedError) return error;
+  if (error instanceof TokenCacheError) return new CredentialsRefusedError("token_cache", `The token cache cannot be used: ${error.message}.`);
   const code = error instanceof AuthError ? error.errorCode : "";
   const aadsts = aadstsOf(error);
   const codeText = aadsts === undefined ? code : `${code}, AADSTS${aadsts}`;

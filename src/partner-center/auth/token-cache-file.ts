@@ -31,6 +31,11 @@ interface TokenCacheDocument {
   msal: Record<string, unknown>;
 }
 
+/** The cache file cannot be used (permissions changed, garbage, locked too long); the message names the file, never a token. */
+export class TokenCacheError extends Error {
+  override readonly name = "TokenCacheError";
+}
+
 export type TokenCacheCheck =
   | { ok: true; exists: boolean; hasRefreshToken: boolean; refreshTokenIssuedAt: string | undefined }
   | { ok: false; error: string };
@@ -106,7 +111,7 @@ export class TokenCacheFile {
   private async beforeCacheAccess(context: TokenCacheContext): Promise<void> {
     if (this.replace) return;
     const read = await this.read();
-    if (!read.ok) throw new Error(read.error);
+    if (!read.ok) throw new TokenCacheError(read.error);
     if (read.document) context.tokenCache.deserialize(JSON.stringify(read.document.msal));
   }
 
@@ -242,7 +247,7 @@ export class TokenCacheFile {
       }
       if (Date.now() > deadline) {
         const holder = await readFile(lockPath, "utf8").catch(() => "");
-        throw new Error(`token cache ${this.path} is locked by another run (${holder.slice(0, 200) || "unknown holder"})`);
+        throw new TokenCacheError(`token cache ${this.path} is locked by another run (${holder.slice(0, 200) || "unknown holder"})`);
       }
       if (!waited) this.options.onLockWait?.();
       waited = true;
