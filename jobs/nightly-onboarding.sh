@@ -7,10 +7,18 @@
 # results. The exit code is the runner's (0, 2, 3, 4, 130: see jobs/README.md).
 #
 # Run from the folder the job file's paths are relative to (the repository root; /data in the image).
-# Environment: credentials (PARTNER_CENTER_*), and optionally
+# Environment: credentials (PARTNER_CENTER_*; PARTNER_CENTER_TOKEN_CACHE defaults to
+# ~/.license-runner/token-cache.json), and optionally
 #   LICENSE_RUNNER_CLI  the CLI script (default dist/cli.js; /app/dist/cli.js in the image)
 #   LICENSE_RUNNER_JOB  the job file (default jobs/nightly-onboarding.json)
 set -eu
+# The token cache keeps the refresh token each run rotates in (see jobs/README.md): without it,
+# PARTNER_CENTER_REFRESH_TOKEN stops working 90 days after its consent. The runner writes it 0600
+# (and refuses it otherwise); umask 077 keeps anything else this script creates private too.
+umask 077
+if [ -z "${PARTNER_CENTER_TOKEN_CACHE:-}" ] && [ -n "${HOME:-}" ]; then
+  export PARTNER_CENTER_TOKEN_CACHE="$HOME/.license-runner/token-cache.json"
+fi
 cli=${LICENSE_RUNNER_CLI:-dist/cli.js}
 job=${LICENSE_RUNNER_JOB:-jobs/nightly-onboarding.json}
 

@@ -9,7 +9,9 @@ import { hideBin } from "yargs/helpers";
 import { flagName, OPTION_KEYS, readJobFile, resolveRunConfig, RUN_OPTIONS, type LogFormat, type OptionKey, type OptionSpec, type RunCommand, type RunConfig } from "./config.js";
 import { TOP_EXAMPLES, DEMO_EXAMPLES, EMULATE_EXAMPLES, PLAN_EXAMPLES, RUN_EXAMPLES, runEpilog, withSuggestions } from "./cli-help.js";
 import { createLogger, writeErrorLine } from "./logger.js";
-import { credentialsFromEnv, createAccessTokenProvider } from "./partner-center/auth/index.js";
+import type { MsalNetworkClient, SignInReport } from "./partner-center/auth/index.js";
+import { prepareRunSignIn } from "./partner-center/auth/run-sign-in.js";
+import { loginCommand, loginOptions } from "./commands/login.js";
 import type { AccessTokenProvider } from "./partner-center/api.js";
 import { createPartnerCenterClient } from "./partner-center/client.js";
 import { systemClock } from "./execute/clock.js";
@@ -36,10 +38,14 @@ const EMULATE_NUMBER_OPTIONS: Record<string, string> = {
   "slow-ms": "delay of a slow answer",
   seed: "seed for the fault dice",
   "max-page-size": "most users per page of the users list (default 100)",
+  "refresh-token-max-uses": "identity: a refresh token expires (AADSTS700082) after N redemptions",
+  "refresh-token-expiry-after-use": "identity: a refresh token expires N seconds after its first redemption",
 };
 const EMULATOR_TOKEN = "emulator-app-user-token";
 /** After a first signal, requests in flight get this long to finish before the run stops at once. */
 const DRAIN_DEADLINE_MS = 30_000;
+/** The network client every MSAL application of the CLI uses (run and login); undefined: MSAL's own. */
+const MSAL_NETWORK_CLIENT: MsalNetworkClient | undefined = undefined;
 
 /** The options of `run`/`plan`, derived from the one option table of config.ts. */
 function runOptions(command: RunCommand, examples: ReadonlyArray<readonly [string, string]>, keys: readonly OptionKey[] = OPTION_KEYS) {
@@ -81,6 +87,7 @@ async function runCommand(command: RunCommand, args: RunArgs): Promise<number> {
 
   let emulator: RunningEmulator | undefined;
   let tokens: AccessTokenProvider;
+  let signInReport: () => SignInReport | undefined = () => undefined;
   let baseUrl = config.baseUrl;
   if (config.emulator) {
     emulator = await startEmulator({ state: DEMO_STATE });
@@ -88,15 +95,10 @@ async function runCommand(command: RunCommand, args: RunArgs): Promise<number> {
     tokens = { getToken: async () => EMULATOR_TOKEN };
     logger.info({ baseUrl }, "embedded emulator started");
   } else {
-    const credentials = credentialsFromEnv(process.env);
-    if (!credentials.ok) return fail(credentials.error);
-    if (!credentials.credentials) {
-      return fail(
-        "no credentials: set PARTNER_CENTER_ACCESS_TOKEN, or PARTNER_CENTER_TENANT_ID, PARTNER_CENTER_CLIENT_ID, " +
-          "PARTNER_CENTER_CLIENT_SECRET and PARTNER_CENTER_REFRESH_TOKEN; or add --emulator to try the tool against the embedded emulator",
-      );
-    }
-    tokens = createAccessTokenProvider(credentials.credentials, { logger });
+    const signIn = await prepareRunSignIn({ env: process.env, tokenCache: config.tokenCache, logger, networkClient: MSAL_NETWORK_CLIENT });
+    if (!signIn.ok) return fail(signIn.error);
+    tokens = signIn.tokens;
+    signInReport = () => signIn.tokens.signInReport();
   }
 
   const stop = new AbortController();
@@ -125,7 +127,7 @@ async function runCommand(command: RunCommand, args: RunArgs): Promise<number> {
       stderr: process.stderr,
     });
     if (result.error) return fail(result.error);
-    const unpublished = await publishSummary(result, config, process.env, process.stderr, logger);
+    const unpublished = await publishSummary(result, config, process.env, process.stderr, logger, signInReport());
     if (unpublished) {
       writeErrorLine(logFormat, unpublished);
       return result.exitCode === 130 ? 130 : EXIT_RUN_FATAL;
@@ -169,6 +171,10 @@ async function emulateCommand(args: Record<string, unknown>): Promise<number> {
     bom: args.bom as boolean | undefined,
     maxPageSize: args.maxPageSize as number | undefined,
     identity: args.identity as boolean | undefined,
+    refreshTokenUse: {
+      maxUses: args.refreshTokenMaxUses as number | undefined,
+      expirySecondsAfterUse: args.refreshTokenExpiryAfterUse as number | undefined,
+    },
   };
   const emulator = await startEmulator(options);
   process.stdout.write(`Partner Center emulator listening on ${emulator.url}\n`);
@@ -216,7 +222,7 @@ function ownVersion(): string {
   }
 }
 
-const COMMANDS = ["run", "plan", "demo", "emulate"] as const;
+const COMMANDS = ["run", "plan", "login", "demo", "emulate"] as const;
 const EMULATE_FLAGS = ["host", "state", "rate-limit", "bom", "identity"];
 
 async function main(): Promise<void> {
@@ -235,6 +241,9 @@ async function main(): Promise<void> {
     .command("plan", "read, validate, resolve, group and check seats: no writes", runOptions("plan", PLAN_EXAMPLES), async (args) => {
       exitCode = await runCommand("plan", args);
     })
+    .command("login", "sign in once (the consent, with MFA) and keep the refresh token in the token cache", loginOptions, async (args) => {
+      exitCode = await loginCommand(args, { networkClient: MSAL_NETWORK_CLIENT });
+    })
     .command(
       "demo",
       "run the demo roster against the embedded emulator, writing demo.results.csv and demo.summary.json here",
@@ -252,7 +261,7 @@ async function main(): Promise<void> {
           .option("state", { type: "string", describe: "state file (default: the demo fixtures)" })
           .option("rate-limit", { type: "string", describe: 'token buckets per second, e.g. "customer=10,partner=40" (rate:burst allowed)' })
           .option("bom", { type: "boolean", describe: "a UTF-8 byte-order mark before every JSON body" })
-          .option("identity", { type: "boolean", describe: "also serve the HTTPS identity (token) endpoint" });
+          .option("identity", { type: "boolean", describe: "also serve the HTTPS identity endpoint (consent and tokens)" });
         // No yargs type on numbers: yargs would turn "abc" into NaN before emulateCommand could name it.
         for (const [name, describe] of Object.entries(EMULATE_NUMBER_OPTIONS)) options = options.option(name, { describe, requiresArg: true });
         return options.example(EMULATE_EXAMPLES.map(([example, text]) => [example, text] as [string, string]));

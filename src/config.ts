@@ -173,6 +173,14 @@ export const RUN_OPTIONS = {
     expects: "true or false",
     default: true,
   },
+  tokenCache: {
+    schema: z.string().min(1),
+    flag: "string",
+    value: "FILE",
+    describe: "the MSAL token cache (mode 0600) that keeps the rotated refresh token between runs",
+    expects: "a file path",
+    env: "PARTNER_CENTER_TOKEN_CACHE",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 type Options = typeof RUN_OPTIONS;
@@ -303,12 +311,15 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
   for (const key of OPTION_KEYS) {
     const spec: OptionSpec = RUN_OPTIONS[key];
     let value: unknown = pick(key);
-    if (value === undefined && spec.env && env[spec.env] !== undefined) {
-      const fromEnv = spec.schema.safeParse(env[spec.env]);
-      if (!fromEnv.success) return { ok: false, error: `${spec.env}=${env[spec.env]}: expected ${spec.expects}` };
+    // An empty variable counts as unset, as shells and CI systems leave them.
+    const fromEnvText = spec.env ? env[spec.env]?.trim() || undefined : undefined;
+    if (value === undefined && fromEnvText !== undefined) {
+      const fromEnv = spec.schema.safeParse(fromEnvText);
+      if (!fromEnv.success) return { ok: false, error: `${spec.env}=${fromEnvText}: expected ${spec.expects}` };
       value = fromEnv.data;
     }
-    options[key] = value ?? spec.default;
+    const chosen = value ?? spec.default;
+    if (chosen !== undefined) options[key] = chosen;
   }
   const merged = options as Omit<RunConfig, "shard" | "input" | "output" | "logFormat"> & { shard?: string };
 
@@ -343,4 +354,10 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
       logFormat: pick("logFormat") ?? (sources.stderrIsTTY ? "pretty" : "json"),
     },
   };
+}
+
+/** --token-cache / the job file's tokenCache, else PARTNER_CENTER_TOKEN_CACHE (empty counts as unset). */
+function tokenCacheOf(chosen: string | undefined, env: NodeJS.ProcessEnv): { tokenCache?: string } {
+  const path = chosen ?? (env.PARTNER_CENTER_TOKEN_CACHE?.trim() || undefined);
+  return path ? { tokenCache: path } : {};
 }

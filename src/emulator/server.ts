@@ -43,6 +43,10 @@ export interface EmulatorOptions {
   maxPageSize?: number;
   /** Also start the HTTPS identity server (needs `identity` in the state). */
   identity?: boolean;
+  /** When a used refresh token expires (overrides the state file's identity settings). */
+  refreshTokenUse?: { maxUses?: number | undefined; expirySecondsAfterUse?: number | undefined };
+  /** Added before every answer of the identity server's token endpoint. */
+  identityLatencyMs?: number;
   /** Clock (ms since epoch) for token expiry, buckets and log times; default sub-ms wall clock. */
   now?: () => number;
   /** Request log and replay store capacity; default 200,000 each. */
@@ -106,6 +110,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       partnerTenantId: stateFile.partner.tenantId,
       tokens,
       ...(options.host ? { host: options.host } : {}),
+      ...(options.refreshTokenUse ? { refreshTokenUse: options.refreshTokenUse } : {}),
+      ...(options.identityLatencyMs ? { tokenLatencyMs: options.identityLatencyMs } : {}),
       now,
     });
   }

@@ -37,6 +37,14 @@ export interface IdentityState {
   refreshTokens: StateRefreshToken[];
   /** Lifetime of minted access tokens, seconds. Default 3600. */
   accessTokenLifetimeSeconds?: number;
+  /**
+   * A refresh token expires (AADSTS700082) once it has been redeemed this many times: 1 makes
+   * every refresh token single-use, so a client that does not keep the rotated one fails on its
+   * next run. Default: no limit.
+   */
+  refreshTokenMaxUses?: number;
+  /** A refresh token expires (AADSTS700082) this many seconds after its first redemption. Default: never. */
+  refreshTokenExpirySecondsAfterUse?: number;
 }
 
 /** How the partner stands with a customer; anything but "granted" refuses every call for it. */

@@ -74,6 +74,8 @@ export const stateFileSchema = z.object({
         }),
       ),
       accessTokenLifetimeSeconds: z.number().int().positive().optional(),
+      refreshTokenMaxUses: z.number().int().positive().optional(),
+      refreshTokenExpirySecondsAfterUse: z.number().positive().optional(),
     })
     .optional(),
   accessTokens: z.array(z.object({ token: z.string().min(1), kind: tokenKind, expiresAt: nullableDate })),

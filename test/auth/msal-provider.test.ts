@@ -164,7 +164,7 @@ describe.concurrent("App+User token provider (MSAL) against the emulator's ident
     const expired = only("expired");
     expect(expired.error).toMatchObject({ reason: "invalid_grant", aadsts: 700082 });
     expect(expired.error.message).toContain("PARTNER_CENTER_REFRESH_TOKEN");
-    expect(expired.error.message).toMatch(/consent of the secure application model/);
+    expect(expired.error.message).toMatch(/Sign in again with license-runner login/);
     expect(expired.error.message).toMatch(/expired/);
     expect(expired.rest).toEqual([expired.error]); // a second call fails the same, without asking again
 

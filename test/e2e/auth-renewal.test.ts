@@ -104,8 +104,15 @@ describe("a static token that expires mid-run", () => {
   it("cannot be renewed: the second 401 stops the run with exit 4, every row accounted for", async () => {
     const c = customer(1, 40, { powerBiPro: 60 });
     const token = "eyJ0eXAi.e2e-static-SHORT-LIVED-access-token.sig6";
-    const expiresAt = new Date(Date.now() + 1500).toISOString();
-    emulator = await startIdentityEmulator({ state: authState([c], { accessTokens: [{ token, kind: "app+user", expiresAt }] }), latencyMs: 100 });
+    const clock = jumpableClock();
+    const expiresAt = new Date(clock.now() + 3600_000).toISOString();
+    emulator = await startIdentityEmulator({ state: authState([c], { accessTokens: [{ token, kind: "app+user", expiresAt }] }), latencyMs: 100, now: clock.now });
+    // The token expires mid-run whatever the machine's load: the emulator's clock jumps two hours
+    // at the 8th token check, after the catalog read and the first writes went through.
+    interceptTokenChecks(emulator, (verdict, n) => {
+      if (n === 8) clock.jump(2 * 3600_000);
+      return verdict;
+    });
     const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);
     const concurrency = 2;
     const run = await runRoster(emulator, rows, staticTokenEnv(token), ["--concurrency", String(concurrency)]);

@@ -2,10 +2,11 @@
 // environment a partner sets, one CLI run with all its outputs collected (results, summary JSON,
 // GITHUB_STEP_SUMMARY), and the secrets a run must never show.
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EmulatorStateFile, StateCustomer, StaticAccessToken } from "../../dist/emulator/state-file.js";
-import { cleanEnv, readableStderr, readResults, runCli, type CliRun, type ResultRow } from "./cli.js";
+import { cleanEnv, readableStderr, readResults, runCli, startCli, type CliRun, type ResultRow } from "./cli.js";
 import { startTestEmulator, type RunningEmulator } from "./emulator.js";
 import type { EmulatorOptions } from "../../dist/emulator/server.js";
 import { roster } from "./state-builder.js";
@@ -189,3 +190,109 @@ export function interceptTokenChecks(emulator: RunningEmulator, judge: (verdict:
 /** One entry of the emulator's request log (GET /_emulator/log). */
 import type { RequestLogEntry as LogEntry } from "../../dist/emulator/request-log.js";
 export type { LogEntry };
+
+// ---- login and the token cache (the consent of the secure application model) ----
+
+/** The environment of `login` (and of runs that take the refresh token from the cache): the app, no refresh token. */
+export function loginEnv(emulator: IdentityEmulator, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = appUserEnv(emulator, overrides);
+  if (!("PARTNER_CENTER_REFRESH_TOKEN" in overrides)) delete env.PARTNER_CENTER_REFRESH_TOKEN;
+  return env;
+}
+
+export interface LoginProcess {
+  /** The sign-in URL `login` printed on a line of its own on stderr. */
+  signInUrl: Promise<string>;
+  done: Promise<CliRun>;
+}
+
+/** Starts `license-runner login` (never a real browser) and watches its stderr for the sign-in URL. */
+export function startLogin(emulator: IdentityEmulator, args: string[], env: NodeJS.ProcessEnv): LoginProcess {
+  const { child, done } = startCli(["login", "--no-browser", ...args], { env: { ...env, DISPLAY: "", WAYLAND_DISPLAY: "" } });
+  let seen = "";
+  const signInUrl = new Promise<string>((resolve, reject) => {
+    child.stderr!.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      const line = seen.split("\n").find((l) => l.startsWith(`${emulator.identity.authorityHost}/`));
+      if (line) resolve(line.trim());
+    });
+    void done.then(() => reject(new Error(`login ended without printing a sign-in URL:\n${seen}`)));
+  });
+  signInUrl.catch(() => undefined);
+  return { signInUrl, done };
+}
+
+interface IdentityAnswer {
+  status: number;
+  location: string | undefined;
+  body: string;
+}
+
+/** One request to the emulator's identity endpoint as a browser makes it (its certificate trusted; redirects not followed). */
+export function identityRequest(emulator: IdentityEmulator, url: string, form?: Record<string, string>): Promise<IdentityAnswer> {
+  const body = form ? new URLSearchParams(form).toString() : undefined;
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      {
+        method: form ? "POST" : "GET",
+        ca: emulator.identity.caCertPem,
+        headers: form ? { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body!) } : {},
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+export interface ConsentChoice {
+  decision: "accept" | "decline";
+  user?: string;
+  mfa?: boolean;
+  /** Rewrites the state of the redirect before following it (a forged or stale answer). */
+  tamperState?: boolean;
+}
+
+export interface BrowserVisit {
+  /** The redirect the identity endpoint sent the browser to (the login's loopback listener). */
+  redirect: URL;
+  listenerStatus: number;
+  listenerPage: string;
+}
+
+/** Plays the browser: opens the sign-in URL, submits the consent form, follows the redirect to the listener. */
+export async function playBrowser(emulator: IdentityEmulator, signInUrl: string, choice: ConsentChoice): Promise<BrowserVisit> {
+  const page = await identityRequest(emulator, signInUrl);
+  if (page.status !== 200) throw new Error(`the authorize endpoint answered ${page.status}: ${page.body}`);
+  const action = /<form method="post" action="([^"]+)"/.exec(page.body)?.[1];
+  const requestId = /name="request" value="([^"]+)"/.exec(page.body)?.[1];
+  if (!action || !requestId) throw new Error(`no consent form on the page:\n${page.body}`);
+  const form: Record<string, string> = { request: requestId, user: choice.user ?? "admin@partner.emulator.local", decision: choice.decision };
+  if (choice.mfa ?? true) form.mfa = "1";
+  const submitted = await identityRequest(emulator, new URL(action, signInUrl).toString(), form);
+  if (submitted.status !== 302 || !submitted.location) throw new Error(`the consent form answered ${submitted.status}: ${submitted.body}`);
+  const redirect = new URL(submitted.location);
+  if (choice.tamperState) redirect.searchParams.set("state", "forged-state-value");
+  const listener = await fetch(redirect);
+  return { redirect, listenerStatus: listener.status, listenerPage: await listener.text() };
+}
+
+/** Every secret the emulator knows or handed out: none may appear in any output of a run or a login. */
+export function everySecret(emulator: IdentityEmulator): string[] {
+  const issued = emulator.identity.issuedTokens();
+  return [...KNOWN_SECRETS, ...issued.accessTokens, ...issued.refreshTokens, ...issued.codes, ...issued.codeVerifiers];
+}
+
+/** "where: secret-prefix" for every secret found in the texts; [] when clean. */
+export function leaksIn(texts: Record<string, string>, secrets: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const [where, text] of Object.entries(texts)) {
+    for (const secret of secrets) if (secret && text.includes(secret)) found.push(`${where}: ${secret.slice(0, 12)}...`);
+  }
+  return found;
+}

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { readFile } from "node:fs/promises";
 import { parse } from "csv-parse/sync";
 import { renderConsoleSummary } from "../../dist/results/renderer.js";
+import { renderSignInLines, type SignInReport } from "../../dist/partner-center/auth/sign-in-report.js";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
@@ -65,7 +66,9 @@ export function readableStderr(stderr: string): string {
         return line;
       }
       if (record.msg === "run summary" && record.summary) {
-        return renderConsoleSummary(record.summary as Parameters<typeof renderConsoleSummary>[0], { resultsPath: record.resultsPath, summaryJsonPath: record.summaryJsonPath }).replace(/\n$/, "");
+        const summary = record.summary as Parameters<typeof renderConsoleSummary>[0] & { signIn?: SignInReport };
+        const text = renderConsoleSummary(summary, { resultsPath: record.resultsPath, summaryJsonPath: record.summaryJsonPath });
+        return `${text}${summary.signIn ? renderSignInLines(summary.signIn) : ""}`.replace(/\n$/, "");
       }
       if (typeof record.exitCode === "number" && record.msg !== undefined) return `license-runner: ${record.msg}`;
       return line;

@@ -64,11 +64,13 @@ export interface IssuedTokens {
   clientId: string;
   tenantId: string;
   userObjectId: string;
+  /** The partner user's sign-in name (preferred_username); default the emulator's admin. */
+  userPrincipalName?: string;
   issuer: string;
   nowMs: number;
 }
 
-/** A successful refresh_token grant, as AAD answers it. */
+/** A successful refresh_token or authorization_code grant, as AAD answers it. */
 export function tokenResponseBody(t: IssuedTokens): Record<string, unknown> {
   return {
     token_type: "Bearer",
@@ -97,7 +99,7 @@ function idToken(t: IssuedTokens): string {
     exp: iat + 3600,
     name: "Emulator Partner Admin",
     oid: t.userObjectId,
-    preferred_username: "admin@partner.emulator.local",
+    preferred_username: t.userPrincipalName ?? "admin@partner.emulator.local",
     sub: t.userObjectId,
     tid: t.tenantId,
     ver: "2.0",

@@ -1,7 +1,8 @@
 // The emulator's refresh tokens: those of the state file and those it issues when it rotates them.
 // Owns the judgement of a presented refresh token (unknown, expired, revoked, issued to another
-// client, superseded) and rotation. Tokens descend from a state-file token (their "lineage"), which
-// stands for one consented partner user; revoking a lineage revokes every token issued from it.
+// client, superseded, used up) and rotation. Tokens descend from a state-file token or from a
+// consent (their "lineage"), which stands for one consented partner user; revoking a lineage
+// revokes every token issued from it.
 import { createHash, randomBytes } from "node:crypto";
 import type { IdentityState, TokenKind } from "../state-file.js";
 
@@ -22,6 +23,16 @@ export type RedeemOutcome =
     }
   | { ok: false; reason: RefreshTokenRefusal; issuedAtMs?: number };
 
+/**
+ * When a refresh token that has been used expires: after `maxUses` redemptions, or
+ * `expirySecondsAfterUse` after its first one. AAD's own window is 90 days; these shorten it so
+ * a test sees in seconds what a partner who reuses one refresh token sees on day 91.
+ */
+export interface RefreshTokenUsePolicy {
+  maxUses?: number | undefined;
+  expirySecondsAfterUse?: number | undefined;
+}
+
 interface HeldRefreshToken {
   clientId: string;
   kind: TokenKind;
@@ -31,6 +42,8 @@ interface HeldRefreshToken {
   revoked: boolean;
   /** When a newer token replaced this one; it stays usable for the grace period after. */
   supersededAtMs?: number;
+  uses: number;
+  firstUsedAtMs?: number;
 }
 
 export class RefreshTokenRegistry {
@@ -43,6 +56,7 @@ export class RefreshTokenRegistry {
     private readonly now: () => number,
     /** Seconds a rotated (superseded) token still works: lets shards started together share one. */
     private readonly rotationGraceSeconds: number,
+    private readonly usePolicy: RefreshTokenUsePolicy = {},
   ) {
     for (const t of identity.refreshTokens) {
       const lineage = t.token;
@@ -53,6 +67,7 @@ export class RefreshTokenRegistry {
         issuedAtMs: now(),
         expiresAtMs: t.expiresAt ? Date.parse(t.expiresAt) : Infinity,
         revoked: t.revoked === true,
+        uses: 0,
       });
       this.userByLineage.set(lineage, userObjectIdFor(lineage));
     }
@@ -65,20 +80,14 @@ export class RefreshTokenRegistry {
     const now = this.now();
     if (held.revoked || this.revokedLineages.has(held.lineage)) return { ok: false, reason: "revoked" };
     if (held.clientId !== clientId) return { ok: false, reason: "other-client" };
-    if (now >= held.expiresAtMs) return { ok: false, reason: "expired", issuedAtMs: held.issuedAtMs };
+    if (now >= held.expiresAtMs || this.usedUp(held, now)) return { ok: false, reason: "expired", issuedAtMs: held.issuedAtMs };
     const presentedWasSuperseded = held.supersededAtMs !== undefined;
     if (held.supersededAtMs !== undefined && now >= held.supersededAtMs + this.rotationGraceSeconds * 1000) {
       return { ok: false, reason: "superseded" };
     }
-    const newRefreshToken = `emu-rt-${randomBytes(36).toString("base64url")}`;
-    this.tokens.set(newRefreshToken, {
-      clientId: held.clientId,
-      kind: held.kind,
-      lineage: held.lineage,
-      issuedAtMs: now,
-      expiresAtMs: now + ISSUED_REFRESH_TOKEN_LIFETIME_SECONDS * 1000,
-      revoked: false,
-    });
+    held.uses += 1;
+    held.firstUsedAtMs ??= now;
+    const newRefreshToken = this.issue(held.clientId, held.kind, held.lineage, now);
     held.supersededAtMs ??= now;
     return {
       ok: true,
@@ -87,6 +96,37 @@ export class RefreshTokenRegistry {
       newRefreshToken,
       presentedWasSuperseded,
     };
+  }
+
+  /**
+   * A partner user consented (the authorization code grant): a new lineage for that user, and its
+   * first refresh token. The same user principal name always stands for the same object id.
+   */
+  issueForConsent(clientId: string, kind: TokenKind, userPrincipalName: string): { refreshToken: string; userObjectId: string } {
+    const lineage = `consent:${randomBytes(12).toString("hex")}`;
+    const userObjectId = userObjectIdFor(`upn:${userPrincipalName.toLowerCase()}`);
+    this.userByLineage.set(lineage, userObjectId);
+    return { refreshToken: this.issue(clientId, kind, lineage, this.now()), userObjectId };
+  }
+
+  private issue(clientId: string, kind: TokenKind, lineage: string, now: number): string {
+    const token = `emu-rt-${randomBytes(36).toString("base64url")}`;
+    this.tokens.set(token, {
+      clientId,
+      kind,
+      lineage,
+      issuedAtMs: now,
+      expiresAtMs: now + ISSUED_REFRESH_TOKEN_LIFETIME_SECONDS * 1000,
+      revoked: false,
+      uses: 0,
+    });
+    return token;
+  }
+
+  private usedUp(held: HeldRefreshToken, now: number): boolean {
+    const { maxUses, expirySecondsAfterUse } = this.usePolicy;
+    if (maxUses !== undefined && held.uses >= maxUses) return true;
+    return expirySecondsAfterUse !== undefined && held.firstUsedAtMs !== undefined && now >= held.firstUsedAtMs + expirySecondsAfterUse * 1000;
   }
 
   /** The partner withdrew consent (or an admin revoked sessions): every refresh token stops working. */

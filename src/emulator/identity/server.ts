@@ -1,7 +1,8 @@
 // The emulator's identity endpoint: an https server on loopback that MSAL talks to as it would to
 // Microsoft Entra ID (login.microsoftonline.com or a sovereign cloud's authority host). Serves the
-// tenant's OpenID configuration and a v2.0 token endpoint for refresh_token grants; owns the TLS
-// certificate made at start and the endpoint's counters. Access tokens it mints go into the shared
+// tenant's OpenID configuration, the authorize endpoint of the consent (authorization.ts) and a v2.0
+// token endpoint for refresh_token and authorization_code grants; owns the TLS certificate made at
+// start and the endpoint's counters. Access tokens it mints go into the shared
 // TokenStore, which the Partner Center side of the emulator checks.
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:https";
@@ -10,8 +11,9 @@ import type { AddressInfo } from "node:net";
 import type { IdentityState } from "../state-file.js";
 import type { TokenStore } from "../token-store.js";
 import { aadErrorBody, openIdConfiguration } from "./aad-responses.js";
+import { AuthorizationEndpoint, type AuthorizeAnswer } from "./authorization.js";
 import { makeLoopbackCertificate } from "./certificate.js";
-import { RefreshTokenRegistry } from "./refresh-token-registry.js";
+import { RefreshTokenRegistry, type RefreshTokenUsePolicy } from "./refresh-token-registry.js";
 import { answerTokenRequest, type GrantOutcome } from "./token-grant.js";
 
 export const DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
@@ -35,7 +37,8 @@ export interface RunningIdentityServer {
   /**
    * tokenRequests, tokensIssued, refreshTokensRotated, supersededRefreshTokensRedeemed,
    * invalidGrant, invalidClient, unauthorizedClient, invalidRequest, invalidScope,
-   * unsupportedGrantType, invalidTenant, openIdConfigurationRequests, notFound.
+   * unsupportedGrantType, invalidTenant, openIdConfigurationRequests, notFound, authorizeRequests,
+   * consentsAccepted, consentsDeclined, codesRedeemed, codesRefused, pkceMismatches.
    */
   counters(): Record<string, number>;
   /** Lifetime of access tokens minted from now on (tests shorten it to force renewals). */
@@ -43,10 +46,11 @@ export interface RunningIdentityServer {
   /** Revoke every refresh token, as when the partner withdraws consent mid-run. */
   revokeAllRefreshTokens(): void;
   /**
-   * The most recent access and refresh tokens this server issued (the last 1,000 of each), so tests
-   * can check that none of them leaks into a client's logs or outputs.
+   * The most recent access and refresh tokens and authorization codes this server issued, and the
+   * PKCE code verifiers presented to it (the last 1,000 of each), so tests can check that none of
+   * them leaks into a client's logs or outputs.
    */
-  issuedTokens(): { accessTokens: string[]; refreshTokens: string[] };
+  issuedTokens(): { accessTokens: string[]; refreshTokens: string[]; codes: string[]; codeVerifiers: string[] };
   close(): Promise<void>;
 }
 
@@ -59,6 +63,10 @@ export interface IdentityServerOptions {
   now?: () => number;
   /** Seconds a rotated refresh token still works; default 600. 0: only the newest works. */
   rotationGraceSeconds?: number;
+  /** Added before every token answer (AAD takes its time too); default 0. */
+  tokenLatencyMs?: number;
+  /** When a used refresh token expires; overrides the state's refreshTokenMaxUses / refreshTokenExpirySecondsAfterUse. */
+  refreshTokenUse?: RefreshTokenUsePolicy;
 }
 
 const COUNTER_BY_OUTCOME: Record<GrantOutcome, string> = {
@@ -79,7 +87,12 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
     options.identity,
     now,
     options.rotationGraceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS,
+    {
+      maxUses: options.refreshTokenUse?.maxUses ?? options.identity.refreshTokenMaxUses,
+      expirySecondsAfterUse: options.refreshTokenUse?.expirySecondsAfterUse ?? options.identity.refreshTokenExpirySecondsAfterUse,
+    },
   );
+  const authorization = new AuthorizationEndpoint(options.identity.clients, options.partnerTenantId, now);
   const counters: Record<string, number> = {
     tokenRequests: 0,
     tokensIssued: 0,
@@ -94,6 +107,12 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
     invalidTenant: 0,
     openIdConfigurationRequests: 0,
     notFound: 0,
+    authorizeRequests: 0,
+    consentsAccepted: 0,
+    consentsDeclined: 0,
+    codesRedeemed: 0,
+    codesRefused: 0,
+    pkceMismatches: 0,
   };
   const count = (name: string): void => {
     counters[name] = (counters[name] ?? 0) + 1;
@@ -101,6 +120,8 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
 
   const issuedAccessTokens: string[] = [];
   const issuedRefreshTokens: string[] = [];
+  const issuedCodes: string[] = [];
+  const presentedCodeVerifiers: string[] = [];
   const remember = (list: string[], token: unknown): void => {
     if (typeof token !== "string") return;
     list.push(token);
@@ -119,6 +140,7 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
     const knownRoute =
       (req.method === "GET" && (route === "v2.0/.well-known/openid-configuration" || route === ".well-known/openid-configuration")) ||
       (req.method === "POST" && route === "oauth2/v2.0/token") ||
+      ((req.method === "GET" || req.method === "POST") && route === "oauth2/v2.0/authorize") ||
       (req.method === "GET" && route === "discovery/v2.0/keys");
     if (!knownRoute) {
       count("notFound");
@@ -150,6 +172,17 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
       return sendJson(res, 200, openIdConfiguration(authorityHost, tenant));
     }
     if (route === "discovery/v2.0/keys") return sendJson(res, 200, { keys: [] });
+    if (route === "oauth2/v2.0/authorize") {
+      if (req.method === "GET") {
+        count("authorizeRequests");
+        return sendAuthorize(res, authorization.begin(url.searchParams, url.pathname));
+      }
+      const form = await readBody(req).catch(() => "");
+      const answer = authorization.submit(new URLSearchParams(form));
+      if (answer.kind === "redirect") count(answer.outcome === "consented" ? "consentsAccepted" : "consentsDeclined");
+      if (answer.kind === "redirect") remember(issuedCodes, new URL(answer.location).searchParams.get("code") ?? undefined);
+      return sendAuthorize(res, answer);
+    }
 
     count("tokenRequests");
     let body: string;
@@ -159,9 +192,13 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
       count("invalidRequest");
       return sendJson(res, 413, aadErrorBody({ status: 413, error: "invalid_request", aadsts: 90056, text: "The request body is too large." }, now()));
     }
-    const answer = answerTokenRequest(new URLSearchParams(body), {
+    if (options.tokenLatencyMs) await new Promise((resolve) => setTimeout(resolve, options.tokenLatencyMs));
+    const params = new URLSearchParams(body);
+    remember(presentedCodeVerifiers, params.get("code_verifier") ?? undefined);
+    const answer = answerTokenRequest(params, {
       clients: options.identity.clients,
       refreshTokens,
+      authorization,
       tokens: options.tokens,
       accessTokenLifetimeSeconds,
       tenantId: options.partnerTenantId,
@@ -173,6 +210,9 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
       remember(issuedAccessTokens, answer.body.access_token);
       remember(issuedRefreshTokens, answer.body.refresh_token);
     }
+    if (answer.code === "redeemed") count("codesRedeemed");
+    if (answer.code === "refused" || answer.code === "pkce-mismatch") count("codesRefused");
+    if (answer.code === "pkce-mismatch") count("pkceMismatches");
     if (answer.rotated) {
       count("refreshTokensRotated");
       if (answer.rotated.presentedWasSuperseded) count("supersededRefreshTokensRedeemed");
@@ -207,7 +247,12 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
       accessTokenLifetimeSeconds = seconds;
     },
     revokeAllRefreshTokens: () => refreshTokens.revokeAll(),
-    issuedTokens: () => ({ accessTokens: [...issuedAccessTokens], refreshTokens: [...issuedRefreshTokens] }),
+    issuedTokens: () => ({
+      accessTokens: [...issuedAccessTokens],
+      refreshTokens: [...issuedRefreshTokens],
+      codes: [...issuedCodes],
+      codeVerifiers: [...presentedCodeVerifiers],
+    }),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -234,6 +279,25 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     "x-ms-request-id": randomUUID(),
   });
   res.end(payload);
+}
+
+/** The consent page, or the browser's redirect back to the client's loopback listener. */
+function sendAuthorize(res: ServerResponse, answer: AuthorizeAnswer): void {
+  if (answer.kind === "redirect") {
+    res.writeHead(302, { location: answer.location, "cache-control": "no-store", "content-length": 0 });
+    res.end();
+    return;
+  }
+  res.writeHead(answer.status, {
+    "content-type": "text/html; charset=utf-8",
+    "content-length": Buffer.byteLength(answer.html),
+    "cache-control": "no-store",
+    // No scripts, styles or frames: the page is one plain form (no form-action: the browser must
+    // follow the redirect to the client's loopback listener).
+    "content-security-policy": "default-src 'none'",
+    "x-frame-options": "DENY",
+  });
+  res.end(answer.html);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -1,7 +1,9 @@
-// The emulator's token endpoint logic for `grant_type=refresh_token`: authenticate the client,
-// judge and rotate the refresh token, mint the access token through the shared TokenStore. Answers
-// with AAD's status codes and AADSTS errors; the HTTP plumbing lives in server.ts.
+// The emulator's token endpoint logic for `grant_type=refresh_token` and `authorization_code`:
+// authenticate the client, judge and rotate the refresh token (or redeem the consent's code with
+// its PKCE verifier and start a new refresh token), mint the access token through the shared
+// TokenStore. Answers with AAD's status codes and AADSTS errors; the HTTP plumbing lives in server.ts.
 import type { IdentityClient } from "../state-file.js";
+import type { AuthorizationEndpoint } from "./authorization.js";
 import type { TokenStore } from "../token-store.js";
 import { aadErrorBody, tokenResponseBody, type AadError } from "./aad-responses.js";
 import type { RefreshTokenRegistry, RefreshTokenRefusal } from "./refresh-token-registry.js";
@@ -25,11 +27,14 @@ export interface GrantAnswer {
   outcome: GrantOutcome;
   /** Set when a refresh token was rotated. */
   rotated?: { presentedWasSuperseded: boolean };
+  /** Set for authorization_code grants: "redeemed", or why the code was refused. */
+  code?: "redeemed" | "refused" | "pkce-mismatch";
 }
 
 export interface GrantContext {
   clients: readonly IdentityClient[];
   refreshTokens: RefreshTokenRegistry;
+  authorization: AuthorizationEndpoint;
   tokens: TokenStore;
   accessTokenLifetimeSeconds: number;
   tenantId: string;
@@ -45,11 +50,11 @@ export function answerTokenRequest(params: URLSearchParams, ctx: GrantContext): 
   });
 
   const grantType = params.get("grant_type");
-  if (grantType !== "refresh_token") {
+  if (grantType !== "refresh_token" && grantType !== "authorization_code") {
     return refuse("unsupported_grant_type", {
       status: 400,
       aadsts: 70003,
-      text: `The app requested an unsupported grant type '${grantType ?? ""}'. This emulator answers refresh_token grants only.`,
+      text: `The app requested an unsupported grant type '${grantType ?? ""}'. This emulator answers refresh_token and authorization_code grants only.`,
     });
   }
   // Client authentication comes first, as with AAD: a bad secret is reported even with a bad grant.
@@ -80,6 +85,8 @@ export function answerTokenRequest(params: URLSearchParams, ctx: GrantContext): 
       text: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
     });
   }
+  if (grantType === "authorization_code") return answerCodeGrant(params, clientId, ctx, refuse);
+
   const presented = params.get("refresh_token");
   if (!presented) {
     return refuse("invalid_request", { status: 400, aadsts: 900144, text: "The request body must contain the following parameter: 'refresh_token'." });
@@ -109,6 +116,49 @@ export function answerTokenRequest(params: URLSearchParams, ctx: GrantContext): 
       clientId,
       tenantId: ctx.tenantId,
       userObjectId: redeemed.userObjectId,
+      issuer: ctx.issuer,
+      nowMs: ctx.now(),
+    }),
+  };
+}
+
+type Refuse = (outcome: Exclude<GrantOutcome, "issued">, err: Omit<AadError, "error">) => GrantAnswer;
+
+/** The consent's code, redeemed once with its PKCE verifier: a new lineage of refresh tokens for the user. */
+function answerCodeGrant(params: URLSearchParams, clientId: string, ctx: GrantContext, refuse: Refuse): GrantAnswer {
+  const code = params.get("code");
+  if (!code) {
+    return refuse("invalid_request", { status: 400, aadsts: 900144, text: "The request body must contain the following parameter: 'code'." });
+  }
+  const scope = grantedScope(params.get("scope"));
+  if (scope === undefined) {
+    return refuse("invalid_scope", {
+      status: 400,
+      aadsts: 70011,
+      text: "The provided request must include a 'scope' input parameter for https://api.partnercenter.microsoft.com (the only resource this emulator serves).",
+    });
+  }
+  const redeemed = ctx.authorization.redeemCode(code, clientId, params.get("redirect_uri"), params.get("code_verifier"));
+  if (!redeemed.ok) {
+    return { ...refuse("invalid_grant", { status: 400, aadsts: redeemed.aadsts, text: redeemed.text }), code: redeemed.pkce ? "pkce-mismatch" : "refused" };
+  }
+  // Without the MFA claim the consent still succeeds, and the API refuses its tokens (900421).
+  const kind = redeemed.mfa ? "app+user" : "no-mfa";
+  const consent = ctx.refreshTokens.issueForConsent(clientId, kind, redeemed.userPrincipalName);
+  const minted = ctx.tokens.mint(kind, ctx.accessTokenLifetimeSeconds);
+  return {
+    status: 200,
+    outcome: "issued",
+    code: "redeemed",
+    body: tokenResponseBody({
+      accessToken: minted.token,
+      lifetimeSeconds: ctx.accessTokenLifetimeSeconds,
+      refreshToken: consent.refreshToken,
+      scope,
+      clientId,
+      tenantId: ctx.tenantId,
+      userObjectId: consent.userObjectId,
+      userPrincipalName: redeemed.userPrincipalName,
       issuer: ctx.issuer,
       nowMs: ctx.now(),
     }),

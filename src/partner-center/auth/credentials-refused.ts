@@ -2,6 +2,7 @@
 // from fixed text, OAuth error codes, AADSTS numbers and the authority host: never from MSAL's own
 // message or the server's description, so no secret can ride along.
 import { AuthError, ServerError } from "@azure/msal-node";
+import { TokenCacheError } from "./token-cache-file.js";
 
 /** The token provider could not get a token; the run must stop. The message is safe to show. */
 export class CredentialsRefusedError extends Error {
@@ -23,8 +24,9 @@ export interface RefusalContext {
 }
 
 const REDO_CONSENT =
-  "Redo the consent of the secure application model (a partner admin signs in with MFA and consents to the app) " +
-  "and update PARTNER_CENTER_REFRESH_TOKEN with the new refresh token.";
+  "Sign in again with license-runner login (a partner admin signs in with MFA and consents to the app): " +
+  "with --token-cache FILE the runs that use that cache pick the new refresh token up; " +
+  "with --print-refresh-token, update PARTNER_CENTER_REFRESH_TOKEN with the token it prints.";
 
 /** What an AADSTS number means for a refused refresh token. */
 const GRANT_REFUSALS: Record<number, string> = {
@@ -54,6 +56,7 @@ export function isTransientSignInFailure(error: unknown): boolean {
 
 export function refusalFromMsalError(error: unknown, ctx: RefusalContext): CredentialsRefusedError {
   if (error instanceof CredentialsRefusedError) return error;
+  if (error instanceof TokenCacheError) return new CredentialsRefusedError("token_cache", `The token cache cannot be used: ${error.message}.`);
   const code = error instanceof AuthError ? error.errorCode : "";
   const aadsts = aadstsOf(error);
   const codeText = aadsts === undefined ? code : `${code}, AADSTS${aadsts}`;

@@ -1,23 +1,30 @@
 // App+User access tokens through @azure/msal-node, the secure application model's way: the
 // partner's refresh token is redeemed once (acquireTokenByRefreshToken with forceCache), then
-// acquireTokenSilent renews with the rotated refresh token MSAL keeps in its cache. Owns the
-// current token, renewal before expiry, single-flight renewal, transient retries and turning
-// refusals into CredentialsRefusedError. Never logs a token, a refresh token or the secret.
-import { ConfidentialClientApplication, type AccountInfo, type AuthenticationResult } from "@azure/msal-node";
+// acquireTokenSilent renews with the rotated refresh token MSAL keeps in its cache. With a token
+// cache file, a refresh token kept there wins (PARTNER_CENTER_REFRESH_TOKEN only seeds an empty
+// cache), every renewal runs under the file's lock and re-reads it first (another shard may have
+// rotated it), and the rotated token is written back. Owns the current token, renewal before
+// expiry, single-flight renewal, transient retries, turning refusals into CredentialsRefusedError
+// and the sign-in report. Never logs a token, a refresh token or the secret.
+import type { AccountInfo, AuthenticationResult } from "@azure/msal-node";
 import type { Logger } from "pino";
 import type { AccessTokenProvider } from "../api.js";
 import { PARTNER_CENTER_SCOPE } from "../types.js";
 import { CredentialsRefusedError, isTransientSignInFailure, refusalFromMsalError } from "./credentials-refused.js";
-import { SecretScrubber, msalLoggerOptions } from "./msal-logging.js";
+import { SecretScrubber } from "./msal-logging.js";
+import { createPartnerMsalApp, type MsalNetworkClient, type PartnerAppIdentity } from "./msal-app.js";
 import { forcedRenewalAlreadyServed, isFresh, type HeldAccessToken } from "./renewal-policy.js";
+import { buildSignInReport, type SignInReport } from "./sign-in-report.js";
+import type { TokenCacheFile } from "./token-cache-file.js";
 
-export interface AppUserCredentials {
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  refreshToken: string;
-  /** Authority origin, e.g. https://login.microsoftonline.com or a sovereign cloud's host. */
-  authority: string;
+export interface AppUserCredentials extends PartnerAppIdentity {
+  /** PARTNER_CENTER_REFRESH_TOKEN; with a token cache it only seeds an empty one. */
+  refreshToken?: string | undefined;
+}
+
+/** An access token provider that can say how the run signed in (for the summary). */
+export interface SignInTokenProvider extends AccessTokenProvider {
+  signInReport(): SignInReport | undefined;
 }
 
 export interface MsalTokenProviderDeps {
@@ -29,6 +36,9 @@ export interface MsalTokenProviderDeps {
   /** Default 1000: see forcedRenewalAlreadyServed. */
   forcedRenewalCoalesceMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** The token cache file that keeps the rotated refresh token between runs. */
+  tokenCache?: TokenCacheFile | undefined;
+  networkClient?: MsalNetworkClient | undefined;
 }
 
 /**
@@ -37,7 +47,7 @@ export interface MsalTokenProviderDeps {
  */
 const MSAL_EXPIRY_ROUNDING_MS = 500;
 
-export function createMsalTokenProvider(credentials: AppUserCredentials, deps: MsalTokenProviderDeps): AccessTokenProvider {
+export function createMsalTokenProvider(credentials: AppUserCredentials, deps: MsalTokenProviderDeps): SignInTokenProvider {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const retryDelaysMs = deps.retryDelaysMs ?? [500, 2000];
@@ -49,18 +59,11 @@ export function createMsalTokenProvider(credentials: AppUserCredentials, deps: M
   scrubber.remember(credentials.clientSecret);
   scrubber.remember(credentials.refreshToken);
 
-  const app = new ConfidentialClientApplication({
-    auth: {
-      clientId: credentials.clientId,
-      clientSecret: credentials.clientSecret,
-      authority: `${authorityOrigin}/${credentials.tenantId}`,
-      // A known authority skips instance discovery on login.microsoftonline.com: MSAL reads the
-      // OpenID configuration from this host itself (sovereign clouds, the emulator).
-      knownAuthorities: [new URL(authorityOrigin).host],
-    },
-    system: { loggerOptions: msalLoggerOptions(logger, scrubber) },
-  });
+  const cache = deps.tokenCache;
+  const app = createPartnerMsalApp(credentials, { logger, scrubber, cachePlugin: cache?.plugin, networkClient: deps.networkClient });
   const scopes = [PARTNER_CENTER_SCOPE];
+  /** Where the refresh token of the first sign-in came from; undefined until then. */
+  let refreshTokenSource: "token-cache" | "environment" | undefined;
 
   let held: HeldAccessToken | undefined;
   /**
@@ -76,10 +79,24 @@ export function createMsalTokenProvider(credentials: AppUserCredentials, deps: M
 
   /** One token request to the authority (MSAL may add one OpenID configuration read the first time). */
   const acquire = async (): Promise<AuthenticationResult> => {
+    if (cache) {
+      // Reads the file again: another run sharing it may have rotated the refresh token.
+      account = (await app.getTokenCache().getAllAccounts())[0] ?? null;
+      refreshTokenSource ??= account ? "token-cache" : "environment";
+    } else {
+      refreshTokenSource ??= "environment";
+    }
     if (account) {
       // forceRefresh: we renew only when our own margin says so; MSAL's cache check (300 s
       // offset) would otherwise hand back the cached token or refresh on every call.
       return app.acquireTokenSilent({ account, scopes, forceRefresh: true });
+    }
+    if (!credentials.refreshToken) {
+      throw new CredentialsRefusedError(
+        "no_refresh_token",
+        `The token cache ${cache?.path ?? ""} holds no refresh token and PARTNER_CENTER_REFRESH_TOKEN is not set: ` +
+          "sign in with license-runner login --token-cache FILE (a partner admin consents, with MFA).",
+      );
     }
     const result = await app.acquireTokenByRefreshToken({ refreshToken: credentials.refreshToken, scopes, forceCache: true });
     if (!result) throw new CredentialsRefusedError("no_token", `The identity authority ${authorityOrigin} answered without an access token.`);
@@ -92,7 +109,7 @@ export function createMsalTokenProvider(credentials: AppUserCredentials, deps: M
     const startedWallMs = Date.now();
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const result = await acquire();
+        const result = cache ? await cache.exclusive(acquire) : await acquire();
         return hold(result, startedWallMs, reason);
       } catch (error) {
         const delay = retryDelaysMs[attempt - 1];
@@ -141,6 +158,18 @@ export function createMsalTokenProvider(credentials: AppUserCredentials, deps: M
   };
 
   return {
+    signInReport(): SignInReport | undefined {
+      if (!refreshTokenSource) return undefined;
+      return buildSignInReport(
+        {
+          refreshTokenSource,
+          tokenCachePath: cache?.path,
+          refreshTokenIssuedAt: cache?.refreshTokenIssuedAt(),
+          tokenCacheWriteError: cache?.lastWriteError(),
+        },
+        Date.now(),
+      );
+    },
     async getToken(options?: { forceRefresh?: boolean }): Promise<string> {
       if (refused) throw refused;
       const t = now();
