@@ -44,6 +44,8 @@ export interface Collection<T> {
   totalCount: number;
   items: T[];
   links?: { self?: Link; next?: Link };
+  /** The .NET SDK's SeekBasedResourceCollection: sent back as MS-ContinuationToken with seekOperation=Next. */
+  continuationToken?: string | null;
   attributes: { objectType: "Collection" };
 }
 
@@ -104,6 +106,7 @@ export const HEADER = {
   cv: "MS-CV",
   serverId: "MS-ServerId",
   continuationToken: "MS-ContinuationToken",
+  contractVersion: "MS-Contract-Version",
   locale: "X-Locale",
   application: "MS-PartnerCenter-Application",
   retryAfter: "Retry-After",
