@@ -89,7 +89,7 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
           "PARTNER_CENTER_CLIENT_SECRET and PARTNER_CENTER_REFRESH_TOKEN; or add --emulator to try the tool against the embedded emulator",
       );
     }
-    tokens = createAccessTokenProvider(credentials.credentials, { logger });
+    tokens = createAccessTokenProvider(credentials.credentials, { logger, apiBaseUrl: config.baseUrl });
   }
 
   const stop = new AbortController();
@@ -148,6 +148,8 @@ async function emulateCommand(args: Record<string, unknown>): Promise<number> {
     seed: args.seed as number | undefined,
     bom: args.bom as boolean | undefined,
     maxPageSize: args.maxPageSize as number | undefined,
+    gzip: args.gzip as boolean | undefined,
+    usersPaging: args.usersPaging as "links-next" | "continuation-token" | undefined,
     identity: args.identity as boolean | undefined,
   };
   const emulator = await startEmulator(options);
@@ -197,6 +199,8 @@ async function main(): Promise<void> {
           .option("seed", { type: "number", describe: "seed for the fault dice" })
           .option("bom", { type: "boolean", describe: "a UTF-8 byte-order mark before every JSON body" })
           .option("max-page-size", { type: "number", describe: "most users per page of the users list (default 100)" })
+          .option("gzip", { type: "boolean", describe: "gzip-compressed answers to requests that accept gzip" })
+          .option("users-paging", { choices: ["links-next", "continuation-token"], describe: "how a users page points to the next (default links-next)" })
           .option("identity", { type: "boolean", describe: "also serve the HTTPS identity (token) endpoint" }),
       async (args) => {
         exitCode = await emulateCommand(args as unknown as Record<string, unknown>);

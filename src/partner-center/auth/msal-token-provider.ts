@@ -6,7 +6,8 @@
 import { ConfidentialClientApplication, type AccountInfo, type AuthenticationResult } from "@azure/msal-node";
 import type { Logger } from "pino";
 import type { AccessTokenProvider } from "../api.js";
-import { PARTNER_CENTER_SCOPE } from "../types.js";
+import { userImpersonationScope } from "../cloud.js";
+import { createMsalNetworkClient } from "../msal-network-client.js";
 import { CredentialsRefusedError, isTransientSignInFailure, refusalFromMsalError } from "./credentials-refused.js";
 import { SecretScrubber, msalLoggerOptions } from "./msal-logging.js";
 import { forcedRenewalAlreadyServed, isFresh, type HeldAccessToken } from "./renewal-policy.js";
@@ -29,6 +30,8 @@ export interface MsalTokenProviderDeps {
   /** Default 1000: see forcedRenewalAlreadyServed. */
   forcedRenewalCoalesceMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** The Partner Center base URL the tokens are for: its cloud decides the scope. */
+  apiBaseUrl?: string;
 }
 
 /**
@@ -58,9 +61,10 @@ export function createMsalTokenProvider(credentials: AppUserCredentials, deps: M
       // OpenID configuration from this host itself (sovereign clouds, the emulator).
       knownAuthorities: [new URL(authorityOrigin).host],
     },
-    system: { loggerOptions: msalLoggerOptions(logger, scrubber) },
+    // Sign-in on the API's proxy-aware HTTP stack (HTTPS_PROXY / NO_PROXY), not MSAL's fetch.
+    system: { loggerOptions: msalLoggerOptions(logger, scrubber), networkClient: createMsalNetworkClient() },
   });
-  const scopes = [PARTNER_CENTER_SCOPE];
+  const scopes = [userImpersonationScope(deps.apiBaseUrl)];
 
   let held: HeldAccessToken | undefined;
   /**
