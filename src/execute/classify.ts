@@ -1,11 +1,11 @@
-// What a failed Partner Center answer means for the batch (partner-center-api.md §6): retry it,
+// What a failed Partner Center answer means for the batch: retry it,
 // renew the token and retry, or fail, and how far the failure reaches (row, customer, run).
 import type { ApiResult } from "../partner-center/api.js";
 import { ERROR_CODE } from "../partner-center/types.js";
 import type { FailureScope } from "../model.js";
 
 export type FailureAction =
-  | { action: "retry"; reason: "throttled" | "transient" | "network"; waitMs?: number }
+  | { action: "retry"; reason: "throttled" | "transient" | "network" }
   | { action: "renew-token" }
   | { action: "fail"; scope: FailureScope };
 
@@ -27,10 +27,8 @@ export function classifyFailure(result: Failure, options: ClassifyOptions = {}):
   if (result.kind === "unconfirmed") return { action: "retry", reason: "transient" };
   const status = result.meta.status;
   const code = result.error.code;
-  if (status === 429) {
-    const seconds = result.meta.retryAfterSeconds;
-    return seconds === undefined ? { action: "retry", reason: "throttled" } : { action: "retry", reason: "throttled", waitMs: Math.ceil(seconds * 1000) };
-  }
+  // The wait a 429 imposes is retry-after.ts's to say.
+  if (status === 429) return { action: "retry", reason: "throttled" };
   if (TRANSIENT_STATUS.has(status)) return { action: "retry", reason: "transient" };
   // Run-fatal codes are judged by code whatever the status, as the seed shows them on 400 and 403.
   if (code !== undefined && RUN_CODES.has(code)) return { action: "fail", scope: "run" };

@@ -1,11 +1,10 @@
 // The RowOutcome of each row of a license update request, for every way it can end: answered
 // (assigned/removed/failed), refused without a call, or not sent because the run stopped.
 // The user-facing texts are here, apart from the logic that decides them.
-import type { ApiResult, ResponseMeta } from "../partner-center/api.js";
+import type { ResponseMeta } from "../partner-center/api.js";
+import { failureCode, failureMessage, type Failure } from "./call-failure.js";
 import type { LicenseWarning } from "../partner-center/types.js";
 import type { ResolvedRow, RowOutcome } from "../model.js";
-
-type Failure = Exclude<ApiResult<unknown>, { ok: true }>;
 
 export interface Sending {
   attempts: number;
@@ -42,24 +41,9 @@ export function succeededRow(row: ResolvedRow, meta: ResponseMeta, warnings: Lic
   return withMeta(outcome, meta, sending);
 }
 
-/** Partner Center's code, or the runner's own upper-case code when the answer carried none. */
-export function failureCode(failure: Failure): string | undefined {
-  if (failure.error.code !== undefined) return failure.error.code;
-  if (failure.kind === "network") return failure.error.cause === "timeout" ? "NETWORK_TIMEOUT" : failure.error.cause === "reset" ? "NETWORK_RESET" : "NETWORK_ERROR";
-  if (failure.kind === "credentials") return "CREDENTIALS";
-  return undefined;
-}
-
-/** Description plus the `data` detail (it names the SKU and account of a 60012, for instance). */
-export function failureMessage(failure: Failure): string {
-  const detail = failure.error.data.filter((d) => d.trim() !== "" && !failure.error.description.includes(d));
-  return detail.length > 0 ? `${failure.error.description} (${detail.join("; ")})` : failure.error.description;
-}
-
 export function failedRow(row: ResolvedRow, failure: Failure, sending: Sending, note?: string): RowOutcome {
   const outcome: RowOutcome = { ...rowBase(row), status: "failed", attempts: sending.attempts, finishedAt: sending.finishedAt };
-  const code = failureCode(failure);
-  if (code !== undefined) outcome.errorCode = code;
+  outcome.errorCode = failureCode(failure);
   outcome.errorMessage = note === undefined ? failureMessage(failure) : `${failureMessage(failure)}; ${note}`;
   return withMeta(outcome, failure.meta, sending);
 }

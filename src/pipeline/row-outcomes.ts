@@ -50,7 +50,7 @@ export function skippedOutcome(previous: RowOutcome): RowOutcome {
 export function failedByCall(row: RosterRow, failure: CallFailure, what: string, correlationId: string): RowOutcome {
   return outcomeOf(row, "failed", {
     httpStatus: failure.httpStatus,
-    errorCode: failure.errorCode ?? (failure.httpStatus ? String(failure.httpStatus) : "NETWORK_ERROR"),
+    errorCode: failure.errorCode,
     errorMessage: `${what}: ${failure.message}`,
     attempts: failure.attempts,
     requestId: failure.requestId,

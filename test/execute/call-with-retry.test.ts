@@ -148,4 +148,18 @@ describe("callWithRetry", () => {
     expect(outcome.result.ok).toBe(false);
     expect(clock.now()).toBeLessThan(1_700_000_000_000 + 60_000);
   });
+
+  it("checks Retry-After again after waiting: a timer that fires early does not send the retry early", async () => {
+    const fake = new FakeClock();
+    // Timers may fire a little early; this one always does, by 50 ms.
+    const early = { now: () => fake.now(), sleep: (ms: number, signal?: AbortSignal) => fake.sleep(ms > 50 ? ms - 50 : ms, signal) };
+    // A pacer that never holds a request back, so only the call's own Retry-After check stands.
+    const openPacer = { delayMs: () => 0, acquire: async () => {}, onThrottled: () => {}, onSuccess: () => {}, state: () => ({ pausedUntil: 0 }) };
+    const { deps } = setup();
+    const { attempt, calls } = scripted([throttled(2), ok], fake);
+    const outcome = await fake.run(callWithRetry(CUSTOMER, attempt, { ...deps, clock: early, pacer: openPacer }));
+    expect(outcome.result.ok).toBe(true);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(2_000);
+  });
 });

@@ -33,8 +33,8 @@ describe("classifyFailure", () => {
     expect(classifyFailure(failure)).toEqual(expected);
   });
 
-  it("carries Retry-After as waitMs", () => {
-    expect(classifyFailure(httpFailure(429, undefined, "x", [], { retryAfterSeconds: 3 }) as Failure)).toEqual({ action: "retry", reason: "throttled", waitMs: 3000 });
+  it("a 429 with Retry-After is retried as throttled (the wait is the Retry-After's, not the classification's)", () => {
+    expect(classifyFailure(httpFailure(429, undefined, "x", [], { retryAfterSeconds: 3 }) as Failure)).toEqual({ action: "retry", reason: "throttled" });
   });
 
   it("a 401 after a token renewal is run-fatal", () => {

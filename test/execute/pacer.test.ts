@@ -125,4 +125,23 @@ describe("pacer", () => {
     expect(sent).toBeGreaterThanOrEqual(9);
     expect(sent).toBeLessThanOrEqual(11);
   });
+
+  it("a freed partner slot goes to the request that has waited longest for it, not to the first timer to fire", async () => {
+    const clock = new FakeClock();
+    const pacer = createPacer({ clock, maxRatePerSecond: 1 });
+    const t0 = clock.now();
+    await pacer.acquire(A); // the partner's next slot is at t0 + 1 s
+    const order: string[] = [];
+    const b = pacer.acquire(B).then(() => order.push(B)); // waits for the partner from t0
+    await clock.advance(100);
+    // Two other customers throttled together: the partner is paused until t0 + 2 s. B, asleep until
+    // t0 + 1 s, then sleeps again, later than C below.
+    pacer.onThrottled("x", 1_900);
+    pacer.onThrottled("y", 1_900);
+    await clock.advance(400);
+    const c = pacer.acquire(C).then(() => order.push(C)); // waits for the partner from t0 + 0.5 s
+    await clock.run(Promise.all([b, c]));
+    expect(order).toEqual([B, C]);
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(2_000);
+  });
 });

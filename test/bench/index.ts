@@ -1,5 +1,5 @@
-// `npm run bench [-- --quick] [-- --only latency,rate1,rate5,raw,plan,baseline]`: the benchmark of
-// issue 6. Starts the emulator in this process for each scenario, runs the built CLI as a child
+// `npm run bench [-- --quick] [-- --only latency,rate1,rate5,raw,plan,baseline]`: the benchmark.
+// Starts the emulator in this process for each scenario, runs the built CLI as a child
 // process (its CPU and peak RSS measured apart from the emulator's), and prints every figure with
 // its goal. Not part of `npm test`.
 import { mkdtemp, rm } from "node:fs/promises";

@@ -1,20 +1,11 @@
 // What the emulator saw during one scenario, read from its control path: counters, and from the
 // request log the time window of the writes (arrival of the first to the answer of the last), so
 // throughput is measured on the API's side, without the runner's start-up and roster reading.
-import type { RunningEmulator } from "../emulator/server.js";
+import type { CountersSnapshot } from "../../dist/emulator/counters.js";
+import type { RequestLogEntry } from "../../dist/emulator/request-log.js";
+import { control, type RunningEmulator } from "../helpers/emulator.js";
 
-export interface EmulatorCounters {
-  requests: { total: number; byEndpoint: Record<string, number>; byStatus: Record<string, number> };
-  throttled: { total: number; partner: number; customer: number };
-  writesApplied: number;
-}
-
-interface LogEntry {
-  arrivalMs: number;
-  answerMs: number;
-  endpoint: string;
-  status: number | null;
-}
+export type EmulatorCounters = CountersSnapshot;
 
 export interface ApiWindow {
   /** Calls of any endpoint, throttled ones included. */
@@ -28,19 +19,13 @@ export interface ApiWindow {
   apiWindowMs: number;
 }
 
-async function controlGet<T>(emulator: RunningEmulator, path: string): Promise<T> {
-  const response = await fetch(`${emulator.url}/_emulator/${path}`);
-  if (!response.ok) throw new Error(`emulator control ${path}: HTTP ${response.status}`);
-  return (await response.json()) as T;
-}
-
 export function readCounters(emulator: RunningEmulator): Promise<EmulatorCounters> {
-  return controlGet<EmulatorCounters>(emulator, "counters");
+  return control<EmulatorCounters>(emulator, "counters");
 }
 
 /** The request log summed up; it holds the last 200,000 calls, enough for every windowed scenario. */
 export async function readApiWindow(emulator: RunningEmulator): Promise<ApiWindow> {
-  const log = await controlGet<{ total: number; dropped: number; entries: LogEntry[] }>(emulator, "log");
+  const log = await control<{ total: number; dropped: number; entries: RequestLogEntry[] }>(emulator, "log");
   if (log.dropped > 0) throw new Error(`the emulator's request log dropped ${log.dropped} entries: the scenario is too large for a windowed measure`);
   let firstCall = Infinity;
   let lastCall = -Infinity;

@@ -4,8 +4,9 @@ import { spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { CLI } from "../helpers/cli.js";
 
-const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
+
 const REPORTER = pathToFileURL(fileURLToPath(new URL("./resource-reporter.js", import.meta.url))).href;
 /** Only the end of stderr is kept: enough to explain a failure, bounded however much is logged. */
 const STDERR_TAIL = 8_192;
@@ -16,13 +17,6 @@ export interface MeasuredRun {
   peakRssMb: number;
   cpuMs: number;
   stderrTail: string;
-}
-
-/** The machine's environment minus any Partner Center variables, plus `extra`. */
-export function benchEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("PARTNER_CENTER_") && key !== "GITHUB_STEP_SUMMARY") env[key] = value;
-  return { ...env, ...extra };
 }
 
 export async function runCliMeasured(args: string[], options: { env: NodeJS.ProcessEnv; workdir: string }): Promise<MeasuredRun> {

@@ -1,8 +1,9 @@
-// The baseline users have today (issue 6, item 5): what the SDK sample and the PowerShell module do
+// The baseline users have today: what the Partner Center SDK sample and the PowerShell module do
 // in a loop. One row at a time; the customer's subscribed SKUs fetched again for every row; no
 // pacing and no concurrency; on 408/429/5xx the PowerShell module's retries (about 0 s, 10 s, 10 s,
-// Retry-After ignored; partner-center-api.md §7). Plain fetch, no code of the runner.
+// Retry-After ignored). Plain fetch, no code of the runner.
 import { randomUUID } from "node:crypto";
+import type { Collection, SubscribedSku } from "../../dist/partner-center/types.js";
 import type { RosterEntry } from "./fixtures.js";
 
 /** The PowerShell module's waits before its retries, Retry-After ignored. */
@@ -36,11 +37,11 @@ export async function runBaseline(options: BaselineOptions): Promise<BaselineRep
   let throttled = 0;
 
   /** One call with the module's retries; the final response (or undefined on a network error). */
-  const send = async (method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; json: any } | undefined> => {
+  const send = async (method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; json: unknown } | undefined> => {
     for (let attempt = 0; ; attempt++) {
       calls++;
       let status = 0;
-      let json: any;
+      let json: unknown;
       try {
         const response = await fetch(`${options.baseUrl}${path}`, {
           method,
@@ -75,10 +76,9 @@ export async function runBaseline(options: BaselineOptions): Promise<BaselineRep
     if (rowsDone >= options.maxRows || performance.now() - started >= options.maxMs) break;
     const skus = await send("GET", `/v1/customers/${row.customerId}/subscribedskus?licenseGroupIds=Group1&licenseGroupIds=Group2`);
     const wanted = row.sku.toLowerCase();
-    const sku = (skus?.json?.items ?? []).find(
-      (s: any) => s.productSku?.id === wanted || s.productSku?.skuPartNumber?.toLowerCase() === wanted || s.productSku?.name?.toLowerCase() === wanted,
-    );
-    if (sku) {
+    const items = (skus?.json as Partial<Collection<Partial<SubscribedSku>>> | undefined)?.items ?? [];
+    const sku = items.find((s) => s.productSku?.id === wanted || s.productSku?.skuPartNumber?.toLowerCase() === wanted || s.productSku?.name?.toLowerCase() === wanted);
+    if (sku?.productSku) {
       const update = { LicensesToAssign: [{ SkuId: sku.productSku.id, ExcludedPlans: null }], Attributes: { ObjectType: "LicenseUpdate" } };
       const answer = await send("POST", `/v1/customers/${row.customerId}/users/${row.userId}/licenseupdates`, update);
       if (!answer || answer.status >= 300) rowsFailed++;

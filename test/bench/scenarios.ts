@@ -1,9 +1,11 @@
-// The benchmark's scenarios (issue 6): each starts its own emulator in this process on loopback,
+// The benchmark's scenarios: each starts its own emulator in this process on loopback,
 // writes its roster, runs the built CLI as a child process and returns the raw measurements.
 import { join } from "node:path";
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../emulator/server.js";
+import type { EmulatorOptions } from "../../dist/emulator/server.js";
+import { cleanEnv } from "../helpers/cli.js";
+import { startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
 import { runBaseline, type BaselineReport } from "./baseline.js";
-import { benchEnv, runCliMeasured, type MeasuredRun } from "./child-run.js";
+import { runCliMeasured, type MeasuredRun } from "./child-run.js";
 import { readApiWindow, readCounters, type ApiWindow, type EmulatorCounters } from "./emulator-metrics.js";
 import { BENCH_TOKEN, benchState, rosterEntries, writeRoster, type RosterShape } from "./fixtures.js";
 
@@ -30,7 +32,7 @@ interface ScenarioSpec {
 
 async function withEmulator<T>(spec: { shape: RosterShape; withUsers: boolean; emulator: Omit<EmulatorOptions, "state"> }, use: (emulator: RunningEmulator) => Promise<T>): Promise<T> {
   const state = benchState(spec.shape.customers, spec.shape.usersPerCustomer, spec.withUsers);
-  const emulator = await startEmulator({ ...spec.emulator, state, host: "127.0.0.1", port: 0 });
+  const emulator = await startTestEmulator({ ...spec.emulator, state });
   try {
     return await use(emulator);
   } finally {
@@ -44,7 +46,7 @@ export async function runRunnerScenario(spec: ScenarioSpec, workdir: string): Pr
   const rows = await writeRoster(input, spec.shape);
   return withEmulator(spec, async (emulator) => {
     const args = [spec.command, "--input", input, "--output", output, "--base-url", emulator.url, "--concurrency", String(spec.concurrency), "--log-format", "json", "--no-progress"];
-    const run = await runCliMeasured(args, { env: benchEnv({ PARTNER_CENTER_ACCESS_TOKEN: BENCH_TOKEN }), workdir });
+    const run = await runCliMeasured(args, { env: cleanEnv({ PARTNER_CENTER_ACCESS_TOKEN: BENCH_TOKEN }), workdir });
     if (run.exitCode !== 0) throw new Error(`scenario ${spec.name}: the runner exited ${run.exitCode}\n${run.stderrTail}`);
     const counters = await readCounters(emulator);
     const result: RunnerScenario = { name: spec.name, rows, run, counters };

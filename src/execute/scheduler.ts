@@ -1,0 +1,149 @@
+// Which planned request starts next. Requests are read ahead (bounded) into one queue per customer,
+// in roster order; a round offers them customer by customer, most work left first, each customer
+// held back by:
+// - the slot gate: a customer with a request still waiting for its pacer slot gets no second one
+//   (a throttled customer cannot take every free slot while others could go);
+// - slow start: until a customer is paced its pace is unknown, so its requests in flight are
+//   bounded by a window that starts small and doubles each time a window's worth has finished
+//   (as TCP does), up to the concurrency limit. Without it a full concurrency's burst lands on a
+//   customer whose allowance is smaller, and most of it is throttled before the first 429 returns;
+// - its pace: the caller's `delayMs`.
+// Most work left first: under a shared (partner) limit every customer then finishes at about the
+// same time, instead of the last customers of the roster running alone at their own pace.
+import type { LicenseUpdateRequest, ResolvedRow } from "../model.js";
+
+export interface SchedulerOptions {
+  concurrency: number;
+  /** Requests read ahead of the ones running. */
+  readAhead: number;
+  /** Requests in flight for a customer not yet paced, at first (doubling from there). */
+  initialWindow: number;
+  /** The customer has a learned pace: slow start no longer applies, its pace rules. */
+  isPaced(customerId: string): boolean;
+}
+
+export interface Round {
+  /** Narrows a request's rows to those still to send (decided rows are settled by the caller). */
+  settle(rows: readonly ResolvedRow[]): ResolvedRow[];
+  /** A concurrency slot is free for one more request. */
+  slotFree(): boolean;
+  /** Wait until this customer's pace lets a request start (0: now). */
+  delayMs(customerId: string): number;
+  start(request: LicenseUpdateRequest): void;
+}
+
+interface SlowStart {
+  window: number;
+  finishedSinceGrowth: number;
+}
+
+export class Scheduler {
+  private readonly queues = new Map<string, LicenseUpdateRequest[]>();
+  private queued = 0;
+  private readonly waitingForSlot = new Map<string, number>();
+  private readonly inFlightByCustomer = new Map<string, number>();
+  private inFlightTotal = 0;
+  private readonly slowStart = new Map<string, SlowStart>();
+
+  constructor(private readonly options: SchedulerOptions) {}
+
+  get hasRoom(): boolean {
+    return this.queued < this.options.readAhead;
+  }
+
+  get isEmpty(): boolean {
+    return this.queued === 0;
+  }
+
+  get inFlight(): number {
+    return this.inFlightTotal;
+  }
+
+  add(request: LicenseUpdateRequest): void {
+    const queue = this.queues.get(request.customerId);
+    if (queue) queue.push(request);
+    else this.queues.set(request.customerId, [request]);
+    this.queued++;
+  }
+
+  /** Offers every customer's next request; returns the wait until a paced customer may go (Infinity: none waits on a pace). */
+  round(round: Round): number {
+    let soonest = Infinity;
+    const byWorkLeft = this.queues.size > 1 ? [...this.queues].sort((a, b) => b[1].length - a[1].length) : this.queues;
+    for (const [customerId, queue] of byWorkLeft) {
+      while (queue.length > 0) {
+        const head = queue[0]!;
+        const rows = round.settle(head.rows);
+        if (rows.length > 0) {
+          // Keep the narrowed rows so they are not settled twice.
+          if (rows.length !== head.rows.length) queue[0] = { ...head, rows };
+          break;
+        }
+        queue.shift();
+        this.queued--;
+      }
+      if (queue.length === 0) {
+        this.queues.delete(customerId);
+        continue;
+      }
+      if (!round.slotFree() || this.waitingForSlot.has(customerId)) continue;
+      if ((this.inFlightByCustomer.get(customerId) ?? 0) >= this.windowOf(customerId)) continue;
+      const delay = round.delayMs(customerId);
+      if (delay > 0) {
+        soonest = Math.min(soonest, delay);
+        continue;
+      }
+      const request = queue.shift()!;
+      this.queued--;
+      if (queue.length === 0) this.queues.delete(customerId);
+      this.started(customerId);
+      round.start(request);
+    }
+    return soonest;
+  }
+
+  /** Everything still queued, in no particular order; the queues are emptied. */
+  takeAll(): LicenseUpdateRequest[] {
+    const all = [...this.queues.values()].flat();
+    this.queues.clear();
+    this.queued = 0;
+    return all;
+  }
+
+  /** The request got past its pacer: its customer may be offered another. */
+  acquired(customerId: string): void {
+    const left = (this.waitingForSlot.get(customerId) ?? 1) - 1;
+    if (left > 0) this.waitingForSlot.set(customerId, left);
+    else this.waitingForSlot.delete(customerId);
+  }
+
+  finished(customerId: string): void {
+    this.inFlightTotal--;
+    const left = (this.inFlightByCustomer.get(customerId) ?? 1) - 1;
+    if (left > 0) this.inFlightByCustomer.set(customerId, left);
+    else this.inFlightByCustomer.delete(customerId);
+    const growth = this.slowStart.get(customerId) ?? { window: this.initialWindow, finishedSinceGrowth: 0 };
+    if (growth.window >= this.options.concurrency) return;
+    growth.finishedSinceGrowth++;
+    if (growth.finishedSinceGrowth >= growth.window) {
+      growth.window = Math.min(this.options.concurrency, growth.window * 2);
+      growth.finishedSinceGrowth = 0;
+    }
+    this.slowStart.set(customerId, growth);
+  }
+
+  private get initialWindow(): number {
+    return Math.max(1, Math.floor(this.options.initialWindow));
+  }
+
+  private windowOf(customerId: string): number {
+    if (this.options.isPaced(customerId)) return Infinity;
+    return this.slowStart.get(customerId)?.window ?? this.initialWindow;
+  }
+
+  private started(customerId: string): void {
+    this.waitingForSlot.set(customerId, (this.waitingForSlot.get(customerId) ?? 0) + 1);
+    this.inFlightByCustomer.set(customerId, (this.inFlightByCustomer.get(customerId) ?? 0) + 1);
+    this.inFlightTotal++;
+  }
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { Scheduler, type Round } from "../../dist/execute/scheduler.js";
+import type { LicenseUpdateRequest, ResolvedRow } from "../../dist/model.js";
+import { customerId, request, resetLines, row, SKU_A, userId } from "./fixtures.js";
+
+const A = customerId(1);
+const B = customerId(2);
+const C = customerId(3);
+
+function requestsOf(customer: string, count: number): LicenseUpdateRequest[] {
+  return Array.from({ length: count }, (_, n) => request([row(customer, userId(n + 1), SKU_A)]));
+}
+
+/** A round that lets `slots` requests start (unpaced unless `delays` says otherwise) and records them. */
+function roundOf(slots: number, delays: Record<string, number> = {}, settle: (rows: readonly ResolvedRow[]) => ResolvedRow[] = (rows) => [...rows]): Round & { started: LicenseUpdateRequest[] } {
+  const started: LicenseUpdateRequest[] = [];
+  return {
+    started,
+    settle,
+    slotFree: () => started.length < slots,
+    delayMs: (customer) => delays[customer] ?? 0,
+    start: (r) => started.push(r),
+  };
+}
+
+const scheduler = (options: Partial<ConstructorParameters<typeof Scheduler>[0]> = {}): Scheduler =>
+  new Scheduler({ concurrency: 8, readAhead: 100, initialWindow: 4, isPaced: () => false, ...options });
+
+describe("scheduler", () => {
+  it("offers the customer with the most work left first, whatever the roster order", () => {
+    resetLines();
+    const s = scheduler();
+    for (const r of [...requestsOf(A, 1), ...requestsOf(B, 3), ...requestsOf(C, 2)]) s.add(r);
+    const round = roundOf(2);
+    s.round(round);
+    expect(round.started.map((r) => r.customerId)).toEqual([B, C]);
+  });
+
+  it("gives a customer whose request still waits for its pacer slot no second request", () => {
+    resetLines();
+    const s = scheduler({ isPaced: () => true });
+    for (const r of requestsOf(A, 3)) s.add(r);
+    const first = roundOf(8);
+    s.round(first);
+    expect(first.started).toHaveLength(1);
+    const second = roundOf(8);
+    s.round(second);
+    expect(second.started).toHaveLength(0);
+    s.acquired(A);
+    const third = roundOf(8);
+    s.round(third);
+    expect(third.started).toHaveLength(1);
+  });
+
+  it("slow start: an unpaced customer gets the initial window, doubled once a window's worth has finished, up to the concurrency", () => {
+    resetLines();
+    const s = scheduler({ initialWindow: 2, concurrency: 8 });
+    for (const r of requestsOf(A, 40)) s.add(r);
+    const startedInRound = (): number => {
+      let started = 0;
+      for (;;) {
+        const round = roundOf(8);
+        s.round(round);
+        if (round.started.length === 0) return started;
+        started += round.started.length;
+        for (const r of round.started) s.acquired(r.customerId); // past the pacer at once
+      }
+    };
+    const windows: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const started = startedInRound();
+      windows.push(started);
+      for (let n = 0; n < started; n++) s.finished(A);
+    }
+    expect(windows).toEqual([2, 4, 8, 8]);
+  });
+
+  it("a paced customer is bounded by its pace, not by slow start", () => {
+    resetLines();
+    const s = scheduler({ initialWindow: 1, isPaced: () => true });
+    for (const r of requestsOf(A, 5)) s.add(r);
+    let started = 0;
+    for (let i = 0; i < 5; i++) {
+      const round = roundOf(8);
+      s.round(round);
+      started += round.started.length;
+      for (const r of round.started) s.acquired(r.customerId);
+    }
+    expect(started).toBe(5);
+  });
+
+  it("returns the soonest wait of the customers held back by their pace", () => {
+    resetLines();
+    const s = scheduler();
+    for (const r of [...requestsOf(A, 2), ...requestsOf(B, 1)]) s.add(r);
+    const round = roundOf(8, { [A]: 300, [B]: 120 });
+    expect(s.round(round)).toBe(120);
+    expect(round.started).toHaveLength(0);
+  });
+
+  it("drops requests whose rows are all decided, and keeps the narrowed rows of the rest", () => {
+    resetLines();
+    const s = scheduler();
+    const decided = request([row(A, userId(1), SKU_A)]);
+    const partly = request([row(A, userId(2), SKU_A), row(A, userId(2), SKU_A)]);
+    s.add(decided);
+    s.add(partly);
+    const keepLast = (rows: readonly ResolvedRow[]): ResolvedRow[] => rows.filter((r) => r.line === partly.rows[1]!.line);
+    const round = roundOf(8, {}, keepLast);
+    s.round(round);
+    expect(round.started).toHaveLength(1);
+    expect(round.started[0]!.rows.map((r) => r.line)).toEqual([partly.rows[1]!.line]);
+    expect(s.isEmpty).toBe(true);
+  });
+
+  it("bounds the read-ahead", () => {
+    resetLines();
+    const s = scheduler({ readAhead: 2 });
+    const [one, two] = requestsOf(A, 2);
+    s.add(one!);
+    expect(s.hasRoom).toBe(true);
+    s.add(two!);
+    expect(s.hasRoom).toBe(false);
+  });
+});
