@@ -20,6 +20,7 @@ import type { LicenseWarning } from "../partner-center/types.js";
 import type { LicenseUpdateRequest, ResolvedRow, RowOutcome } from "../model.js";
 import { decideAnswer, type StoppedBy } from "./answer-policy.js";
 import { describeFailure } from "./call-failure.js";
+import type { PartnerWideFailures } from "./partner-wide-failures.js";
 import { callWithRetry, type RetryDeps } from "./call-with-retry.js";
 import type { Clock } from "./clock.js";
 import type { Pacer } from "./pacer.js";
@@ -43,6 +44,8 @@ export interface ExecuteDeps {
   readAhead?: number;
   /** Requests in flight for a customer not yet throttled, at first (doubling from there). Default 4. */
   initialCustomerWindow?: number;
+  /** Credential- and network-level failures repeating across customers stop the run. */
+  partnerWide?: PartnerWideFailures;
 }
 
 export interface ExecuteReport {
@@ -127,6 +130,7 @@ export async function executeRequests(
     const sending: Sending = { attempts: call.attempts, requestId: call.requestId, correlationId: deps.retry.correlationId, finishedAt: now() };
     const result = call.result;
     if (result.ok) {
+      deps.partnerWide?.noteSuccess();
       const warnings: LicenseWarning[] = Array.isArray(result.body?.licenseWarnings) ? result.body.licenseWarnings : [];
       for (const row of rows) emit(succeededRow(row, result.meta, warnings, sending));
       return;
@@ -137,8 +141,11 @@ export async function executeRequests(
       for (const row of rows) emit(abortedRow(row, haltCode, message, now(), sending));
       return;
     }
-    const described = describeFailure(result, call);
+    const plain = describeFailure(result, call);
+    const described = deps.partnerWide?.escalate(request.customerId, plain) ?? plain;
     const decision = decideAnswer(rows, result, described);
+    // A partner-wide stop is known by its own code, whatever the answer carried.
+    if (decision.stopRun && described !== plain) decision.stopRun.errorCode = described.errorCode;
     const line = rows[0]!.line;
     if (decision.stopRun) {
       logger.child({ customerId: request.customerId }).error({ errorCode: decision.stopRun.errorCode, httpStatus: decision.stopRun.httpStatus, line }, "run-fatal answer; stopping the run");

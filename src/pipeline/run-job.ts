@@ -19,6 +19,7 @@ import { openResultsJournal, type DoneLines } from "../results/journal.js";
 import { RunSummary } from "../results/summary.js";
 import { createProgress } from "../results/progress.js";
 import { makeCallApi } from "./call-api.js";
+import { PartnerWideFailures } from "../execute/partner-wide-failures.js";
 import { readShardRoster, type ShardRoster } from "./read-shard-roster.js";
 import { failedByCall, outcomeOf, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
 import { RowLedger } from "./row-ledger.js";
@@ -111,7 +112,9 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
     logger,
     onThrottled: () => summary.addThrottled(),
   };
-  const callApi = makeCallApi({ ...retry, signal: deps.stop });
+  // Lookups and writes share it: a credential- or network-level failure repeating across customers stops the run.
+  const partnerWide = new PartnerWideFailures();
+  const callApi = makeCallApi({ ...retry, signal: deps.stop }, partnerWide);
   const catalogs = new CustomerCatalogs(deps.api, callApi);
   const seatRows: SeatCheckRow[] = [];
   let catalogStop: StopReason | undefined;
@@ -181,6 +184,7 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
       onOutcome: record,
       logger,
       clock: deps.clock,
+      partnerWide,
     });
     summary.addRequests(report.requestsSent);
     stoppedBy = report.stoppedBy;
