@@ -16,7 +16,7 @@ import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
 import type { ApiResult, PartnerCenterApi } from "../partner-center/api.js";
-import type { LicenseWarning } from "../partner-center/types.js";
+import { LICENSE_GROUPS, type LicenseWarning } from "../partner-center/types.js";
 import type { LicenseUpdateRequest, ResolvedRow, RowOutcome } from "../model.js";
 import { decideAnswer, type StoppedBy } from "./answer-policy.js";
 import { describeFailure } from "./call-failure.js";
@@ -28,6 +28,7 @@ import { RefusalMemory } from "./refusal-memory.js";
 import { abortedRow, failedRow, messages, refusedWithoutCall, succeededRow, type Sending } from "./row-outcomes.js";
 import { Scheduler } from "./scheduler.js";
 import { updateFor } from "./update-for.js";
+import { settleUnconfirmedWrite } from "./unconfirmed-writes.js";
 
 export type { StoppedBy } from "./answer-policy.js";
 
@@ -139,6 +140,15 @@ export async function executeRequests(
       if (call.attempts === 0) return abortNotSent(rows);
       const message = messages.unanswered(stoppedBy?.kind === "run-fatal" ? haltReason : "interrupted", lastAnswerText(result));
       for (const row of rows) emit(abortedRow(row, haltCode, message, now(), sending));
+      return;
+    }
+    // A 2xx that never confirmed the write, whatever its retries: read what is true and record that.
+    if (result.kind === "unconfirmed" && api.getUserLicenses) {
+      const readLicenses = api.getUserLicenses.bind(api);
+      const read = await callWithRetry(request.customerId, (ctx) => readLicenses(request.customerId, request.userId, LICENSE_GROUPS, ctx), { ...deps.retry, pacer: retryPacer, signal: halt.signal });
+      report.requestsSent += read.attempts;
+      logger.child({ customerId: request.customerId }).warn({ line: rows[0]!.line, requestId: call.requestId, settledBy: read.result.ok ? "read" : "unknown" }, "write answered 2xx without a readable LicenseUpdate; settled by reading the user's licenses");
+      for (const outcome of settleUnconfirmedWrite(rows, result, read.result, sending)) emit(outcome);
       return;
     }
     const plain = describeFailure(result, call);
