@@ -53,7 +53,7 @@ export function createMsalNetworkClient(dispatcher?: Dispatcher): INetworkModule
         raw = Buffer.from(await response.body.arrayBuffer());
       } catch (error) {
         const reason = controller.signal.aborted ? "Request timeout" : `Network request failed: ${reasonOf(error)}`;
-        throw new AuthError("network_error", reason);
+        throw new AuthError("network_error", "", reason);
       }
       const decoded = decodeContent(raw, flatHeaders(response.headers)["content-encoding"] ?? null);
       let body: T;
@@ -61,7 +61,7 @@ export function createMsalNetworkClient(dispatcher?: Dispatcher): INetworkModule
         if (!decoded.ok) throw decoded.error;
         body = JSON.parse(stripByteOrderMark(decoded.body.toString("utf8"))) as T;
       } catch (error) {
-        throw new AuthError("token_parsing_error", `Failed to parse response: ${reasonOf(error)}`);
+        throw new AuthError("token_parsing_error", "", `Failed to parse response: ${reasonOf(error)}`);
       }
       return { headers: flatHeaders(response.headers), body, status: response.statusCode };
     } finally {

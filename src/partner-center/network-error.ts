@@ -60,11 +60,12 @@ export function networkReach(error: unknown): NetworkReach | undefined {
 export function classifyNetworkError(error: unknown, callerAborted: boolean, timeoutMs: number): { cause: NetworkCause; description: string; reach?: NetworkReach } {
   const name = error instanceof Error ? error.name : "";
   if (callerAborted) return { cause: "other", description: "request aborted by the runner" };
-  if (name === "TimeoutError" || name === "AbortError") return { cause: "timeout", description: `no answer within ${timeoutMs} ms` };
-  const code = errorCode(error);
-  if (code !== undefined && RESET_CODES.has(code)) return { cause: "reset", description: `connection reset (${code})` };
-  if (code !== undefined && TIMEOUT_CODES.has(code)) return { cause: "timeout", description: `network timeout (${code})` };
+  // Before the name: undici reports a proxy's refusal as an AbortError of its own.
   const reach = networkReach(error);
+  if (!reach && (name === "TimeoutError" || name === "AbortError")) return { cause: "timeout", description: `no answer within ${timeoutMs} ms` };
+  const code = errorCode(error);
+  if (!reach && code !== undefined && RESET_CODES.has(code)) return { cause: "reset", description: `connection reset (${code})` };
+  if (!reach && code !== undefined && TIMEOUT_CODES.has(code)) return { cause: "timeout", description: `network timeout (${code})` };
   const message = error instanceof Error ? error.message : String(error);
   const detail = redactUrlCredentials(reach === "proxy" ? message : (code ?? message));
   const what = reach === "dns" ? "the host name does not resolve" : reach === "tls" ? "the TLS certificate is not trusted" : reach === "proxy" ? "the proxy refused the connection" : "network error";
