@@ -10,6 +10,7 @@ import { createLogger } from "./logger.js";
 import { credentialsFromEnv, createAccessTokenProvider } from "./partner-center/auth/index.js";
 import type { AccessTokenProvider } from "./partner-center/api.js";
 import { createPartnerCenterClient } from "./partner-center/client.js";
+import { describeProxyEnvironment } from "./partner-center/http-stack.js";
 import { systemClock } from "./execute/clock.js";
 import { runLicenseJob } from "./pipeline/run-job.js";
 import { publishSummary } from "./pipeline/publish-summary.js";
@@ -104,6 +105,8 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
   process.on("SIGTERM", onSignal);
 
   try {
+    const proxies = describeProxyEnvironment();
+    if (Object.keys(proxies).length > 0) logger.info(proxies, "calls go through the proxy the environment names");
     const api = createPartnerCenterClient({ baseUrl, tokens, timeoutMs: config.timeoutMs });
     const result = await runLicenseJob({
       config: { ...config, baseUrl } satisfies RunConfig,
