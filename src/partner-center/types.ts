@@ -126,4 +126,5 @@ export const ERROR_CODE = {
 
 export const DEFAULT_BASE_URL = "https://api.partnercenter.microsoft.com";
 export const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
+/** @deprecated the global cloud's scope only: ask cloud.ts's userImpersonationScope(baseUrl), which follows the API's cloud. */
 export const PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation";
