@@ -6,7 +6,8 @@
 // - App-only credentials: "This resource can't be accessed by application credentials." (403, also
 //   seen as 500; Microsoft Q&A "Partner Centre API", PartnerCenterSamples/Reseller-Web-Application#13).
 // - 403 900150 from every customer: the partner user lacks its GDAP role everywhere. A single
-//   customer's 900150 is that customer's; it is partner-wide only while no call has succeeded.
+//   customer's 900150 is that customer's; it is partner-wide only from five customers while no
+//   call has succeeded.
 // - The host name does not resolve, the TLS certificate is not trusted, the proxy refuses: the
 //   network between the runner and Partner Center, the same for every call.
 //
@@ -37,7 +38,9 @@ const SIGNATURES: readonly Signature[] = [
   },
   {
     code: "PARTNER_ROLE_MISSING",
-    customers: 3,
+    // Five: more than the lookups one run has in flight at the start (the first customer and four
+    // read ahead), so customers that do work have answered before a streak can reach it.
+    customers: 5,
     onlyBeforeAnySuccess: true,
     matches: (f) => f.httpStatus === 403 && f.errorCode === "900150",
     advice:

@@ -41,15 +41,15 @@ describe("PartnerWideFailures", () => {
     expect(policy.escalate(C[2]!, dns).scope).toBe("run");
   });
 
-  it("900150 is partner-wide from three customers while nothing has succeeded, and stays per customer once something did", () => {
+  it("900150 is partner-wide from five customers while nothing has succeeded, and stays per customer once something did", () => {
+    const many = [...C, "4a7d1a19-0b41-4f99-b046-3a642c8d7c15", "5b8e2b2a-1c52-4aaa-8157-4b753d9e8d26"];
     const fresh = new PartnerWideFailures();
-    expect(fresh.escalate(C[0]!, role).scope).toBe("customer");
-    expect(fresh.escalate(C[1]!, role).scope).toBe("customer");
-    expect(fresh.escalate(C[2]!, role)).toMatchObject({ scope: "run", errorCode: "PARTNER_ROLE_MISSING" });
+    for (const customer of many.slice(0, 4)) expect(fresh.escalate(customer, role).scope).toBe("customer");
+    expect(fresh.escalate(many[4]!, role)).toMatchObject({ scope: "run", errorCode: "PARTNER_ROLE_MISSING" });
 
     const seasoned = new PartnerWideFailures();
     seasoned.noteSuccess();
-    for (const customer of C) expect(seasoned.escalate(customer, role).scope).toBe("customer");
+    for (const customer of many) expect(seasoned.escalate(customer, role).scope).toBe("customer");
   });
 
   it("leaves business failures and failures already run-fatal alone", () => {
