@@ -12,8 +12,10 @@ import { createLogger, writeErrorLine } from "./logger.js";
 import type { MsalNetworkClient, SignInReport } from "./partner-center/auth/index.js";
 import { prepareRunSignIn } from "./partner-center/auth/run-sign-in.js";
 import { loginCommand, loginOptions } from "./commands/login.js";
+import { createMsalNetworkClient } from "./partner-center/msal-network-client.js";
 import type { AccessTokenProvider } from "./partner-center/api.js";
 import { createPartnerCenterClient } from "./partner-center/client.js";
+import { describeProxyEnvironment } from "./partner-center/http-stack.js";
 import { systemClock } from "./execute/clock.js";
 import { runLicenseJob } from "./pipeline/run-job.js";
 import { publishSummary } from "./pipeline/publish-summary.js";
@@ -45,7 +47,7 @@ const EMULATOR_TOKEN = "emulator-app-user-token";
 /** After a first signal, requests in flight get this long to finish before the run stops at once. */
 const DRAIN_DEADLINE_MS = 30_000;
 /** The network client every MSAL application of the CLI uses (run and login); undefined: MSAL's own. */
-const MSAL_NETWORK_CLIENT: MsalNetworkClient | undefined = undefined;
+const MSAL_NETWORK_CLIENT: MsalNetworkClient = createMsalNetworkClient();
 
 /** The options of `run`/`plan`, derived from the one option table of config.ts. */
 function runOptions(command: RunCommand, examples: ReadonlyArray<readonly [string, string]>, keys: readonly OptionKey[] = OPTION_KEYS) {
@@ -95,7 +97,7 @@ async function runCommand(command: RunCommand, args: RunArgs): Promise<number> {
     tokens = { getToken: async () => EMULATOR_TOKEN };
     logger.info({ baseUrl }, "embedded emulator started");
   } else {
-    const signIn = await prepareRunSignIn({ env: process.env, tokenCache: config.tokenCache, logger, networkClient: MSAL_NETWORK_CLIENT });
+    const signIn = await prepareRunSignIn({ env: process.env, tokenCache: config.tokenCache, logger, networkClient: MSAL_NETWORK_CLIENT, apiBaseUrl: config.baseUrl });
     if (!signIn.ok) return fail(signIn.error);
     tokens = signIn.tokens;
     signInReport = () => signIn.tokens.signInReport();
@@ -114,6 +116,8 @@ async function runCommand(command: RunCommand, args: RunArgs): Promise<number> {
   process.on("SIGHUP", onSignal); // a closed terminal or SSH session drains like SIGTERM
 
   try {
+    const proxies = describeProxyEnvironment();
+    if (Object.keys(proxies).length > 0) logger.info(proxies, "calls go through the proxy the environment names");
     const api = createPartnerCenterClient({ baseUrl, tokens, timeoutMs: config.timeoutMs });
     const result = await runLicenseJob({
       config: { ...config, baseUrl } satisfies RunConfig,
@@ -170,6 +174,8 @@ async function emulateCommand(args: Record<string, unknown>): Promise<number> {
     seed: args.seed as number | undefined,
     bom: args.bom as boolean | undefined,
     maxPageSize: args.maxPageSize as number | undefined,
+    gzip: args.gzip as boolean | undefined,
+    usersPaging: args.usersPaging as "links-next" | "continuation-token" | undefined,
     identity: args.identity as boolean | undefined,
     refreshTokenUse: {
       maxUses: args.refreshTokenMaxUses as number | undefined,
@@ -223,7 +229,7 @@ function ownVersion(): string {
 }
 
 const COMMANDS = ["run", "plan", "login", "demo", "emulate"] as const;
-const EMULATE_FLAGS = ["host", "state", "rate-limit", "bom", "identity"];
+const EMULATE_FLAGS = ["host", "state", "rate-limit", "bom", "identity", "gzip", "users-paging"];
 
 async function main(): Promise<void> {
   let exitCode = 0;
@@ -261,6 +267,8 @@ async function main(): Promise<void> {
           .option("state", { type: "string", describe: "state file (default: the demo fixtures)" })
           .option("rate-limit", { type: "string", describe: 'token buckets per second, e.g. "customer=10,partner=40" (rate:burst allowed)' })
           .option("bom", { type: "boolean", describe: "a UTF-8 byte-order mark before every JSON body" })
+          .option("gzip", { type: "boolean", describe: "gzip-compressed answers to requests that accept gzip" })
+          .option("users-paging", { choices: ["links-next", "continuation-token"], describe: "how a users page points to the next (default links-next)" })
           .option("identity", { type: "boolean", describe: "also serve the HTTPS identity endpoint (consent and tokens)" });
         // No yargs type on numbers: yargs would turn "abc" into NaN before emulateCommand could name it.
         for (const [name, describe] of Object.entries(EMULATE_NUMBER_OPTIONS)) options = options.option(name, { describe, requiresArg: true });

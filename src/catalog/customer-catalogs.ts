@@ -4,7 +4,7 @@ import type { ApiResult, CallContext, PartnerCenterApi } from "../partner-center
 import { LICENSE_GROUPS } from "../partner-center/types.js";
 import type { Fetched } from "../model.js";
 import { malformedSkuItem, SkuCatalog } from "./sku-catalog.js";
-import { UserDirectory } from "./user-directory.js";
+import { readUserDirectory, type UserDirectory } from "./user-directory.js";
 
 /** Makes one logical call with retries and pacing, and classifies its final failure. */
 export type CallApi = <T>(customerId: string, attempt: (ctx: CallContext) => Promise<ApiResult<T>>) => Promise<Fetched<T>>;
@@ -52,22 +52,7 @@ export class CustomerCatalogs {
     this.directories.delete(customerId);
   }
 
-  private async pageUsers(customerId: string): Promise<Fetched<UserDirectory>> {
-    const directory = new UserDirectory();
-    let continuation: { uri: string; token: string } | undefined;
-    let attempts = 0;
-    let requestId = "";
-    for (;;) {
-      const page = await this.call(customerId, (ctx) => this.api.getUsersPage(customerId, continuation, ctx));
-      if (!page.ok) return page;
-      attempts += page.attempts;
-      requestId = page.requestId;
-      for (const user of page.value.items ?? []) directory.add(user.userPrincipalName, user.id);
-      const next = page.value.links?.next;
-      const token = next?.headers?.find((h) => h.key.toLowerCase() === "ms-continuationtoken")?.value;
-      if (!next || !token) return { ok: true, value: directory, attempts, requestId };
-      if (continuation?.token === token) return { ok: true, value: directory, attempts, requestId }; // a server that repeats itself must not loop us forever
-      continuation = { uri: next.uri, token };
-    }
+  private pageUsers(customerId: string): Promise<Fetched<UserDirectory>> {
+    return readUserDirectory((continuation) => this.call(customerId, (ctx) => this.api.getUsersPage(customerId, continuation, ctx)));
   }
 }

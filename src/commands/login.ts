@@ -66,6 +66,7 @@ export async function loginCommand(args: LoginArgs, deps: { networkClient?: Msal
       timeoutMs,
       logger,
       networkClient: deps.networkClient,
+      apiBaseUrl: env.PARTNER_CENTER_BASE_URL?.trim() || undefined,
       showSignInUrl: (url, redirectUri) => process.stderr.write(renderSignInPrompt(url, redirectUri, timeoutMs)),
       openBrowser: args.browser ? (url) => openInBrowser(url, env) : undefined,
     });

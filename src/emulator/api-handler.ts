@@ -18,13 +18,14 @@ import {
   missingGdapRole,
   noRelationship,
   partnerTokenNotAllowed,
+  applicationCredentialsRefused,
   routeNotFound,
   throttled,
   userNotFound,
   type ApiAnswer,
 } from "./errors.js";
 import type { FaultKind } from "./faults.js";
-import { header, readBody, sendJson } from "./http-io.js";
+import { acceptsGzip, header, readBody, sendJson } from "./http-io.js";
 import { idKey, isGuid } from "./ids.js";
 import type { ReplayStore } from "./replay.js";
 import type { RequestLog } from "./request-log.js";
@@ -93,6 +94,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
       requestId,
       correlationId,
       bom: ctx.runtime.bom,
+      gzip: ctx.runtime.gzip && acceptsGzip(req),
       ...(answer.headers ? { extra: answer.headers } : {}),
     });
     ctx.counters.status(answer.status);
@@ -133,6 +135,8 @@ function decide(
   const token = ctx.tokens.check(header(req, "authorization"));
   if (!token.valid) return answer(invalidToken(token.reason));
   if (token.kind === "app-only") return answer(partnerTokenNotAllowed());
+  // Reads refuse app credentials outright; license writes answer the seed's 900316.
+  if (token.kind === "app-only-403") return answer(method === "GET" ? applicationCredentialsRefused() : partnerTokenNotAllowed());
   if (token.kind === "conditional-access-blocked") return answer(conditionalAccessBlocked());
   if (token.kind === "no-mfa") return answer(mfaRequired());
 
@@ -202,6 +206,7 @@ function resolveAndRoute(ctx: ApiContext, route: Extract<RouteMatch, { kind: "ap
     query: route.query,
     bodyText,
     maxPageSize: ctx.runtime.maxPageSize,
+    usersPaging: ctx.runtime.usersPaging,
     ...(user ? { user } : {}),
     ...(continuationToken ? { continuationToken } : {}),
   };

@@ -40,6 +40,18 @@ export function outOfLicenses(customerId: string, skuId: string): ApiAnswer {
 }
 
 /** The seed's body carries no `data`. */
+/**
+ * An app-only (client credentials) token on an App+User call, as Microsoft Q&A "Partner Centre API"
+ * and PartnerCenterSamples/Reseller-Web-Application#13 show it: 403 without a Partner Center code.
+ */
+export function applicationCredentialsRefused(): ApiAnswer {
+  return {
+    status: 403,
+    errorCode: null,
+    body: { description: "This resource can't be accessed by application credentials.", data: [], source: "PartnerFD" },
+  };
+}
+
 export function partnerTokenNotAllowed(): ApiAnswer {
   return {
     status: 400,

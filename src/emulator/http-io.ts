@@ -3,6 +3,7 @@
 // optional UTF-8 byte-order mark.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const BOM = "\uFEFF";
@@ -41,21 +42,37 @@ export interface AnswerHeaders {
   requestId: string;
   correlationId: string;
   bom: boolean;
+  /** Send the body gzip-compressed (Content-Encoding: gzip). */
+  gzip?: boolean;
   extra?: Record<string, string>;
+}
+
+/** Whether a request's Accept-Encoding allows gzip (RFC 9110: a q of 0 refuses it). */
+export function acceptsGzip(req: IncomingMessage): boolean {
+  const value = req.headers["accept-encoding"];
+  const text = (Array.isArray(value) ? value.join(",") : (value ?? "")).toLowerCase();
+  return text.split(",").some((part) => {
+    const [coding, ...params] = part.split(";").map((p) => p.trim());
+    if (coding !== "gzip" && coding !== "*") return false;
+    const q = params.find((p) => p.startsWith("q="));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: AnswerHeaders): void {
   const text = (headers.bom ? BOM : "") + JSON.stringify(body);
+  const payload = headers.gzip ? gzipSync(text) : text;
   res.writeHead(status, {
     ...headers.extra,
     "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": Buffer.byteLength(text),
+    ...(headers.gzip ? { "Content-Encoding": "gzip" } : {}),
+    "Content-Length": Buffer.byteLength(payload),
     "MS-RequestId": headers.requestId,
     "MS-CorrelationId": headers.correlationId,
     "MS-CV": newCorrelationVector(),
     "MS-ServerId": SERVER_ID,
   });
-  res.end(text);
+  res.end(payload);
 }
 
 /** A control-path answer: plain JSON, never a BOM. */

@@ -7,6 +7,13 @@ import { Throttle } from "./throttle.js";
 
 export const DEFAULT_MAX_PAGE_SIZE = 100;
 
+/**
+ * How a users page says where the next one is: "links-next" (links.next, its headers carrying
+ * MS-ContinuationToken) or "continuation-token" (the .NET SDK's SeekBasedResourceCollection: a
+ * top-level continuationToken to send back with seekOperation=Next, and no next link).
+ */
+export type UsersPaging = "links-next" | "continuation-token";
+
 export interface RuntimeSettings {
   latencyMs: number;
   bom: boolean;
@@ -14,6 +21,9 @@ export interface RuntimeSettings {
   rateLimit: RateLimits;
   faults: EmulatorFaults;
   seed?: number;
+  /** Answer gzip-compressed bodies to requests whose Accept-Encoding allows gzip. */
+  gzip?: boolean;
+  usersPaging?: UsersPaging;
 }
 
 const rateLimitSchema = z.object({ ratePerSecond: z.number().positive(), burst: z.number().min(1).optional() });
@@ -30,6 +40,8 @@ export const configPatchSchema = z.strictObject({
   latencyMs: z.number().nonnegative().optional(),
   bom: z.boolean().optional(),
   maxPageSize: z.number().int().positive().optional(),
+  gzip: z.boolean().optional(),
+  usersPaging: z.enum(["links-next", "continuation-token"]).optional(),
   rateLimit: z
     .union([z.string(), z.strictObject({ perCustomer: rateLimitSchema.optional(), perPartner: rateLimitSchema.optional() })])
     .nullable()
@@ -43,6 +55,8 @@ export class EmulatorRuntime {
   latencyMs: number;
   bom: boolean;
   maxPageSize: number;
+  gzip: boolean;
+  usersPaging: UsersPaging;
   throttle: Throttle;
   dice: FaultDice;
   private seed: number | undefined;
@@ -54,6 +68,8 @@ export class EmulatorRuntime {
     this.latencyMs = settings.latencyMs;
     this.bom = settings.bom;
     this.maxPageSize = settings.maxPageSize;
+    this.gzip = settings.gzip ?? false;
+    this.usersPaging = settings.usersPaging ?? "links-next";
     this.seed = settings.seed;
     this.throttle = new Throttle(settings.rateLimit, now);
     this.dice = new FaultDice(settings.faults, settings.seed);
@@ -78,6 +94,8 @@ export class EmulatorRuntime {
     if (patch.latencyMs !== undefined) this.latencyMs = patch.latencyMs;
     if (patch.bom !== undefined) this.bom = patch.bom;
     if (patch.maxPageSize !== undefined) this.maxPageSize = patch.maxPageSize;
+    if (patch.gzip !== undefined) this.gzip = patch.gzip;
+    if (patch.usersPaging !== undefined) this.usersPaging = patch.usersPaging;
     if (patch.seed !== undefined) this.seed = patch.seed;
     if (rateLimit) this.throttle = new Throttle(rateLimit, this.now);
     if (faults || patch.seed !== undefined) this.dice = new FaultDice(faults ?? this.dice.faults, this.seed);
@@ -95,6 +113,8 @@ export class EmulatorRuntime {
       latencyMs: this.latencyMs,
       bom: this.bom,
       maxPageSize: this.maxPageSize,
+      gzip: this.gzip,
+      usersPaging: this.usersPaging,
       rateLimit: this.throttle.settings,
       faults: this.dice.faults,
     };

@@ -12,7 +12,7 @@ import type { RunningIdentityServer } from "./identity/server.js";
 import type { RateLimit, RateLimits } from "./rate-limit.js";
 import { ReplayStore } from "./replay.js";
 import { RequestLog } from "./request-log.js";
-import { DEFAULT_MAX_PAGE_SIZE, EmulatorRuntime } from "./runtime.js";
+import { DEFAULT_MAX_PAGE_SIZE, EmulatorRuntime, type UsersPaging } from "./runtime.js";
 import { EmulatorState, loadStateFile, validateStateFile } from "./state.js";
 import type { EmulatorStateFile } from "./state-file.js";
 import { TokenStore } from "./token-store.js";
@@ -22,7 +22,7 @@ export type { EmulatorFaults } from "./faults.js";
 export { parseRateLimit } from "./rate-limit.js";
 export { loadStateFile, validateStateFile } from "./state.js";
 export type { RunningIdentityServer } from "./identity/server.js";
-export { DEFAULT_MAX_PAGE_SIZE } from "./runtime.js";
+export { DEFAULT_MAX_PAGE_SIZE, type UsersPaging } from "./runtime.js";
 
 export interface EmulatorOptions {
   /** The state object, or the path of a JSON state file. */
@@ -41,6 +41,10 @@ export interface EmulatorOptions {
   bom?: boolean;
   /** Most users on one page of GET .../users; default 100 (a larger `size` is cut to it). */
   maxPageSize?: number;
+  /** gzip-compressed answers to requests that accept gzip. */
+  gzip?: boolean;
+  /** The users paging shape; default "links-next". */
+  usersPaging?: UsersPaging;
   /** Also start the HTTPS identity server (needs `identity` in the state). */
   identity?: boolean;
   /** When a used refresh token expires (overrides the state file's identity settings). */
@@ -84,6 +88,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       latencyMs: options.latencyMs ?? 0,
       bom: options.bom ?? false,
       maxPageSize: options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE,
+      gzip: options.gzip ?? false,
+      usersPaging: options.usersPaging ?? "links-next",
       rateLimit,
       faults: options.faults ?? {},
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -187,6 +193,9 @@ function answerCrash(res: ServerResponse, error: unknown): void {
 
 function checkOptions(options: EmulatorOptions): string | undefined {
   if (options.latencyMs !== undefined && !(options.latencyMs >= 0)) return "latencyMs must be 0 or more";
+  if (options.usersPaging !== undefined && options.usersPaging !== "links-next" && options.usersPaging !== "continuation-token") {
+    return 'usersPaging must be "links-next" or "continuation-token"';
+  }
   if (options.maxPageSize !== undefined && !(Number.isInteger(options.maxPageSize) && options.maxPageSize > 0)) {
     return "maxPageSize must be a positive integer";
   }

@@ -6,10 +6,12 @@ import type { ProductSku, ServicePlan } from "../partner-center/types.js";
  * What a bearer token stands for, as the real service would judge it:
  * - "app+user": a delegated partner-user token (the only kind license calls accept);
  * - "app-only": an app or partner token, refused with the seed's 900316 body;
+ * - "app-only-403": an app-only token as other reports show it refused: 403 "This resource can't be
+ *   accessed by application credentials." on every read, the seed's 900316 on license writes;
  * - "conditional-access-blocked": refused with the seed's 900309 body (403);
  * - "no-mfa": an App+User token without an MFA claim, refused with 900421 (401).
  */
-export type TokenKind = "app+user" | "app-only" | "conditional-access-blocked" | "no-mfa";
+export type TokenKind = "app+user" | "app-only" | "app-only-403" | "conditional-access-blocked" | "no-mfa";
 
 export interface StaticAccessToken {
   token: string;

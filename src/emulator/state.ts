@@ -14,7 +14,7 @@ const nullableDate = z
   .refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO 8601 date" })
   .nullable()
   .optional();
-const tokenKind = z.enum(["app+user", "app-only", "conditional-access-blocked", "no-mfa"]);
+const tokenKind = z.enum(["app+user", "app-only", "app-only-403", "conditional-access-blocked", "no-mfa"]);
 const count = z.number().int().nonnegative();
 
 const servicePlanSchema = z.object({

@@ -10,8 +10,11 @@ export type Failure = Exclude<ApiResult<unknown>, { ok: true }>;
 /** Partner Center's code; the runner's own upper-case code when the answer carried none; else the HTTP status. */
 export function failureCode(failure: Failure): string {
   if (failure.error.code !== undefined) return failure.error.code;
+  // The way to the service failed (DNS, TLS verification, the proxy): the same for every call.
+  if (failure.kind === "network" && failure.error.reach) return `NETWORK_${failure.error.reach.toUpperCase()}`;
   if (failure.kind === "network") return failure.error.cause === "timeout" ? "NETWORK_TIMEOUT" : failure.error.cause === "reset" ? "NETWORK_RESET" : "NETWORK_ERROR";
   if (failure.kind === "credentials") return "CREDENTIALS";
+  if (failure.kind === "unconfirmed") return "UNREADABLE_ANSWER";
   return String(failure.meta.status);
 }
 

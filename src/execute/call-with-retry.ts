@@ -13,7 +13,7 @@ import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.
 import { classifyFailure } from "./classify.js";
 import type { Clock } from "./clock.js";
 import type { Pacer } from "./pacer.js";
-import { DEFAULT_RETRY_AFTER_FLOOR_MS, throttleWaitMs } from "./retry-after.js";
+import { DEFAULT_RETRY_AFTER_FLOOR_MS, throttleWait, throttleWaitMs } from "./retry-after.js";
 
 export interface RetryDeps {
   pacer: Pacer;
@@ -116,10 +116,14 @@ export async function callWithRetry<T>(
     if (action.reason === "throttled") {
       throttled++;
       deps.onThrottled?.();
-      const retryAfterMs = throttleWaitMs(result.ok ? undefined : result.meta, deps.retryAfterFloorMs ?? DEFAULT_RETRY_AFTER_FLOOR_MS);
+      const wait = throttleWait(result.ok ? undefined : result.meta, consecutiveThrottles, deps.retryAfterFloorMs ?? DEFAULT_RETRY_AFTER_FLOOR_MS);
+      const retryAfterMs = wait.waitMs;
       deps.pacer.onThrottled(customerId, retryAfterMs);
-      // Never sooner than Retry-After; while 429 repeats for this request, back off on top of it.
-      const extra = consecutiveThrottles > 0 ? backoffDelayMs(consecutiveThrottles - 1, deps.random, backoff) : 0;
+      // Longer than the runner waits: the customer is throttled for now; the call ends with the 429.
+      if (wait.beyondCap) return outcome(result, false);
+      // Never sooner than Retry-After; while 429 repeats for this request, back off on top of it
+      // (without a Retry-After the wait itself already grows).
+      const extra = consecutiveThrottles > 0 && wait.told ? backoffDelayMs(consecutiveThrottles - 1, deps.random, backoff) : 0;
       consecutiveThrottles++;
       notBefore = deps.clock.now() + retryAfterMs + extra;
       log()?.debug({ attempt: attempts, retryAfterMs, extraMs: extra }, "throttled; waiting for Retry-After");

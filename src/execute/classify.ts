@@ -23,6 +23,8 @@ export interface ClassifyOptions {
 export function classifyFailure(result: Failure, options: ClassifyOptions = {}): FailureAction {
   if (result.kind === "credentials") return { action: "fail", scope: "run" };
   if (result.kind === "network") return { action: "retry", reason: "network" };
+  // A 2xx nobody could read: sent again with the same MS-RequestId, which the service replays.
+  if (result.kind === "unconfirmed") return { action: "retry", reason: "transient" };
   const status = result.meta.status;
   const code = result.error.code;
   // The wait a 429 imposes is retry-after.ts's to say.

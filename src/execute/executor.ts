@@ -16,10 +16,11 @@ import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
 import type { ApiResult, PartnerCenterApi } from "../partner-center/api.js";
-import type { LicenseWarning } from "../partner-center/types.js";
+import { LICENSE_GROUPS, type LicenseWarning } from "../partner-center/types.js";
 import type { LicenseUpdateRequest, ResolvedRow, RowOutcome } from "../model.js";
 import { decideAnswer, type StoppedBy } from "./answer-policy.js";
 import { describeFailure } from "./call-failure.js";
+import type { PartnerWideFailures } from "./partner-wide-failures.js";
 import { callWithRetry, type RetryDeps } from "./call-with-retry.js";
 import type { Clock } from "./clock.js";
 import type { Pacer } from "./pacer.js";
@@ -27,6 +28,7 @@ import { RefusalMemory } from "./refusal-memory.js";
 import { abortedRow, failedRow, messages, refusedWithoutCall, succeededRow, type Sending } from "./row-outcomes.js";
 import { Scheduler } from "./scheduler.js";
 import { updateFor } from "./update-for.js";
+import { settleUnconfirmedWrite } from "./unconfirmed-writes.js";
 
 export type { StoppedBy } from "./answer-policy.js";
 
@@ -43,6 +45,8 @@ export interface ExecuteDeps {
   readAhead?: number;
   /** Requests in flight for a customer not yet throttled, at first (doubling from there). Default 4. */
   initialCustomerWindow?: number;
+  /** Credential- and network-level failures repeating across customers stop the run. */
+  partnerWide?: PartnerWideFailures;
 }
 
 export interface ExecuteReport {
@@ -127,6 +131,7 @@ export async function executeRequests(
     const sending: Sending = { attempts: call.attempts, requestId: call.requestId, correlationId: deps.retry.correlationId, finishedAt: now() };
     const result = call.result;
     if (result.ok) {
+      deps.partnerWide?.noteSuccess();
       const warnings: LicenseWarning[] = Array.isArray(result.body?.licenseWarnings) ? result.body.licenseWarnings : [];
       for (const row of rows) emit(succeededRow(row, result.meta, warnings, sending));
       return;
@@ -137,8 +142,20 @@ export async function executeRequests(
       for (const row of rows) emit(abortedRow(row, haltCode, message, now(), sending));
       return;
     }
-    const described = describeFailure(result, call);
+    // A 2xx that never confirmed the write, whatever its retries: read what is true and record that.
+    if (result.kind === "unconfirmed" && api.getUserLicenses) {
+      const readLicenses = api.getUserLicenses.bind(api);
+      const read = await callWithRetry(request.customerId, (ctx) => readLicenses(request.customerId, request.userId, LICENSE_GROUPS, ctx), { ...deps.retry, pacer: retryPacer, signal: halt.signal });
+      report.requestsSent += read.attempts;
+      logger.child({ customerId: request.customerId }).warn({ line: rows[0]!.line, requestId: call.requestId, settledBy: read.result.ok ? "read" : "unknown" }, "write answered 2xx without a readable LicenseUpdate; settled by reading the user's licenses");
+      for (const outcome of settleUnconfirmedWrite(rows, result, read.result, sending)) emit(outcome);
+      return;
+    }
+    const plain = describeFailure(result, call);
+    const described = deps.partnerWide?.escalate(request.customerId, plain) ?? plain;
     const decision = decideAnswer(rows, result, described);
+    // A partner-wide stop is known by its own code, whatever the answer carried.
+    if (decision.stopRun && described !== plain) decision.stopRun.errorCode = described.errorCode;
     const line = rows[0]!.line;
     if (decision.stopRun) {
       logger.child({ customerId: request.customerId }).error({ errorCode: decision.stopRun.errorCode, httpStatus: decision.stopRun.httpStatus, line }, "run-fatal answer; stopping the run");

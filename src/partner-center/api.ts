@@ -1,7 +1,7 @@
 // The client's view of one HTTP exchange with Partner Center: every call returns an ApiResult,
 // never throws for an HTTP or network failure. Retrying, pacing and classification live in
 // execute/; this layer makes exactly one attempt per call.
-import type { Collection, CustomerUser, LicenseUpdate, SubscribedSku, LicenseGroupId } from "./types.js";
+import type { Collection, CustomerUser, License, LicenseUpdate, SubscribedSku, LicenseGroupId } from "./types.js";
 
 /** Headers Partner Center answers with that support asks for. */
 export interface ResponseMeta {
@@ -25,9 +25,22 @@ export interface ApiError {
 export type ApiResult<T> =
   | { ok: true; body: T; meta: ResponseMeta }
   | { ok: false; kind: "http"; error: ApiError; meta: ResponseMeta }
-  | { ok: false; kind: "network"; error: ApiError & { cause: "timeout" | "reset" | "other" }; meta?: undefined }
+  | { ok: false; kind: "network"; error: ApiError & { cause: "timeout" | "reset" | "other"; reach?: "dns" | "tls" | "proxy" }; meta?: undefined }
+  /**
+   * A 2xx whose body is empty, cut short, not JSON or not the resource asked for (a gateway, a
+   * captive portal answering 200): the call may or may not have taken effect. Retry it with the
+   * same MS-RequestId (the service replays a repeated one); a write still unconfirmed after that
+   * is settled by reading what is true.
+   */
+  | { ok: false; kind: "unconfirmed"; error: ApiError; meta: ResponseMeta }
   /** The token provider could not get a token (refresh token refused, bad client secret...): run-fatal. */
   | { ok: false; kind: "credentials"; error: ApiError; meta?: undefined };
+
+/** Where the next users page is: the next link's uri (absent: seek from the first page's path) and its token. */
+export interface UsersContinuation {
+  uri?: string;
+  token: string;
+}
 
 /** Per-attempt context, set by the retry layer: the same requestId on every retry of one logical call. */
 export interface CallContext {
@@ -44,7 +57,13 @@ export interface AccessTokenProvider {
 /** The calls this project makes (partner-center-api.md §1-4), one attempt each. */
 export interface PartnerCenterApi {
   getSubscribedSkus(customerId: string, groups: readonly LicenseGroupId[], ctx: CallContext): Promise<ApiResult<Collection<SubscribedSku>>>;
-  /** First page when `continuation` is undefined; otherwise follows links.next. */
-  getUsersPage(customerId: string, continuation: { uri: string; token: string } | undefined, ctx: CallContext): Promise<ApiResult<Collection<CustomerUser>>>;
+  /**
+   * First page when `continuation` is undefined; otherwise the next page: `uri` (links.next, or
+   * absent for a top-level continuationToken, which seeks with seekOperation=Next) with the token
+   * sent as MS-ContinuationToken.
+   */
+  getUsersPage(customerId: string, continuation: UsersContinuation | undefined, ctx: CallContext): Promise<ApiResult<Collection<CustomerUser>>>;
+  /** The licenses a user holds, of the groups asked for (what settles an unconfirmed write). Optional for test doubles that never settle. */
+  getUserLicenses?(customerId: string, userId: string, groups: readonly LicenseGroupId[], ctx: CallContext): Promise<ApiResult<Collection<License>>>;
   postLicenseUpdate(customerId: string, userId: string, update: LicenseUpdate, ctx: CallContext): Promise<ApiResult<LicenseUpdate>>;
 }

@@ -1,13 +1,20 @@
-// The Partner Center HTTP client: one attempt per call (node:http(s) on a keep-alive Agent, see
-// http-exchange.ts), the headers of §5, safe URLs (ids encoded, continuation links kept on our
-// host), bodies read as text (BOM stripped, keys camelCased) and every failure returned as an
-// ApiResult. A redirect is never followed: a 3xx is an http failure. Retrying and pacing live in execute/.
+// The Partner Center HTTP client: one attempt per call (undici, proxy-aware, see http-exchange.ts),
+// the headers of "Partner Center REST request/response headers" (MS-Contract-Version: v1, one
+// MS-CorrelationId for the whole run, one MS-RequestId per logical call), safe URLs (ids encoded,
+// continuation links kept on our host), bodies decoded and read as text (BOM stripped, keys
+// camelCased) and every failure returned as an ApiResult. A 2xx counts only when its body is the
+// resource asked for; otherwise it is `unconfirmed`. A redirect is never followed: a 3xx is an http
+// failure. Retrying and pacing live in execute/.
+import type { Dispatcher } from "undici";
 import type { AccessTokenProvider, ApiResult, CallContext, PartnerCenterApi } from "./api.js";
+import { ACCEPTED_ENCODINGS } from "./content-encoding.js";
 import { createHttpExchanger } from "./http-exchange.js";
+import { createDispatcher } from "./http-stack.js";
+import { confirmsCollection, confirmsLicenseUpdate, type Confirmation } from "./confirmation.js";
 import { classifyNetworkError } from "./network-error.js";
 import { parseJsonBody, readApiError } from "./response-body.js";
 import { readResponseMeta } from "./response-meta.js";
-import type { Collection, CustomerUser, LicenseGroupId, LicenseUpdate, SubscribedSku } from "./types.js";
+import type { Collection, CustomerUser, License, LicenseGroupId, LicenseUpdate, SubscribedSku } from "./types.js";
 import { HEADER } from "./types.js";
 
 export interface PartnerCenterClientOptions {
@@ -19,6 +26,8 @@ export interface PartnerCenterClientOptions {
   applicationName?: string;
   /** `size` of a users page; default 500. */
   usersPageSize?: number;
+  /** The HTTP stack; default a proxy-aware pool of the client's own, from the environment. */
+  dispatcher?: Dispatcher;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -32,6 +41,8 @@ interface Exchange {
   pathAndQuery: string;
   body?: unknown;
   extraHeaders?: Record<string, string>;
+  /** Whether a 2xx body is the answer asked for. */
+  confirms: Confirmation;
 }
 
 function credentialsFailure(error: unknown): ApiResult<never> {
@@ -40,6 +51,11 @@ function credentialsFailure(error: unknown): ApiResult<never> {
   const apiError: { code?: string; description: string; data: string[] } = { description: message, data: [] };
   if (typeof reason === "string" && reason !== "") apiError.code = reason;
   return { ok: false, kind: "credentials", error: apiError };
+}
+
+/** The first users page's path with seekOperation=Next: where a top-level continuationToken seeks. */
+export function seekNextPath(firstPagePath: string): string {
+  return `${firstPagePath}${firstPagePath.includes("?") ? "&" : "?"}seekOperation=Next`;
 }
 
 /** Path and query of a continuation link, forced onto our own host and under /v1. */
@@ -52,7 +68,7 @@ export function continuationPath(uri: string): string {
 
 export function createPartnerCenterClient(options: PartnerCenterClientOptions): PartnerCenterApi {
   const base = options.baseUrl.replace(/\/+$/, "");
-  const exchanger = createHttpExchanger(base);
+  const exchanger = createHttpExchanger(base, options.dispatcher ?? createDispatcher());
   const origin = exchanger.origin;
   const basePath = new URL(base).pathname.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -66,9 +82,11 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
     } catch (error) {
       return credentialsFailure(error);
     }
-    const headers: Record<string, string | number> = {
+    const headers: Record<string, string> = {
       Authorization: `Bearer ${token}`,
       Accept: "application/json",
+      "Accept-Encoding": ACCEPTED_ENCODINGS,
+      [HEADER.contractVersion]: "v1",
       [HEADER.requestId]: ctx.requestId,
       [HEADER.correlationId]: ctx.correlationId,
       [HEADER.locale]: "en-US",
@@ -76,25 +94,33 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
       ...exchange.extraHeaders,
     };
     const body = exchange.body === undefined ? undefined : JSON.stringify(exchange.body);
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      headers["Content-Length"] = Buffer.byteLength(body);
-    }
+    if (body !== undefined) headers["Content-Type"] = "application/json";
     // Parsed as fetch parsed it: dot segments resolved, stray characters percent-encoded, no fragment.
     const url = new URL(`${origin}${basePath}${exchange.pathAndQuery}`);
     // The timeout covers the whole exchange, body included: a connection cut mid-body is a network failure.
     const outcome = await exchanger.exchange({ method: exchange.method, path: `${url.pathname}${url.search}`, headers, body, timeoutMs, signal: ctx.signal });
     if (!outcome.ok) {
-      const { cause, description } = classifyNetworkError(outcome.error, ctx.signal?.aborted === true, timeoutMs);
-      return { ok: false, kind: "network", error: { description, data: [], cause } };
+      const { cause, description, reach } = classifyNetworkError(outcome.error, ctx.signal?.aborted === true, timeoutMs);
+      // A 2xx whose body never arrived whole may have been applied: not a plain network failure.
+      if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300 && !ctx.signal?.aborted) {
+        const meta = readResponseMeta({ status: outcome.status, headers: { get: outcome.header } });
+        return { ok: false, kind: "unconfirmed", error: { description: `HTTP ${outcome.status} but the body could not be read: ${description}`, data: [] }, meta };
+      }
+      return { ok: false, kind: "network", error: { description, data: [], cause, ...(reach ? { reach } : {}) } };
     }
     const { status, statusText, text } = outcome;
     // readResponseMeta only calls headers.get, which the answer provides with fetch's semantics.
     const meta = readResponseMeta({ status, headers: { get: outcome.header } });
     const parsed = parseJsonBody(text);
     if (status >= 200 && status < 300) {
-      if (parsed.ok) return { ok: true, body: parsed.value as T, meta };
-      return { ok: false, kind: "http", error: { description: `HTTP ${status}: the response body is not JSON`, data: [] }, meta };
+      const contentType = outcome.header("content-type") ?? "no Content-Type";
+      if (!parsed.ok || text.trim() === "") {
+        const what = text.trim() === "" ? "an empty body" : `a body that is not JSON (${contentType})`;
+        return { ok: false, kind: "unconfirmed", error: { description: `HTTP ${status} with ${what}`, data: [] }, meta };
+      }
+      const problem = exchange.confirms(parsed.value);
+      if (problem !== undefined) return { ok: false, kind: "unconfirmed", error: { description: `HTTP ${status} but ${problem}`, data: [] }, meta };
+      return { ok: true, body: parsed.value as T, meta };
     }
     return { ok: false, kind: "http", error: readApiError(parsed, status, statusText), meta };
   }
@@ -104,20 +130,24 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
   return {
     getSubscribedSkus(customerId, groups, ctx) {
       const query = groups.map((g) => `licenseGroupIds=${GROUP_QUERY[g]}`).join("&");
-      return send<Collection<SubscribedSku>>({ method: "GET", pathAndQuery: `${customerPath(customerId)}/subscribedskus${query ? `?${query}` : ""}` }, ctx);
+      return send<Collection<SubscribedSku>>({ method: "GET", pathAndQuery: `${customerPath(customerId)}/subscribedskus${query ? `?${query}` : ""}`, confirms: confirmsCollection }, ctx);
     },
     getUsersPage(customerId, continuation, ctx) {
-      if (continuation === undefined) {
-        return send<Collection<CustomerUser>>({ method: "GET", pathAndQuery: `${customerPath(customerId)}/users?size=${pageSize}` }, ctx);
-      }
-      return send<Collection<CustomerUser>>(
-        { method: "GET", pathAndQuery: continuationPath(continuation.uri), extraHeaders: { [HEADER.continuationToken]: continuation.token } },
+      const firstPage = `${customerPath(customerId)}/users?size=${pageSize}`;
+      if (continuation === undefined) return send<Collection<CustomerUser>>({ method: "GET", pathAndQuery: firstPage, confirms: confirmsCollection }, ctx);
+      const pathAndQuery = continuation.uri === undefined ? seekNextPath(firstPage) : continuationPath(continuation.uri);
+      return send<Collection<CustomerUser>>({ method: "GET", pathAndQuery, extraHeaders: { [HEADER.continuationToken]: continuation.token }, confirms: confirmsCollection }, ctx);
+    },
+    getUserLicenses(customerId, userId, groups, ctx) {
+      const query = groups.map((g) => `licenseGroupIds=${GROUP_QUERY[g]}`).join("&");
+      return send<Collection<License>>(
+        { method: "GET", pathAndQuery: `${customerPath(customerId)}/users/${encodeURIComponent(userId)}/licenses${query ? `?${query}` : ""}`, confirms: confirmsCollection },
         ctx,
       );
     },
     postLicenseUpdate(customerId, userId, update, ctx) {
       return send<LicenseUpdate>(
-        { method: "POST", pathAndQuery: `${customerPath(customerId)}/users/${encodeURIComponent(userId)}/licenseupdates`, body: update },
+        { method: "POST", pathAndQuery: `${customerPath(customerId)}/users/${encodeURIComponent(userId)}/licenseupdates`, body: update, confirms: (body) => confirmsLicenseUpdate(body, update) },
         ctx,
       );
     },

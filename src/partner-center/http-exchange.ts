@@ -1,27 +1,24 @@
-// One HTTP/1.1 exchange with the Partner Center host over node:http / node:https and a keep-alive
-// Agent owned by one client: send, read the whole body, and settle once with either the answer or
-// the error that ended it. The per-attempt timeout and the caller's AbortSignal cover the whole
-// exchange (queueing, connecting, sending, the headers and the body); either destroys the request,
+// One HTTP/1.1 exchange with the Partner Center host on undici: a keep-alive pool per origin, the
+// proxy the environment names (HTTPS_PROXY / HTTP_PROXY / NO_PROXY, see http-stack.ts), the whole
+// body read and decoded (Content-Encoding gzip, deflate, br), settling once with either the answer
+// or the error that ended it. The per-attempt timeout and the caller's AbortSignal cover the whole
+// exchange (queueing, connecting, sending, the headers and the body); either aborts the request,
 // and with it the socket, so a cut or abandoned connection never goes back to the pool.
-// Built-in fetch did the same for about 5x the CPU per request.
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+//
+// A connection the server (or a load balancer) closed while it sat idle in the pool fails the next
+// request sent on it with a reset before any answer byte: that request is sent once more on a fresh
+// connection, with the same headers (the same MS-RequestId), and the caller never sees the reset.
+import { STATUS_CODES } from "node:http";
+import type { Dispatcher } from "undici";
+import { decodeContent } from "./content-encoding.js";
+import { noteSending, sharedDispatcher, takeSocketReuse } from "./http-stack.js";
 import { stripByteOrderMark } from "./response-body.js";
-
-/** Sockets per client: above the highest --concurrency (256) plus the reads that run beside the writes. */
-const MAX_SOCKETS = 512;
-/**
- * An idle socket is closed after this long, or one second before the server's `Keep-Alive: timeout`
- * when that is shorter (Node's Agent honours the hint only when a timeout is set). Reusing a
- * connection the server is closing would cost an attempt on a spurious reset.
- */
-const IDLE_SOCKET_MS = 4_000;
 
 export interface HttpExchangeRequest {
   method: "GET" | "POST";
   /** Path and query as sent, already resolved and encoded. */
   path: string;
-  headers: OutgoingHttpHeaders;
+  headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
@@ -31,13 +28,24 @@ export interface HttpAnswer {
   ok: true;
   status: number;
   statusText: string;
-  /** Every value of a header joined with ", ", as fetch's Headers.get gives them; names lower-case. */
+  /** Every value of a header joined with ", ", as fetch's Headers.get gives them. */
   header(name: string): string | null;
-  /** The body decoded as UTF-8, a leading byte-order mark removed (as fetch's text() does). */
+  /** The body decoded (Content-Encoding, then UTF-8), a leading byte-order mark removed. */
   text: string;
 }
 
-export type HttpOutcome = HttpAnswer | { ok: false; error: unknown };
+/**
+ * The status line and headers arrived but the body did not, whole or readable: cut short, or
+ * compressed in a way that does not decode. For a 2xx that is an answer nobody can read.
+ */
+export interface HttpUnreadableBody {
+  ok: false;
+  status: number;
+  header(name: string): string | null;
+  error: unknown;
+}
+
+export type HttpOutcome = HttpAnswer | HttpUnreadableBody | { ok: false; status?: undefined; error: unknown };
 
 /** What ends an attempt that outlives its time; named as AbortSignal.timeout's reason is. */
 export class AttemptTimeoutError extends Error {
@@ -53,85 +61,89 @@ export interface HttpExchanger {
   exchange(request: HttpExchangeRequest): Promise<HttpOutcome>;
 }
 
-function decodeBody(chunks: Buffer[]): string {
-  const text = chunks.length === 0 ? "" : chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
-  return stripByteOrderMark(text);
+/** What undici reports when the peer closed a connection before the answer. */
+const RESET_BEFORE_ANSWER = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
+function errorCode(error: unknown): string | undefined {
+  const code = error !== null && typeof error === "object" ? (error as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : undefined;
 }
 
-function prematureClose(): Error {
-  return Object.assign(new Error("the connection closed before the whole answer arrived"), { code: "ECONNRESET" });
+function headerReader(headers: Dispatcher.ResponseData["headers"]): (name: string) => string | null {
+  return (name) => {
+    const value = headers[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(", ") : value;
+  };
 }
 
-/** An exchanger for the origin of `baseUrl` (http: or https:), with its own keep-alive Agent. */
-export function createHttpExchanger(baseUrl: string): HttpExchanger {
+/** An exchanger for the origin of `baseUrl` (http: or https:), on the process's one proxy-aware pool. */
+export function createHttpExchanger(baseUrl: string, dispatcher: Dispatcher = sharedDispatcher()): HttpExchanger {
   const url = new URL(baseUrl);
-  const secure = url.protocol === "https:";
-  if (!secure && url.protocol !== "http:") throw new Error(`expected an http(s) base URL, not ${url.protocol}`);
-  // Idle keep-alive sockets are unref'd by the Agent, so a client never keeps the process alive.
-  const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_SOCKET_MS };
-  const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-  const send = secure ? httpsRequest : httpRequest;
-  // URL keeps the brackets of an IPv6 literal; the socket wants the bare address.
-  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-  const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error(`expected an http(s) base URL, not ${url.protocol}`);
+  const origin = `${url.protocol}//${url.host}`;
 
-  function exchange(request: HttpExchangeRequest): Promise<HttpOutcome> {
-    const { signal } = request;
-    if (signal?.aborted) return Promise.resolve({ ok: false, error: signal.reason });
-    return new Promise<HttpOutcome>((resolve) => {
-      let settled = false;
-      let req: ClientRequest | undefined;
-      const finish = (outcome: HttpOutcome): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        resolve(outcome);
-      };
-      // Destroying the request destroys its socket: the Agent drops it instead of pooling it.
-      const fail = (error: unknown): void => {
-        if (settled) return;
-        finish({ ok: false, error });
-        req?.destroy();
-      };
-      const onAbort = (): void => fail(signal?.reason);
-      const timer = setTimeout(() => fail(new AttemptTimeoutError(request.timeoutMs)), request.timeoutMs);
-      // Like AbortSignal.timeout: the pending exchange's socket is what keeps the process alive.
-      timer.unref();
-      signal?.addEventListener("abort", onAbort, { once: true });
-
-      const onResponse = (res: IncomingMessage): void => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("error", fail);
-        res.on("end", () => {
-          const distinct = res.headersDistinct;
-          finish({
-            ok: true,
-            status: res.statusCode ?? 0,
-            statusText: res.statusMessage ?? "",
-            header: (name) => distinct[name.toLowerCase()]?.join(", ") ?? null,
-            text: decodeBody(chunks),
-          });
-        });
-        // A body cut short ends in "close" without "end" (and usually an "error" first).
-        res.on("close", () => {
-          if (!res.complete) fail(prematureClose());
-        });
-      };
-
-      const options: RequestOptions = { agent, hostname, port, method: request.method, path: request.path, headers: request.headers };
-      try {
-        req = send(options, onResponse);
-      } catch (error) {
-        // Invalid header characters or path: refused before anything is sent.
-        fail(error);
-        return;
-      }
-      req.on("error", fail);
-      req.end(request.body);
-    });
+  async function once(request: HttpExchangeRequest, signal: AbortSignal): Promise<HttpOutcome> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await dispatcher.request({
+        origin,
+        path: request.path,
+        method: request.method,
+        headers: request.headers,
+        body: request.body ?? null,
+        signal,
+        // The whole-exchange timer below rules; undici's own per-phase timers must not fire first.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+    } catch (error) {
+      return { ok: false, error: signal.aborted ? signal.reason : error };
+    }
+    const header = headerReader(response.headers);
+    let raw: Buffer;
+    try {
+      raw = Buffer.from(await response.body.arrayBuffer());
+    } catch (error) {
+      return { ok: false, status: response.statusCode, header, error: signal.aborted ? signal.reason : error };
+    }
+    const decoded = decodeContent(raw, header("content-encoding"));
+    if (!decoded.ok) return { ok: false, status: response.statusCode, header, error: decoded.error };
+    return {
+      ok: true,
+      status: response.statusCode,
+      statusText: STATUS_CODES[response.statusCode] ?? "",
+      header,
+      text: stripByteOrderMark(decoded.body.toString("utf8")),
+    };
   }
 
-  return { origin: `${url.protocol}//${url.host}`, exchange };
+  async function exchange(request: HttpExchangeRequest): Promise<HttpOutcome> {
+    const caller = request.signal;
+    if (caller?.aborted) return { ok: false, error: caller.reason };
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(caller?.reason);
+    caller?.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new AttemptTimeoutError(request.timeoutMs)), request.timeoutMs);
+    // Like AbortSignal.timeout: the pending exchange's socket is what keeps the process alive.
+    timer.unref();
+    const requestId = request.headers["MS-RequestId"];
+    try {
+      noteSending(requestId);
+      const first = await once(request, controller.signal);
+      const reused = takeSocketReuse(requestId);
+      // A reset before any answer on a connection that had already carried an exchange: the pool
+      // handed out a socket its peer had closed. Once more, on a fresh one; never counted.
+      if (!first.ok && first.status === undefined && !controller.signal.aborted && reused && RESET_BEFORE_ANSWER.has(errorCode(first.error) ?? "")) {
+        return await once(request, controller.signal);
+      }
+      return first;
+    } finally {
+      takeSocketReuse(requestId);
+      clearTimeout(timer);
+      caller?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  return { origin, exchange };
 }

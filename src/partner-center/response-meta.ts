@@ -3,16 +3,18 @@
 import type { ResponseMeta } from "./api.js";
 import { HEADER } from "./types.js";
 
-/** Retry-After as seconds from `nowMs`: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+/**
+ * Retry-After as seconds from `nowMs`: delta-seconds or an HTTP date; undefined only when absent.
+ * What the service sent is kept as said (0, negative, a past date as 0 or less); an unreadable
+ * value is 0. The wait itself (a floor, a cap) is decided in one place: execute/retry-after.ts.
+ */
 export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
-  if (trimmed === "") return undefined;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  // A date in the past means "now": never a negative wait.
-  return Math.max(0, Math.ceil((at - nowMs) / 1000));
+  if (/^[+-]?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+  const at = trimmed === "" || /^[+-]?\d/.test(trimmed) ? Number.NaN : Date.parse(trimmed);
+  if (Number.isNaN(at)) return 0;
+  return Math.ceil((at - nowMs) / 1000);
 }
 
 export function readResponseMeta(response: { status: number; headers: { get(name: string): string | null } }, nowMs: number = Date.now()): ResponseMeta {

@@ -44,6 +44,8 @@ export interface Collection<T> {
   totalCount: number;
   items: T[];
   links?: { self?: Link; next?: Link };
+  /** The .NET SDK's SeekBasedResourceCollection: sent back as MS-ContinuationToken with seekOperation=Next. */
+  continuationToken?: string | null;
   attributes: { objectType: "Collection" };
 }
 
@@ -104,6 +106,7 @@ export const HEADER = {
   cv: "MS-CV",
   serverId: "MS-ServerId",
   continuationToken: "MS-ContinuationToken",
+  contractVersion: "MS-Contract-Version",
   locale: "X-Locale",
   application: "MS-PartnerCenter-Application",
   retryAfter: "Retry-After",
@@ -123,4 +126,5 @@ export const ERROR_CODE = {
 
 export const DEFAULT_BASE_URL = "https://api.partnercenter.microsoft.com";
 export const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
+/** @deprecated the global cloud's scope only: ask cloud.ts's userImpersonationScope(baseUrl), which follows the API's cloud. */
 export const PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/user_impersonation";

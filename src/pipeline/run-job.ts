@@ -24,6 +24,7 @@ import { renderResultsWriteFailure } from "../results/renderer.js";
 import { RunSummary } from "../results/summary.js";
 import { createProgress } from "../results/progress.js";
 import { makeCallApi } from "./call-api.js";
+import { PartnerWideFailures } from "../execute/partner-wide-failures.js";
 import { readShardRoster, type ShardRoster } from "./read-shard-roster.js";
 import { failedByCall, outcomeOf, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
 import { RowLedger } from "./row-ledger.js";
@@ -154,7 +155,9 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
     logger,
     onThrottled: () => summary.addThrottled(),
   };
-  const callApi = makeCallApi({ ...retry, signal: stop });
+  // Lookups and writes share it: a credential- or network-level failure repeating across customers stops the run.
+  const partnerWide = new PartnerWideFailures();
+  const callApi = makeCallApi({ ...retry, signal: stop }, partnerWide);
   const catalogs = new CustomerCatalogs(deps.api, callApi);
   const seatRows: SeatCheckRow[] = [];
   let catalogStop: StopReason | undefined;
@@ -224,6 +227,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
       onOutcome: record,
       logger,
       clock: deps.clock,
+      partnerWide,
     });
     summary.addRequests(report.requestsSent);
     stoppedBy = report.stoppedBy;

@@ -14,6 +14,9 @@ globalThis.fetch = (input, init) => {
   fetchedUrls.push(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
   return realFetch(input, init);
 };
+// MSAL's network client runs on undici, whose diagnostics channel names every request it sends.
+import { subscribe } from "node:diagnostics_channel";
+subscribe("undici:request:create", ({ request }) => fetchedUrls.push(new URL(request.path, request.origin).href));
 
 const logger = pino({ level: script.logLevel ?? "debug" }, pino.destination(2));
 const provider = createAccessTokenProvider(script.credentials, { logger, ...(script.deps ?? {}) });

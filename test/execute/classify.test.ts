@@ -58,10 +58,10 @@ describe("backoffDelayMs", () => {
 });
 
 describe("throttleWaitMs", () => {
-  it("is Retry-After in ms, or the floor when absent", () => {
+  it("is Retry-After in ms, never under 1 s, and the first missing-Retry-After wait when absent", () => {
     expect(throttleWaitMs({ status: 429, retryAfterSeconds: 57 })).toBe(57_000);
-    expect(throttleWaitMs({ status: 429, retryAfterSeconds: 0.5 })).toBe(500);
-    expect(throttleWaitMs({ status: 429 }, 1500)).toBe(1500);
-    expect(throttleWaitMs(undefined)).toBe(1000);
+    expect(throttleWaitMs({ status: 429, retryAfterSeconds: 0.5 })).toBe(1_000);
+    expect(throttleWaitMs({ status: 429 }, 1500)).toBe(5_000);
+    expect(throttleWaitMs(undefined)).toBe(5_000);
   });
 });

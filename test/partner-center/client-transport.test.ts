@@ -47,16 +47,18 @@ function ok(body = EMPTY): Handler {
 }
 
 describe("partner center client transport", () => {
-  it("keeps the connection for the next call, sends the body with its length and asks for no compression", async () => {
+  it("keeps the connection for the next call, sends the body with its length and asks for gzip, deflate or br", async () => {
     recording.handler = ok('{"licensesToAssign":null,"licensesToRemove":null,"attributes":{"objectType":"LicenseUpdate"}}');
     const client = createPartnerCenterClient({ baseUrl, tokens });
     expect((await client.postLicenseUpdate(CUSTOMER, USER, update, ctx)).ok).toBe(true);
+    // undici hands the connection back to its pool a turn of the event loop after the answer.
+    await new Promise((resolve) => setImmediate(resolve));
     expect((await client.postLicenseUpdate(CUSTOMER, USER, update, ctx)).ok).toBe(true);
     expect(seen).toHaveLength(2);
     expect(seen[1]!.port).toBe(seen[0]!.port);
     expect(seen[0]!.headers["content-length"]).toBe(String(Buffer.byteLength(seen[0]!.body)));
     expect(seen[0]!.headers["transfer-encoding"]).toBeUndefined();
-    expect(seen[0]!.headers["accept-encoding"]).toBeUndefined();
+    expect(seen[0]!.headers["accept-encoding"]).toBe("gzip, deflate, br");
   });
 
   it("resolves the path as a URL would: dot segments and stray characters of a continuation link", async () => {
@@ -87,9 +89,9 @@ describe("partner center client transport", () => {
     expect(seen).toHaveLength(1);
   });
 
-  it("reports a body cut short as a reset, and the next call gets a fresh connection", async () => {
+  it("reports a failure's body cut short as a reset, and the next call gets a fresh connection", async () => {
     recording.handler = (_req, res) => {
-      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "200" });
+      res.writeHead(503, { "Content-Type": "application/json", "Content-Length": "200" });
       res.write('{"totalCount":0,');
       setImmediate(() => res.socket?.destroy());
     };
@@ -103,7 +105,7 @@ describe("partner center client transport", () => {
 
   it("times out a body that stalls after the headers, and does not reuse that connection", async () => {
     recording.handler = (_req, res) => {
-      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "200" });
+      res.writeHead(503, { "Content-Type": "application/json", "Content-Length": "200" });
       res.write('{"totalCount":0,');
     };
     const client = createPartnerCenterClient({ baseUrl, tokens, timeoutMs: 100 });

@@ -125,13 +125,13 @@ describe("partner center client", () => {
     expect(result).toMatchObject({ ok: false, kind: "http", meta: { status: 502 }, error: { description: "HTTP 502 Bad Gateway", data: [] } });
   });
 
-  it("tolerates an empty 2xx body", async () => {
+  it("returns an empty 2xx body as unconfirmed, never as a success", async () => {
     recording.handler = (_req, res) => {
       res.writeHead(201);
       res.end();
     };
     const client = createPartnerCenterClient({ baseUrl, tokens });
-    expect(await client.postLicenseUpdate(CUSTOMER, USER, update, ctx)).toMatchObject({ ok: true, body: {}, meta: { status: 201 } });
+    expect(await client.postLicenseUpdate(CUSTOMER, USER, update, ctx)).toMatchObject({ ok: false, kind: "unconfirmed", meta: { status: 201 }, error: { description: "HTTP 201 with an empty body" } });
   });
 
   it("reports a dropped connection as a reset and no answer as a timeout", async () => {

@@ -36,6 +36,8 @@ export async function makeLoopbackCertificate(): Promise<LoopbackCertificate> {
           { type: 7, ip: "127.0.0.1" },
           { type: 7, ip: "::1" },
           { type: 2, value: "localhost" },
+          // Names a test resolves only through its forward proxy (a partner network with a proxy).
+          { type: 2, value: "*.license-runner.invalid" },
         ],
       },
     ],

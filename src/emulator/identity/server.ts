@@ -169,7 +169,10 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
 
     if (route.endsWith("openid-configuration")) {
       count("openIdConfigurationRequests");
-      return sendJson(res, 200, openIdConfiguration(authorityHost, tenant));
+      // Under the name it was reached by (a proxy-only host name, say), as a real authority does:
+      // MSAL checks the issuer against the authority it was given.
+      const host = req.headers.host;
+      return sendJson(res, 200, openIdConfiguration(host && /^[a-z0-9.:[\]-]+$/i.test(host) ? `https://${host}` : authorityHost, tenant));
     }
     if (route === "discovery/v2.0/keys") return sendJson(res, 200, { keys: [] });
     if (route === "oauth2/v2.0/authorize") {

@@ -13,6 +13,7 @@ export interface RouteRequest {
   continuationToken?: string;
   bodyText: string;
   maxPageSize: number;
+  usersPaging: "links-next" | "continuation-token";
 }
 
 export interface RouteAnswer extends ApiAnswer {

@@ -1,8 +1,10 @@
 // GET /v1/customers/{id}/users (paged) and GET /v1/customers/{id}/users/{uid}.
 // Paging follows partner-center-api.md §4: a page of `size` users (at most maxPageSize), and while
 // more remain a links.next whose uri carries seekOperation=Next and whose headers carry the
-// MS-ContinuationToken the next request must send. The token is opaque to clients: it names the
-// customer and the offset of the next page.
+// MS-ContinuationToken the next request must send. With usersPaging "continuation-token" the page
+// carries a top-level continuationToken instead (the .NET SDK's SeekBasedResourceCollection), to be
+// sent back as MS-ContinuationToken with seekOperation=Next. The token is opaque to clients: it
+// names the customer and the offset of the next page.
 import type { Link } from "../../partner-center/types.js";
 import { invalidInput } from "../errors.js";
 import { idKey } from "../ids.js";
@@ -45,14 +47,18 @@ export function listUsers(request: RouteRequest): RouteAnswer {
   const items = all.slice(offset, offset + size).map(renderUser);
   const base = `/v1/customers/${request.pathCustomerId}/users?size=${size}`;
   const links: { self: Link; next?: Link } = { self: { uri: base, method: "GET", headers: [] } };
-  if (offset + size < all.length) {
+  const more = offset + size < all.length;
+  if (more && request.usersPaging === "links-next") {
     links.next = {
       uri: `${base}&seekOperation=Next`,
       method: "GET",
       headers: [{ key: "MS-ContinuationToken", value: encodeToken(customerKey, offset + size) }],
     };
   }
-  return { status: 200, body: collection(items, links), errorCode: null };
+  const body = collection(items, links);
+  // The .NET SDK's SeekBasedResourceCollection shape: the token at the top level, no next link.
+  if (more && request.usersPaging === "continuation-token") return { status: 200, body: { ...body, continuationToken: encodeToken(customerKey, offset + size) }, errorCode: null };
+  return { status: 200, body, errorCode: null };
 }
 
 export function getUser(request: RouteRequest): RouteAnswer {

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { CryptoProvider } from "@azure/msal-node";
 import type { Logger } from "pino";
-import { PARTNER_CENTER_SCOPE } from "../types.js";
+import { userImpersonationScope } from "../cloud.js";
 import { refusalFromMsalError } from "./credentials-refused.js";
 import { loginPage } from "./login-messages.js";
 import { startLoopbackListener, type RedirectAnswer } from "./loopback-listener.js";
@@ -15,8 +15,10 @@ import { createPartnerMsalApp, type MsalNetworkClient, type PartnerAppIdentity }
 import { SecretScrubber } from "./msal-logging.js";
 import { refreshTokenOf, type TokenCacheFile } from "./token-cache-file.js";
 
-/** The Partner Center scope plus offline_access, so the answer carries a refresh token. */
-export const LOGIN_SCOPES = [PARTNER_CENTER_SCOPE, "offline_access"];
+/** The Partner Center scope of the API's cloud plus offline_access, so the answer carries a refresh token. */
+export function loginScopes(apiBaseUrl: string | undefined): string[] {
+  return [userImpersonationScope(apiBaseUrl), "offline_access"];
+}
 
 export interface InteractiveLoginOptions {
   app: PartnerAppIdentity;
@@ -30,6 +32,8 @@ export interface InteractiveLoginOptions {
   /** Opens the URL in a browser, when there is one. */
   openBrowser?: ((url: string) => void) | undefined;
   networkClient?: MsalNetworkClient | undefined;
+  /** The Partner Center base URL the consent is for: its cloud decides the scope. */
+  apiBaseUrl?: string | undefined;
 }
 
 export type LoginOutcome =
@@ -54,11 +58,12 @@ export async function loginInteractively(options: InteractiveLoginOptions): Prom
     scrubber.remember(pkce.verifier);
     const state = randomBytes(24).toString("base64url");
     const redirectUri = listener.redirectUri;
+    const scopes = loginScopes(options.apiBaseUrl);
 
     let url: string;
     try {
       url = await msal.getAuthCodeUrl({
-        scopes: LOGIN_SCOPES,
+        scopes,
         redirectUri,
         codeChallenge: pkce.challenge,
         codeChallengeMethod: "S256",
@@ -108,7 +113,7 @@ export async function loginInteractively(options: InteractiveLoginOptions): Prom
     const code = answer.query.get("code") ?? "";
     scrubber.remember(code);
 
-    const redeem = () => msal.acquireTokenByCode({ code, scopes: LOGIN_SCOPES, redirectUri, codeVerifier: pkce.verifier });
+    const redeem = () => msal.acquireTokenByCode({ code, scopes, redirectUri, codeVerifier: pkce.verifier });
     let result;
     try {
       result = options.tokenCache ? await options.tokenCache.exclusive(redeem) : await redeem();

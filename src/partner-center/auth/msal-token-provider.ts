@@ -9,7 +9,8 @@
 import type { AccountInfo, AuthenticationResult } from "@azure/msal-node";
 import type { Logger } from "pino";
 import type { AccessTokenProvider } from "../api.js";
-import { PARTNER_CENTER_SCOPE } from "../types.js";
+import { userImpersonationScope } from "../cloud.js";
+import { createMsalNetworkClient } from "../msal-network-client.js";
 import { CredentialsRefusedError, isTransientSignInFailure, refusalFromMsalError } from "./credentials-refused.js";
 import { SecretScrubber } from "./msal-logging.js";
 import { createPartnerMsalApp, type MsalNetworkClient, type PartnerAppIdentity } from "./msal-app.js";
@@ -39,6 +40,8 @@ export interface MsalTokenProviderDeps {
   /** The token cache file that keeps the rotated refresh token between runs. */
   tokenCache?: TokenCacheFile | undefined;
   networkClient?: MsalNetworkClient | undefined;
+  /** The Partner Center base URL the tokens are for: its cloud decides the scope. */
+  apiBaseUrl?: string;
 }
 
 /**
@@ -61,7 +64,7 @@ export function createMsalTokenProvider(credentials: AppUserCredentials, deps: M
 
   const cache = deps.tokenCache;
   const app = createPartnerMsalApp(credentials, { logger, scrubber, cachePlugin: cache?.plugin, networkClient: deps.networkClient });
-  const scopes = [PARTNER_CENTER_SCOPE];
+  const scopes = [userImpersonationScope(deps.apiBaseUrl)];
   /** Where the refresh token of the first sign-in came from; undefined until then. */
   let refreshTokenSource: "token-cache" | "environment" | undefined;
 

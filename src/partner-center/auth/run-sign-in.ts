@@ -15,6 +15,8 @@ export interface RunSignInOptions {
   tokenCache?: string | undefined;
   logger: Logger;
   networkClient?: MsalNetworkClient | undefined;
+  /** The Partner Center base URL the tokens are for: its cloud decides the scope. */
+  apiBaseUrl?: string | undefined;
 }
 
 export type RunSignIn = { ok: true; tokens: SignInTokenProvider } | { ok: false; error: string };
@@ -53,5 +55,5 @@ export async function prepareRunSignIn(options: RunSignInOptions): Promise<RunSi
       };
     }
   }
-  return { ok: true, tokens: createMsalTokenProvider(credentials, { logger: options.logger, tokenCache, networkClient: options.networkClient }) };
+  return { ok: true, tokens: createMsalTokenProvider(credentials, { logger: options.logger, tokenCache, networkClient: options.networkClient, apiBaseUrl: options.apiBaseUrl }) };
 }
