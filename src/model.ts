@@ -1,18 +1,16 @@
 // The data the pipeline passes from stage to stage: roster rows in, row outcomes out.
 import type { LicenseGroupId, LicenseUpdate, LicenseWarning } from "./partner-center/types.js";
+import type { RosterValues } from "./input/roster-fields.js";
 
 export type RowAction = "assign" | "remove";
 
-/** A roster data row that passed validation. `line` is its line number in the file (header = 1). */
-export interface RosterRow {
-  line: number;
-  customerId: string; // lower-case GUID
-  userId?: string; // lower-case GUID, when the roster gives one
-  userPrincipalName?: string; // when the roster gives one instead (or as well)
-  sku: string; // as written: id, part number or name
-  excludedPlans: string[]; // as written: service plan ids or service names
-  action: RowAction;
-}
+/**
+ * A roster data row that passed validation. `line` is its line number in the file (header = 1).
+ * Its fields come from the roster's field table (input/roster-fields.ts): customerId a lower-case
+ * GUID; userId a lower-case GUID and/or userPrincipalName; sku as written (id, part number or
+ * name); excludedPlans as written (ids or service names); action; usageLocation upper case.
+ */
+export type RosterRow = { line: number } & RosterValues;
 
 /** A row refused before any call, with the runner's own upper-case code. */
 export interface RowRejection {

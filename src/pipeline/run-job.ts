@@ -4,12 +4,10 @@
 // Every input row of this shard ends with exactly one line in the results file.
 import type { Logger } from "pino";
 import type { RunConfig } from "../config.js";
-import type { LicenseUpdateRequest, RosterRow, RowOutcome, RowRejection } from "../model.js";
+import type { LicenseUpdateRequest, RowOutcome, RowRejection } from "../model.js";
 import type { AccessTokenProvider, PartnerCenterApi } from "../partner-center/api.js";
 import { CustomerCatalogs } from "../catalog/customer-catalogs.js";
-import { resolveRow } from "../plan/resolve-row.js";
-import { groupCustomerRows } from "../plan/group-requests.js";
-import { seatCheck, type SeatCheckRow } from "../plan/seat-check.js";
+import type { SeatCheckRow } from "../plan/seat-check.js";
 import type { Clock } from "../execute/clock.js";
 import { executeRequests, type ExecuteReport } from "../execute/executor.js";
 import { createPacer } from "../execute/pacer.js";
@@ -20,7 +18,8 @@ import { RunSummary } from "../results/summary.js";
 import { createProgress } from "../results/progress.js";
 import { makeCallApi } from "./call-api.js";
 import { readShardRoster, type ShardRoster } from "./read-shard-roster.js";
-import { failedByCall, outcomeOf, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
+import { outcomeOf, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
+import { planCustomers, type PlannedCustomer } from "./plan-customers.js";
 import { RowLedger } from "./row-ledger.js";
 
 export interface JobDeps {
@@ -47,9 +46,6 @@ export interface JobResult {
   seatCheck: SeatCheckRow[];
   stoppedBy?: StopReason;
 }
-
-/** How many customers' catalogs are fetched ahead of the one being planned. */
-const CATALOG_LOOKAHEAD = 4;
 
 export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
   const { config, logger } = deps;
@@ -112,68 +108,42 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
     onThrottled: () => summary.addThrottled(),
   };
   const callApi = makeCallApi({ ...retry, signal: deps.stop });
-  const catalogs = new CustomerCatalogs(deps.api, callApi);
   const seatRows: SeatCheckRow[] = [];
-  let catalogStop: StopReason | undefined;
-
-  async function* plannedRequests(): AsyncGenerator<LicenseUpdateRequest> {
-    const customers = [...pending];
-    for (let index = 0; index < customers.length; index += 1) {
-      if (halted || deps.stop.aborted) return;
-      for (const ahead of customers.slice(index + 1, index + 1 + CATALOG_LOOKAHEAD)) {
-        void catalogs.skus(ahead);
-        if (roster.usesPrincipalNames(ahead)) void catalogs.users(ahead);
-      }
-      const customerId = customers[index]!;
-      const rows = roster.rowsOf(customerId).filter((row) => !done.has(row.line));
-      const log = logger.child({ customerId });
-
-      const skus = await catalogs.skus(customerId);
-      const users = rows.some(needsDirectory) ? await catalogs.users(customerId) : undefined;
-      if (halted || deps.stop.aborted) return;
-      const failed = !skus.ok ? skus.failure : users && !users.ok ? users.failure : undefined;
-      if (failed) {
-        if (failed.scope === "run") {
-          catalogStop = { kind: "run-fatal", errorCode: failed.errorCode, message: failed.message, httpStatus: failed.httpStatus };
-          halted = true;
-          return;
-        }
-        const what = !skus.ok ? "the customer's subscribed SKUs could not be read" : "the customer's users could not be read";
-        log.warn({ errorCode: failed.errorCode, httpStatus: failed.httpStatus }, "customer lookup failed");
-        for (const row of rows) record(failedByCall(row, failed, what, deps.correlationId));
-        catalogs.forget(customerId);
-        continue;
-      }
-      if (!skus.ok || (users && !users.ok)) continue; // narrowed above; keeps the types honest
-
-      const resolved = [];
-      for (const row of rows) {
-        const resolution = resolveRow(row, skus.value, users?.ok ? users.value : undefined);
-        if (resolution.ok) resolved.push(resolution.row);
-        else record(outcomeOf(row, "invalid", { errorCode: resolution.errorCode, errorMessage: resolution.message }));
-      }
-      const { requests, refused } = groupCustomerRows(resolved);
-      for (const { row, errorCode, message } of refused) record(outcomeOf(row, "invalid", { errorCode, errorMessage: message }));
-      seatRows.push(...seatCheck(customerId, skus.value.skus, requests));
-      catalogs.forget(customerId);
-      log.debug({ rows: rows.length, requests: requests.length }, "customer planned");
-
-      if (config.dryRun) {
-        for (const request of requests) {
-          for (const row of request.rows) record(outcomeOf(row, "planned", { correlationId: deps.correlationId }));
-        }
-      } else {
-        yield* requests;
-      }
+  let planStop: StopReason | undefined;
+  const customers = planCustomers({
+    roster,
+    customers: [...pending],
+    isDone: (line) => done.has(line),
+    catalogs: new CustomerCatalogs(deps.api, callApi),
+    correlationId: deps.correlationId,
+    logger,
+    halted: () => halted || deps.stop.aborted,
+  });
+  /** Records what the plan settled for a customer; returns the requests left to send. */
+  const settle = (planned: PlannedCustomer): LicenseUpdateRequest[] => {
+    if (planned.kind === "stop") {
+      planStop = planned.stoppedBy;
+      halted = true;
+      return [];
     }
-  }
+    for (const outcome of planned.settled) record(outcome);
+    seatRows.push(...planned.seatRows);
+    return planned.requests;
+  };
 
-  // 4. Execute (or, for plan, only walk the plan).
+  // 4. Execute the requests as customers are planned; or, for plan, record them as planned.
   let stoppedBy: StopReason | undefined;
   if (config.dryRun) {
-    for await (const _ of plannedRequests()) void _;
+    for await (const planned of customers) {
+      for (const request of settle(planned)) {
+        for (const row of request.rows) record(outcomeOf(row, "planned", { correlationId: deps.correlationId }));
+      }
+    }
   } else {
-    const report = await executeRequests(plannedRequests(), {
+    async function* requestsToSend(): AsyncGenerator<LicenseUpdateRequest> {
+      for await (const planned of customers) yield* settle(planned);
+    }
+    const report = await executeRequests(requestsToSend(), {
       api: deps.api,
       retry,
       concurrency: config.concurrency,
@@ -185,7 +155,7 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
     summary.addRequests(report.requestsSent);
     stoppedBy = report.stoppedBy;
   }
-  stoppedBy ??= catalogStop ?? (deps.stop.aborted ? { kind: "interrupted" } : undefined);
+  stoppedBy ??= planStop ?? (deps.stop.aborted ? { kind: "interrupted" } : undefined);
 
   // 5. Every row not recorded yet was never sent: the run stopped before it.
   const errorCode = !stoppedBy ? "NOT_SENT" : stoppedBy.kind === "interrupted" ? "INTERRUPTED" : (stoppedBy.errorCode ?? "RUN_STOPPED");
@@ -211,10 +181,6 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
   await journal.close();
 
   return { exitCode: exitCodeOf(config, summary, seatRows, stoppedBy), summary, seatCheck: seatRows, stoppedBy };
-}
-
-function needsDirectory(row: RosterRow): boolean {
-  return !row.userId && Boolean(row.userPrincipalName);
 }
 
 function recordRejected(rejection: RowRejection, done: DoneLines, record: (o: RowOutcome) => void): void {
