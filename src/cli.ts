@@ -14,6 +14,7 @@ import { systemClock } from "./execute/clock.js";
 import { runLicenseJob } from "./pipeline/run-job.js";
 import { publishSummary } from "./pipeline/publish-summary.js";
 import { startEmulator, parseRateLimit, type EmulatorOptions, type RunningEmulator } from "./emulator/server.js";
+import { undoCommand } from "./commands/undo.js";
 
 const EXIT_USAGE = 2;
 const DEMO_STATE = fileURLToPath(new URL("../fixtures/emulator/demo-state.json", import.meta.url));
@@ -38,7 +39,10 @@ function runOptions(y: Argv) {
     .option("summary-json", { type: "string", describe: "write the run summary as JSON to this file" })
     .option("log-level", { type: "string", describe: "fatal|error|warn|info|debug|trace|silent (default info)" })
     .option("log-format", { choices: ["json", "pretty"] as const, describe: "pino logs on stderr (default: pretty on a terminal)" })
-    .option("progress", { type: "boolean", describe: "progress on stderr (--no-progress: none)" });
+    .option("progress", { type: "boolean", describe: "progress on stderr (--no-progress: none)" })
+    .option("diff", { type: "boolean", describe: "read the users' current licenses first and send only what changes (rows in place are unchanged)" })
+    .option("usage-location", { type: "string", describe: "usage location (ISO 3166-1 alpha-2) for rows whose usageLocation cell is empty" })
+    .option("fail-on", { type: "string", describe: "what makes a finished run exit 3: failed,invalid,shortfall (default all) or none" });
 }
 
 type RunArgs = Awaited<ReturnType<typeof runOptions>["argv"]>;
@@ -66,6 +70,9 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
     logLevel: args.logLevel as RunOptions["logLevel"],
     logFormat: args.logFormat,
     progress: args.progress,
+    diff: args.diff,
+    usageLocation: args.usageLocation,
+    failOn: args.failOn,
   };
   const resolved = resolveRunConfig({ command, job: job?.value, flags, env: process.env, stderrIsTTY: Boolean(process.stderr.isTTY) });
   if (!resolved.ok) return fail(resolved.error);
@@ -180,6 +187,21 @@ async function main(): Promise<void> {
       exitCode = await runCommand("plan", args);
     })
     .command(
+      "undo",
+      "write a roster that reverses what a run changed, from its results file",
+      (y) =>
+        y
+          .option("results", { type: "string", demandOption: true, describe: "the results CSV of the run to undo" })
+          .option("output", { alias: "o", type: "string", describe: "the undo roster (default <results>.undo.csv)" })
+          .option("assume-new", { type: "boolean", default: false, describe: "for a run without --diff: take every change as new (nothing was held before)" }),
+      async (args) => {
+        const report = await undoCommand({ results: args.results, output: args.output, assumeNew: args.assumeNew });
+        for (const warning of report.warnings) process.stderr.write(`license-runner: warning: ${warning}\n`);
+        process.stderr.write(report.exitCode === 0 ? `${report.message}\n` : `license-runner: ${report.message}\n`);
+        exitCode = report.exitCode;
+      },
+    )
+    .command(
       "emulate",
       "serve a local Partner Center on loopback",
       (y) =>
@@ -202,7 +224,7 @@ async function main(): Promise<void> {
         exitCode = await emulateCommand(args as unknown as Record<string, unknown>);
       },
     )
-    .demandCommand(1, "name a command: run, plan or emulate")
+    .demandCommand(1, "name a command: run, plan, undo or emulate")
     .strict()
     .fail((message, error) => {
       if (error) throw error;

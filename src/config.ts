@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { Shard } from "./model.js";
 import { DEFAULT_BASE_URL } from "./partner-center/types.js";
+import { checkUsageLocation } from "./input/field-rules.js";
 
 export type LogFormat = "json" | "pretty";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -26,10 +27,20 @@ export interface RunConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   progress: boolean;
+  /** --diff: read the users' current licenses and send only what changes. */
+  diff: boolean;
+  /** --usage-location: the usage location of rows whose usageLocation cell is empty. */
+  usageLocation?: string;
+  /** --fail-on: the findings that make a finished run exit 3. */
+  failOn: FailOn[];
 }
 
+/** What can make a finished run exit 3: failed rows, invalid rows, a seat shortfall (plan). */
+export const FAIL_ON = ["failed", "invalid", "shortfall"] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
 /** The options a job file or a flag may set, before defaults. */
-export type RunOptions = Partial<Omit<RunConfig, "shard">> & { shard?: string };
+export type RunOptions = Partial<Omit<RunConfig, "shard" | "failOn">> & { shard?: string; failOn?: string | string[] };
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 const SHARD_PATTERN = /^(\d+)\/(\d+)$/;
@@ -54,6 +65,9 @@ export const jobFileSchema = z
     logLevel: z.enum(LOG_LEVELS).optional(),
     logFormat: z.enum(["json", "pretty"]).optional(),
     progress: z.boolean().optional(),
+    diff: z.boolean().optional(),
+    usageLocation: z.string().optional(),
+    failOn: z.union([z.string(), z.array(z.enum(FAIL_ON))]).optional(),
   })
   .strict();
 
@@ -113,6 +127,18 @@ export function parseShard(spec: string): ConfigResult<Shard> {
   return { ok: true, value: { index, count } };
 }
 
+/** `--fail-on failed,invalid,shortfall` (or `none`); a job file may give a list. Default: all. */
+export function parseFailOn(spec: string | readonly string[] | undefined): ConfigResult<FailOn[]> {
+  if (spec === undefined) return { ok: true, value: [...FAIL_ON] };
+  const words = (typeof spec === "string" ? spec.split(",") : [...spec]).map((w) => w.trim().toLowerCase()).filter((w) => w !== "");
+  if (words.length === 1 && words[0] === "none") return { ok: true, value: [] };
+  const unknown = words.filter((w) => !(FAIL_ON as readonly string[]).includes(w));
+  if (unknown.length > 0 || words.length === 0) {
+    return { ok: false, error: `--fail-on ${typeof spec === "string" ? spec : spec.join(",")}: expected a comma-separated list of ${FAIL_ON.join(", ")}, or none` };
+  }
+  return { ok: true, value: [...new Set(words)] as FailOn[] };
+}
+
 export interface ConfigSources {
   command: "run" | "plan";
   job?: JobFile;
@@ -167,9 +193,22 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
   const logLevel = pick("logLevel") ?? "info";
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) return { ok: false, error: `--log-level ${logLevel}: expected one of ${LOG_LEVELS.join(", ")}` };
 
+  const usageLocationText = pick("usageLocation");
+  let usageLocation: string | undefined;
+  if (usageLocationText !== undefined) {
+    const checked = checkUsageLocation(usageLocationText.trim());
+    if (!checked.ok) return { ok: false, error: `--usage-location ${usageLocationText}: ${checked.reason.replace(/^"[^"]*" /, "")}` };
+    usageLocation = checked.value;
+  }
+  const failOn = parseFailOn(pick("failOn"));
+  if (!failOn.ok) return failOn;
+
   return {
     ok: true,
     value: {
+      diff: pick("diff") ?? false,
+      ...(usageLocation !== undefined ? { usageLocation } : {}),
+      failOn: failOn.value,
       dryRun,
       input,
       output,

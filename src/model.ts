@@ -44,7 +44,7 @@ export interface LicenseUpdateRequest {
   update: LicenseUpdate;
 }
 
-export type RowStatus = "assigned" | "removed" | "failed" | "invalid" | "skipped" | "planned" | "aborted";
+export type RowStatus = "assigned" | "removed" | "failed" | "invalid" | "skipped" | "unchanged" | "planned" | "aborted";
 
 /** The results CSV columns, in order (product.md), then the ones added after them. */
 export const RESULT_COLUMNS = [
@@ -66,6 +66,8 @@ export const RESULT_COLUMNS = [
   "finishedAt",
   "licenseWarnings",
   "msCv",
+  "heldBefore",
+  "previousExcludedPlans",
 ] as const;
 
 /** One line of the results CSV. */
@@ -88,6 +90,10 @@ export interface RowOutcome {
   finishedAt: string; // ISO 8601
   licenseWarnings?: LicenseWarning[];
   msCv?: string;
+  /** With --diff: whether the user held the row's SKU before the run (what undo needs); absent: not known. */
+  heldBefore?: boolean;
+  /** With --diff, when the SKU was held: the plan ids its license left off before the run. */
+  previousExcludedPlans?: string[];
   /** The resolved SKU's product name, for summaries (not a results column). */
   skuName?: string;
 }
@@ -117,12 +123,17 @@ export interface Shard {
 /** One line of the seat check of `plan`: a customer's SKU, rows to assign and remove, seats available now. */
 export interface SeatCheckRow {
   customerId: string;
+  /** The customer's company name, when it could be read. */
+  customerName?: string;
   sku: string; // the SKU's name
   skuId: string;
   licenseGroup: string;
+  /** Seats the assignments would newly consume: exactly with --diff; without it every assignment row, an upper bound. */
   toAssign: number;
   toRemove: number;
   available: number;
-  /** Assignments beyond the seats available now. Removals are not counted against it: they may run after the assignments. */
+  /** Seats needed beyond those available now. Removals are not counted against it: requests run concurrently, so a removal may go after an assignment. */
   shortfall: number;
+  /** True when the users' current licenses were read (--diff): toAssign and shortfall are exact, not upper bounds. */
+  exact?: boolean;
 }

@@ -1,7 +1,7 @@
 // The client's view of one HTTP exchange with Partner Center: every call returns an ApiResult,
 // never throws for an HTTP or network failure. Retrying, pacing and classification live in
 // execute/; this layer makes exactly one attempt per call.
-import type { Collection, CustomerUser, LicenseUpdate, SubscribedSku, LicenseGroupId } from "./types.js";
+import type { Collection, Customer, CustomerUser, CustomerUserUpdate, License, LicenseUpdate, SubscribedSku, LicenseGroupId } from "./types.js";
 
 /** Headers Partner Center answers with that support asks for. */
 export interface ResponseMeta {
@@ -47,4 +47,11 @@ export interface PartnerCenterApi {
   /** First page when `continuation` is undefined; otherwise follows links.next. */
   getUsersPage(customerId: string, continuation: { uri: string; token: string } | undefined, ctx: CallContext): Promise<ApiResult<Collection<CustomerUser>>>;
   postLicenseUpdate(customerId: string, userId: string, update: LicenseUpdate, ctx: CallContext): Promise<ApiResult<LicenseUpdate>>;
+}
+
+/** The calls of `--diff`, usage locations and company names (§2, §4), one attempt each. */
+export interface UserAccountsApi {
+  getCustomer(customerId: string, ctx: CallContext): Promise<ApiResult<Customer>>;
+  getUserLicenses(customerId: string, userId: string, groups: readonly LicenseGroupId[], ctx: CallContext): Promise<ApiResult<Collection<License>>>;
+  updateUser(customerId: string, userId: string, update: CustomerUserUpdate, ctx: CallContext): Promise<ApiResult<CustomerUser>>;
 }

@@ -2,12 +2,12 @@
 // http-exchange.ts), the headers of §5, safe URLs (ids encoded, continuation links kept on our
 // host), bodies read as text (BOM stripped, keys camelCased) and every failure returned as an
 // ApiResult. A redirect is never followed: a 3xx is an http failure. Retrying and pacing live in execute/.
-import type { AccessTokenProvider, ApiResult, CallContext, PartnerCenterApi } from "./api.js";
+import type { AccessTokenProvider, ApiResult, CallContext, PartnerCenterApi, UserAccountsApi } from "./api.js";
 import { createHttpExchanger } from "./http-exchange.js";
 import { classifyNetworkError } from "./network-error.js";
 import { parseJsonBody, readApiError } from "./response-body.js";
 import { readResponseMeta } from "./response-meta.js";
-import type { Collection, CustomerUser, LicenseGroupId, LicenseUpdate, SubscribedSku } from "./types.js";
+import type { Collection, Customer, CustomerUser, CustomerUserUpdate, License, LicenseGroupId, LicenseUpdate, SubscribedSku } from "./types.js";
 import { HEADER } from "./types.js";
 
 export interface PartnerCenterClientOptions {
@@ -27,7 +27,7 @@ const DEFAULT_USERS_PAGE_SIZE = 500;
 const GROUP_QUERY: Readonly<Record<LicenseGroupId, string>> = { group1: "Group1", group2: "Group2" };
 
 interface Exchange {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PATCH";
   /** Path and query below the base URL, starting with "/v1/". */
   pathAndQuery: string;
   body?: unknown;
@@ -50,7 +50,7 @@ export function continuationPath(uri: string): string {
   return `${path}${resolved.search}`;
 }
 
-export function createPartnerCenterClient(options: PartnerCenterClientOptions): PartnerCenterApi {
+export function createPartnerCenterClient(options: PartnerCenterClientOptions): PartnerCenterApi & UserAccountsApi {
   const base = options.baseUrl.replace(/\/+$/, "");
   const exchanger = createHttpExchanger(base);
   const origin = exchanger.origin;
@@ -114,6 +114,16 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
         { method: "GET", pathAndQuery: continuationPath(continuation.uri), extraHeaders: { [HEADER.continuationToken]: continuation.token } },
         ctx,
       );
+    },
+    getCustomer(customerId, ctx) {
+      return send<Customer>({ method: "GET", pathAndQuery: customerPath(customerId) }, ctx);
+    },
+    getUserLicenses(customerId, userId, groups, ctx) {
+      const query = groups.map((g) => `licenseGroupIds=${GROUP_QUERY[g]}`).join("&");
+      return send<Collection<License>>({ method: "GET", pathAndQuery: `${customerPath(customerId)}/users/${encodeURIComponent(userId)}/licenses${query ? `?${query}` : ""}` }, ctx);
+    },
+    updateUser(customerId, userId, update, ctx) {
+      return send<CustomerUser>({ method: "PATCH", pathAndQuery: `${customerPath(customerId)}/users/${encodeURIComponent(userId)}`, body: update }, ctx);
     },
     postLicenseUpdate(customerId, userId, update, ctx) {
       return send<LicenseUpdate>(

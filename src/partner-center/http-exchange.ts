@@ -18,7 +18,7 @@ const MAX_SOCKETS = 512;
 const IDLE_SOCKET_MS = 4_000;
 
 export interface HttpExchangeRequest {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PATCH";
   /** Path and query as sent, already resolved and encoded. */
   path: string;
   headers: OutgoingHttpHeaders;

@@ -1,19 +1,37 @@
 // The plan stage of a run, customer by customer in roster order: read the customer's catalogs
-// (subscribed SKUs; users when a row names its user by principal name) once, a few customers
-// ahead, then plan it (plan/plan-customer.ts). Yields each customer's requests and the outcomes of
-// the rows settled without a write; records nothing itself.
+// (subscribed SKUs; users when a row names its user by principal name or a usage location may need
+// setting; the company name) once, a few customers ahead, plan it (plan/plan-customer.ts), then:
+//   --diff: read the current licenses of the users its requests touch and keep only the changes;
+//   run (not plan): set the usage location of users who need one (PATCH) before their requests go.
+// Yields each customer's requests and the outcomes of the rows settled without a license update;
+// records nothing itself.
+import pLimit from "p-limit";
 import type { Logger } from "pino";
-import type { CustomerCatalogs } from "../catalog/customer-catalogs.js";
+import type { CallApi, CustomerCatalogs } from "../catalog/customer-catalogs.js";
 import type { CompactRoster } from "./compact-roster.js";
-import type { LicenseUpdateRequest, RosterRow, RowOutcome, SeatCheckRow } from "../model.js";
+import type { CallFailure, LicenseUpdateRequest, ResolvedRow, RosterRow, RowOutcome, SeatCheckRow } from "../model.js";
+import type { UserAccountsApi } from "../partner-center/api.js";
 import { planCustomer } from "../plan/plan-customer.js";
+import { diffRequests, heldLicensesOf, type HeldLicense, type HeldLicenses } from "../plan/held-licenses.js";
+import { seatCheck } from "../plan/seat-check.js";
+import { mayNeedUsageLocations, usageLocationChanges } from "../plan/usage-locations.js";
+import type { SkuCatalog } from "../catalog/sku-catalog.js";
 import { failedByCall, outcomeOf } from "./row-outcomes.js";
 
 /** How many customers' catalogs are fetched ahead of the one being planned. */
 const CATALOG_LOOKAHEAD = 4;
 
 export type PlannedCustomer =
-  | { kind: "customer"; customerId: string; requests: LicenseUpdateRequest[]; settled: RowOutcome[]; seatRows: SeatCheckRow[] }
+  | {
+      kind: "customer";
+      customerId: string;
+      customerName?: string | undefined;
+      requests: LicenseUpdateRequest[];
+      settled: RowOutcome[];
+      seatRows: SeatCheckRow[];
+      /** With --diff: what each sent row's user held of its SKU before (undefined: not held). */
+      heldBefore?: ReadonlyMap<ResolvedRow, HeldLicense | undefined>;
+    }
   /** A lookup answered run-fatal: plan nothing more. */
   | { kind: "stop"; stoppedBy: LookupStop };
 
@@ -36,15 +54,27 @@ export interface PlanCustomersDeps {
   logger: Logger;
   /** True once nothing more should be planned (a stop signal, a run-fatal answer). */
   halted(): boolean;
+  /** --diff: read the users' licenses and send only what changes. */
+  diff: boolean;
+  /** --usage-location: for rows without a usageLocation cell. */
+  usageLocation?: string | undefined;
+  /** Set usage locations (a run); a plan sends no write. */
+  writes?: { api: UserAccountsApi; call: CallApi; onAttempts(count: number): void } | undefined;
+  /** Most reads (or user updates) of one customer in flight at once. */
+  concurrency: number;
 }
+
+type Settled = { requests: LicenseUpdateRequest[]; settled: RowOutcome[] } | { stop: LookupStop };
 
 export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<PlannedCustomer> {
   const { roster, customers, catalogs } = deps;
+  const readsUsers = (customerId: string): boolean => roster.usesPrincipalNames(customerId);
   for (let index = 0; index < customers.length; index += 1) {
     if (deps.halted()) return;
     for (const ahead of customers.slice(index + 1, index + 1 + CATALOG_LOOKAHEAD)) {
       void catalogs.skus(ahead);
-      if (roster.usesPrincipalNames(ahead)) void catalogs.users(ahead);
+      void catalogs.companyName(ahead);
+      if (readsUsers(ahead)) void catalogs.users(ahead);
     }
     const customerId = customers[index]!;
     const rows = roster.rowsOf(customerId).filter((row) => !deps.isDone(row.line));
@@ -52,28 +82,158 @@ export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<Pl
 
     const skus = await catalogs.skus(customerId);
     const users = rows.some(needsDirectory) ? await catalogs.users(customerId) : undefined;
+    const customerName = await catalogs.companyName(customerId);
     if (deps.halted()) return;
     const failed = !skus.ok ? skus.failure : users && !users.ok ? users.failure : undefined;
     if (failed || !skus.ok || (users && !users.ok)) {
       catalogs.forget(customerId);
       if (!failed) continue; // narrowed above; keeps the types honest
       if (failed.scope === "run") {
-        yield { kind: "stop", stoppedBy: { kind: "run-fatal", errorCode: failed.errorCode, message: failed.message, httpStatus: failed.httpStatus } };
+        yield { kind: "stop", stoppedBy: stopOf(failed) };
         return;
       }
       const what = !skus.ok ? "the customer's subscribed SKUs could not be read" : "the customer's users could not be read";
       log.warn({ errorCode: failed.errorCode, httpStatus: failed.httpStatus }, "customer lookup failed");
       const settled = rows.map((row) => failedByCall(row, failed, what, deps.correlationId));
-      yield { kind: "customer", customerId, requests: [], settled, seatRows: [] };
+      yield { kind: "customer", customerId, customerName, requests: [], settled, seatRows: [] };
       continue;
     }
 
     const plan = planCustomer({ customerId, rows, skus: skus.value, users: users?.ok ? users.value : undefined });
-    catalogs.forget(customerId);
-    log.debug({ rows: rows.length, requests: plan.requests.length }, "customer planned");
     const settled = plan.refused.map(({ row, errorCode, message }) => outcomeOf(row, "invalid", { errorCode, errorMessage: message }));
-    yield { kind: "customer", customerId, requests: plan.requests, settled, seatRows: plan.seatRows };
+    let requests = plan.requests;
+    let seatRows = plan.seatRows;
+    let heldBefore: ReadonlyMap<ResolvedRow, HeldLicense | undefined> | undefined;
+
+    if (deps.diff && requests.length > 0) {
+      const read = await readHeld(deps, customerId, requests, skus.value);
+      if ("stop" in read) {
+        yield { kind: "stop", stoppedBy: read.stop };
+        return;
+      }
+      settled.push(...read.settled);
+      const diffed = diffRequests(read.requests, (userId) => read.held.get(userId));
+      requests = diffed.requests;
+      heldBefore = diffed.heldBefore;
+      for (const { row, held } of diffed.unchanged) {
+        settled.push(outcomeOf(row, "unchanged", { correlationId: deps.correlationId, heldBefore: held !== undefined, ...(held ? { previousExcludedPlans: held.excludedPlanIds } : {}) }));
+      }
+      seatRows = seatCheck(customerId, skus.value.skus, requests, (row) => diffed.heldBefore.get(row) === undefined);
+    }
+    if (deps.writes && requests.length > 0 && mayNeedUsageLocations(requests, deps.usageLocation)) {
+      const set = await setUsageLocations(deps, deps.writes, customerId, requests);
+      if ("stop" in set) {
+        yield { kind: "stop", stoppedBy: set.stop };
+        return;
+      }
+      settled.push(...set.settled);
+      requests = set.requests;
+    }
+    catalogs.forget(customerId);
+    if (customerName !== undefined) for (const seat of seatRows) seat.customerName = customerName;
+    log.debug({ rows: rows.length, requests: requests.length }, "customer planned");
+    yield { kind: "customer", customerId, customerName, requests, settled, seatRows, ...(heldBefore ? { heldBefore } : {}) };
   }
+}
+
+/** --diff: each touched user's licenses, read once. A user whose read fails has its rows failed. */
+async function readHeld(
+  deps: PlanCustomersDeps,
+  customerId: string,
+  requests: LicenseUpdateRequest[],
+  catalog: SkuCatalog,
+): Promise<({ requests: LicenseUpdateRequest[]; settled: RowOutcome[]; held: Map<string, HeldLicenses> }) | { stop: LookupStop }> {
+  const userIds = [...new Set(requests.map((request) => request.userId))];
+  const limit = pLimit(Math.max(1, deps.concurrency));
+  const held = new Map<string, HeldLicenses>();
+  const failures = new Map<string, CallFailure>();
+  let customerFailure: CallFailure | undefined;
+  await Promise.all(
+    userIds.map((userId) =>
+      limit(async () => {
+        if (deps.halted() || customerFailure) return;
+        const fetched = await deps.catalogs.userLicenses(customerId, userId);
+        if (fetched.ok) held.set(userId, heldLicensesOf(fetched.value, catalog));
+        else if (fetched.failure.scope === "row") failures.set(userId, fetched.failure);
+        else customerFailure ??= fetched.failure;
+      }),
+    ),
+  );
+  if (customerFailure?.scope === "run") return { stop: stopOf(customerFailure) };
+  const failure = customerFailure;
+  const kept = failRequests(deps, requests, (userId) => failure ?? failures.get(userId), "the user's current licenses could not be read");
+  return { ...kept, held };
+}
+
+/** Sets the usage location of each user who needs one; a user whose update fails has its rows failed. */
+async function setUsageLocations(
+  deps: PlanCustomersDeps,
+  writes: NonNullable<PlanCustomersDeps["writes"]>,
+  customerId: string,
+  requests: LicenseUpdateRequest[],
+): Promise<Settled> {
+  const locations = await deps.catalogs.usageLocations(customerId);
+  if (!locations.ok) {
+    if (locations.failure.scope === "run") return { stop: stopOf(locations.failure) };
+    const failure = locations.failure;
+    return failRequests(deps, requests, () => failure, "the customer's users could not be read (to learn their usage locations)");
+  }
+  const changes = usageLocationChanges(requests, deps.usageLocation, (userId) => locations.value.get(userId.toLowerCase()));
+  const limit = pLimit(Math.max(1, deps.concurrency));
+  const failures = new Map<string, CallFailure>();
+  let runFailure: CallFailure | undefined;
+  await Promise.all(
+    changes.map((change) =>
+      limit(async () => {
+        if (deps.halted() || runFailure) return;
+        const update = { usageLocation: change.usageLocation, attributes: { objectType: "CustomerUser" as const } };
+        const result = await writes.call(customerId, (ctx) => writes.api.updateUser(customerId, change.userId, update, ctx));
+        writes.onAttempts(result.ok ? result.attempts : result.failure.attempts);
+        if (result.ok) {
+          deps.logger.debug({ customerId, userId: change.userId, usageLocation: change.usageLocation }, "usage location set");
+          return;
+        }
+        if (result.failure.scope === "run") runFailure = result.failure;
+        else failures.set(change.userId, { ...result.failure, message: `${change.usageLocation}: ${result.failure.message}` });
+      }),
+    ),
+  );
+  if (runFailure) return { stop: stopOf(runFailure) };
+  return failRequests(deps, requests, (userId) => failures.get(userId), "the user's usage location could not be set", "USAGE_LOCATION_NOT_SET");
+}
+
+/** Splits requests into those still to send and the failed rows of users `failureOf` names. */
+function failRequests(
+  deps: PlanCustomersDeps,
+  requests: LicenseUpdateRequest[],
+  failureOf: (userId: string) => CallFailure | undefined,
+  what: string,
+  errorCode?: string,
+): { requests: LicenseUpdateRequest[]; settled: RowOutcome[] } {
+  const kept: LicenseUpdateRequest[] = [];
+  const settled: RowOutcome[] = [];
+  for (const request of requests) {
+    const failure = failureOf(request.userId);
+    if (!failure) {
+      kept.push(request);
+      continue;
+    }
+    for (const row of request.rows) {
+      const outcome = failedByCall(row, failure, what, deps.correlationId);
+      if (errorCode) {
+        // The runner's own code; the API's answer stays in the message.
+        const answer = [failure.httpStatus, failure.errorCode].filter((x) => x !== undefined).join(" ");
+        outcome.errorCode = errorCode;
+        outcome.errorMessage = `${what}${answer ? ` (${answer})` : ""}: ${failure.message}`;
+      }
+      settled.push(outcome);
+    }
+  }
+  return { requests: kept, settled };
+}
+
+function stopOf(failure: CallFailure): LookupStop {
+  return { kind: "run-fatal", errorCode: failure.errorCode, message: failure.message, httpStatus: failure.httpStatus };
 }
 
 function needsDirectory(row: RosterRow): boolean {

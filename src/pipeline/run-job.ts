@@ -5,8 +5,9 @@
 import type { Logger } from "pino";
 import type { RunConfig } from "../config.js";
 import type { LicenseUpdateRequest, RowOutcome, RowRejection } from "../model.js";
-import type { AccessTokenProvider, PartnerCenterApi } from "../partner-center/api.js";
-import { CustomerCatalogs } from "../catalog/customer-catalogs.js";
+import type { AccessTokenProvider, PartnerCenterApi, UserAccountsApi } from "../partner-center/api.js";
+import { CustomerCatalogs, type CallApi } from "../catalog/customer-catalogs.js";
+import type { HeldLicense } from "../plan/held-licenses.js";
 import type { SeatCheckRow } from "../plan/seat-check.js";
 import type { Clock } from "../execute/clock.js";
 import { executeRequests, type ExecuteReport } from "../execute/executor.js";
@@ -24,7 +25,7 @@ import { RowLedger } from "./row-ledger.js";
 
 export interface JobDeps {
   config: RunConfig;
-  api: PartnerCenterApi;
+  api: PartnerCenterApi & UserAccountsApi;
   tokens: AccessTokenProvider;
   logger: Logger;
   /** Aborted on SIGINT/SIGTERM: start nothing new, drain what is in flight. */
@@ -64,7 +65,8 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
   if (!opened.ok) return { exitCode: 2, error: opened.message, seatCheck: [] };
   const { journal, done } = opened;
 
-  const summary = new RunSummary({ dryRun: config.dryRun, startedAt: deps.clock.now() });
+  const usageLocationGiven = shardRoster.columns?.usageLocation !== undefined || config.usageLocation !== undefined;
+  const summary = new RunSummary({ dryRun: config.dryRun, startedAt: deps.clock.now(), usageLocationGiven });
   const ledger = new RowLedger(shardRoster.maxLine);
   const progress = createProgress({
     total: roster.rowCount + shardRoster.rejections.length,
@@ -75,8 +77,16 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
     clock: deps.clock,
   });
   let halted = false; // a run-fatal answer or a stop: plan nothing more
-  const record = (outcome: RowOutcome): void => {
-    if (!ledger.mark(outcome.line)) return; // one line per row, whatever happens
+  // --diff: what each sent row's user held of its SKU before, by line, until the row's outcome is recorded (for undo).
+  const heldByLine = new Map<number, HeldLicense | null>();
+  const record = (answered: RowOutcome): void => {
+    if (!ledger.mark(answered.line)) return; // one line per row, whatever happens
+    const held = heldByLine.get(answered.line);
+    let outcome = answered;
+    if (held !== undefined) {
+      heldByLine.delete(answered.line);
+      outcome = { ...answered, heldBefore: held !== null, ...(held ? { previousExcludedPlans: held.excludedPlanIds } : {}) };
+    }
     if (outcome.status === "aborted") halted = true;
     journal.record(outcome);
     summary.add(outcome);
@@ -108,16 +118,26 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
     onThrottled: () => summary.addThrottled(),
   };
   const callApi = makeCallApi({ ...retry, signal: deps.stop });
+  // Every GET (SKUs, user pages, company names, --diff's licenses) is a read the summary counts.
+  const readApi: CallApi = async (customerId, attempt) => {
+    const fetched = await callApi(customerId, attempt);
+    summary.addReads(fetched.ok ? fetched.attempts : fetched.failure.attempts);
+    return fetched;
+  };
   const seatRows: SeatCheckRow[] = [];
   let planStop: StopReason | undefined;
   const customers = planCustomers({
     roster,
     customers: [...pending],
     isDone: (line) => done.has(line),
-    catalogs: new CustomerCatalogs(deps.api, callApi),
+    catalogs: new CustomerCatalogs(deps.api, readApi),
     correlationId: deps.correlationId,
     logger,
     halted: () => halted || deps.stop.aborted,
+    diff: config.diff,
+    usageLocation: config.usageLocation,
+    writes: config.dryRun ? undefined : { api: deps.api, call: callApi, onAttempts: (count) => summary.addRequests(count) },
+    concurrency: config.concurrency,
   });
   /** Records what the plan settled for a customer; returns the requests left to send. */
   const settle = (planned: PlannedCustomer): LicenseUpdateRequest[] => {
@@ -126,6 +146,8 @@ export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
       halted = true;
       return [];
     }
+    if (planned.customerName !== undefined) summary.nameCustomer(planned.customerId, planned.customerName);
+    for (const [row, license] of planned.heldBefore ?? []) heldByLine.set(row.line, license ?? null);
     for (const outcome of planned.settled) record(outcome);
     seatRows.push(...planned.seatRows);
     return planned.requests;
@@ -191,9 +213,11 @@ function recordRejected(rejection: RowRejection, done: DoneLines, record: (o: Ro
 function exitCodeOf(config: RunConfig, summary: RunSummary, seats: SeatCheckRow[], stoppedBy: StopReason | undefined): JobResult["exitCode"] {
   if (stoppedBy?.kind === "interrupted") return 130;
   if (stoppedBy?.kind === "run-fatal") return 4;
+  // --fail-on: which findings make a finished run exit 3 (default all three).
   const counts = summary.byStatus();
-  if ((counts.failed ?? 0) > 0 || (counts.invalid ?? 0) > 0) return 3;
-  if (config.dryRun && seats.some((s) => s.shortfall > 0)) return 3;
+  if (config.failOn.includes("failed") && (counts.failed ?? 0) > 0) return 3;
+  if (config.failOn.includes("invalid") && (counts.invalid ?? 0) > 0) return 3;
+  if (config.failOn.includes("shortfall") && config.dryRun && seats.some((s) => s.shortfall > 0)) return 3;
   return 0;
 }
 

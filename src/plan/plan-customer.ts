@@ -2,7 +2,7 @@
 // any call (with the runner's code), and the seat check lines. Pure: no I/O, no clock.
 import type { SkuCatalog } from "../catalog/sku-catalog.js";
 import type { UserDirectory } from "../catalog/user-directory.js";
-import type { LicenseUpdateRequest, RosterRow, SeatCheckRow } from "../model.js";
+import type { LicenseUpdateRequest, ResolvedRow, RosterRow, SeatCheckRow } from "../model.js";
 import { groupCustomerRows } from "./group-requests.js";
 import { resolveRow } from "./resolve-row.js";
 import { seatCheck } from "./seat-check.js";
@@ -29,15 +29,39 @@ export interface CustomerPlan {
   seatRows: SeatCheckRow[];
 }
 
+/** A user's rows must agree on its usage location: the first one given wins, rows naming another are refused. */
+function withOneUsageLocation(rows: readonly ResolvedRow[], refused: RefusedRow[]): ResolvedRow[] {
+  const first = new Map<string, ResolvedRow>();
+  const kept: ResolvedRow[] = [];
+  for (const row of rows) {
+    if (row.usageLocation === undefined) {
+      kept.push(row);
+      continue;
+    }
+    const earlier = first.get(row.userId);
+    if (!earlier) first.set(row.userId, row);
+    else if (earlier.usageLocation !== row.usageLocation) {
+      refused.push({
+        row,
+        errorCode: "CONFLICTING_USAGE_LOCATION",
+        message: `line ${earlier.line} sets this user's usage location to ${earlier.usageLocation}, this row to ${row.usageLocation}; give one`,
+      });
+      continue;
+    }
+    kept.push(row);
+  }
+  return kept;
+}
+
 export function planCustomer(input: CustomerPlanInput): CustomerPlan {
   const refused: RefusedRow[] = [];
-  const resolved = [];
+  const resolved: ResolvedRow[] = [];
   for (const row of input.rows) {
     const resolution = resolveRow(row, input.skus, input.users);
     if (resolution.ok) resolved.push(resolution.row);
     else refused.push({ row, errorCode: resolution.errorCode, message: resolution.message });
   }
-  const grouped = groupCustomerRows(resolved);
+  const grouped = groupCustomerRows(withOneUsageLocation(resolved, refused));
   for (const { row, errorCode, message } of grouped.refused) refused.push({ row, errorCode, message });
   return { requests: grouped.requests, refused, seatRows: seatCheck(input.customerId, input.skus.skus, grouped.requests) };
 }

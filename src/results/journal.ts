@@ -23,7 +23,7 @@ import { readRunRecord, sidecarPath, writeRunRecord, type RunRecord } from "./si
 const SYNC_INTERVAL_MS = 250;
 
 /** A line whose latest status is one of these is not run again by --resume. */
-const DONE_STATUSES: ReadonlySet<RowStatus> = new Set<RowStatus>(["assigned", "removed", "skipped"]);
+const DONE_STATUSES: ReadonlySet<RowStatus> = new Set<RowStatus>(["assigned", "removed", "skipped", "unchanged"]);
 
 const HEADER_BYTES = Buffer.from(UTF8_BOM + RESULTS_HEADER_LINE, "utf8");
 

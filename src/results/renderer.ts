@@ -4,7 +4,7 @@
 import type { RowStatus } from "../model.js";
 import type { RunSummaryDocument, SeatCheckEntry, StatusCounts } from "./summary.js";
 
-const STATUS_ORDER: readonly RowStatus[] = ["assigned", "removed", "skipped", "planned", "failed", "invalid", "aborted"];
+const STATUS_ORDER: readonly RowStatus[] = ["assigned", "removed", "skipped", "unchanged", "planned", "failed", "invalid", "aborted"];
 
 const ADVICE: Record<string, string> = {
   "60012":
@@ -36,10 +36,24 @@ const ADVICE: Record<string, string> = {
   INTERRUPTED: "The run was stopped before these rows were sent: run again with --resume to finish.",
   NOT_SENT: "These rows were never sent: run again with --resume.",
   RUN_STOPPED: "The run stopped on a run-fatal error before these rows were sent: fix the cause, then run again with --resume.",
+  USAGE_LOCATION_NOT_SET:
+    "The user's usage location could not be set (PATCH of the user refused, see the message): your partner user needs User Administrator or Directory Writers in the customer's GDAP relationship; then run again with --resume.",
+  CONFLICTING_USAGE_LOCATION: "Rows of one user give different usage locations: give the user one usageLocation.",
 };
 
+/** The service's text for a user without a usage location (it documents no code for it). */
+const NO_USAGE_LOCATION = /invalid usage location/i;
+
+/** What to do about a failure whose message says the user has no usage location. */
+function usageLocationAdvice(given: boolean): string {
+  return given
+    ? "The user has no (valid) usage location and this row gave none: fill in the row's usageLocation (or --usage-location CC), then run again with --resume."
+    : "The user has no usage location: add a usageLocation column (ISO 3166-1 alpha-2, e.g. US) to the roster, or pass --usage-location CC, then run again with --resume; the runner sets it before assigning.";
+}
+
 /** What a user should do about an error code, for the codes we know; undefined otherwise. */
-export function adviceFor(errorCode: string): string | undefined {
+export function adviceFor(errorCode: string, context: { example?: string; usageLocationGiven?: boolean } = {}): string | undefined {
+  if (context.example !== undefined && NO_USAGE_LOCATION.test(context.example)) return usageLocationAdvice(context.usageLocationGiven ?? false);
   const known = ADVICE[errorCode];
   if (known) return known;
   if (errorCode.startsWith("INVALID_")) return "The row's value is not valid (see the message): fix the roster row, then run again with --resume.";
@@ -85,7 +99,9 @@ export function renderConsoleSummary(document: RunSummaryDocument, options: Cons
   const took = document.durationMs === null ? "" : ` in ${formatDuration(document.durationMs)}`;
   lines.push(`${document.mode}: ${document.rows.total} rows${took}: ${statusList(document.rows.byStatus)}.`);
   if (document.mode === "run") {
-    lines.push(`  ${document.requests.sent} requests sent, ${document.requests.throttled} throttled.`);
+    lines.push(`  ${document.requests.sent} requests sent, ${document.requests.throttled} throttled.${readsText(document)}`);
+  } else if (document.requests.reads > 0) {
+    lines.push(` ${readsText(document)}`);
   }
   const stop = stopLine(document);
   if (stop) lines.push(`  ${stop}`);
@@ -101,12 +117,25 @@ export function renderConsoleSummary(document: RunSummaryDocument, options: Cons
   return `${lines.join("\n")}\n`;
 }
 
+function readsText(document: RunSummaryDocument): string {
+  const reads = document.requests.reads ?? 0;
+  return reads > 0 ? ` ${reads} read${reads === 1 ? "" : "s"}.` : "";
+}
+
+/** What the assign counts mean: exact with --diff, else an upper bound; removals never offset them. */
+function seatCheckBasis(rows: readonly SeatCheckEntry[]): string {
+  const basis = rows.every((row) => row.exact)
+    ? "Seat counts are exact: the users' current licenses were read (--diff); licenses already held need no seat."
+    : "Seat counts are upper bounds: every assignment is counted, held licenses included (--diff counts only new seats).";
+  return `${basis} Removals are not counted as freeing seats: requests run concurrently.`;
+}
+
 /** The seat check as an aligned plain-text table (for stderr). */
 export function renderSeatCheckTable(rows: readonly SeatCheckEntry[]): string {
   if (rows.length === 0) return "Seat check: nothing to assign or remove.\n";
   const header = ["customer", "sku", "group", "assign", "remove", "available", "shortfall"];
   const body = rows.map((row) => [
-    row.customerId,
+    row.customerName ? `${row.customerId} (${oneLine(row.customerName, 40)})` : row.customerId,
     oneLine(row.sku || row.skuId, 48),
     row.licenseGroup,
     String(row.toAssign),
@@ -123,7 +152,7 @@ export function renderSeatCheckTable(rows: readonly SeatCheckEntry[]): string {
       .trimEnd();
   const short = rows.filter((row) => row.shortfall > 0).length;
   const verdict = short > 0 ? `Seat check: ${short} customer SKU${short === 1 ? "" : "s"} short of seats.` : "Seat check: enough seats for every assignment.";
-  return `${[format(header), ...body.map(format), verdict].join("\n")}\n`;
+  return `${[format(header), ...body.map(format), verdict, seatCheckBasis(rows)].join("\n")}\n`;
 }
 
 export interface MarkdownSummaryOptions {
@@ -156,7 +185,7 @@ export function renderMarkdownSummary(document: RunSummaryDocument, options: Mar
     // Customers with problems first: they are what a reader is looking for.
     const customers = [...document.customers].sort((a, b) => problems(b.byStatus) - problems(a.byStatus));
     for (const customer of customers.slice(0, maxRows)) {
-      out.push(`| ${markdownText(customer.customerId)} | ${customer.total} | ${statuses.map((s) => customer.byStatus[s]).join(" | ")} |`);
+      out.push(`| ${markdownText(customer.customerName ? `${customer.customerId} (${customer.customerName})` : customer.customerId)} | ${customer.total} | ${statuses.map((s) => customer.byStatus[s]).join(" | ")} |`);
     }
     if (customers.length > maxRows) out.push("", `... and ${customers.length - maxRows} more customers (see --summary-json).`);
     out.push("");
@@ -189,7 +218,7 @@ export function renderMarkdownSummary(document: RunSummaryDocument, options: Mar
     for (const row of seats.slice(0, maxRows)) {
       const shortfall = row.shortfall > 0 ? `**${row.shortfall}**` : "0";
       out.push(
-        `| ${markdownText(row.customerId)} | ${markdownText(row.sku || row.skuId)} | ${markdownText(row.licenseGroup)} | ${row.toAssign} | ${row.toRemove} | ${row.available} | ${shortfall} |`,
+        `| ${markdownText(row.customerName ? `${row.customerId} (${row.customerName})` : row.customerId)} | ${markdownText(row.sku || row.skuId)} | ${markdownText(row.licenseGroup)} | ${row.toAssign} | ${row.toRemove} | ${row.available} | ${shortfall} |`,
       );
     }
     if (seats.length > maxRows) out.push("", `... and ${seats.length - maxRows} more seat check rows.`);

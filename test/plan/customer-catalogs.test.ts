@@ -2,7 +2,7 @@
 // paged once, a failure handed back as a value, forget() dropping what is held.
 import { describe, expect, it } from "vitest";
 import { CustomerCatalogs, type CallApi } from "../../dist/catalog/customer-catalogs.js";
-import type { ApiResult, CallContext, PartnerCenterApi } from "../../dist/partner-center/api.js";
+import type { ApiResult, CallContext, PartnerCenterApi, UserAccountsApi } from "../../dist/partner-center/api.js";
 import type { Collection, CustomerUser, SubscribedSku } from "../../dist/partner-center/types.js";
 import { skus } from "../helpers/state-builder.js";
 
@@ -25,7 +25,7 @@ function user(n: number): CustomerUser {
   return { id: `A0000001-0000-4000-8000-00000000000${n}`, userPrincipalName: `User${n}@x.example`, usageLocation: n === 1 ? "US" : null, attributes: { objectType: "CustomerUser" } };
 }
 
-function fakeApi(calls: string[], fail = false): PartnerCenterApi {
+function fakeApi(calls: string[], fail = false): PartnerCenterApi & UserAccountsApi {
   const subscribed = skus({ e3: 2, minecraft: 1 }).map((s) => ({ ...s, availableUnits: s.activeUnits }) as unknown as SubscribedSku);
   return {
     async getSubscribedSkus(customerId, groups) {
@@ -42,7 +42,17 @@ function fakeApi(calls: string[], fail = false): PartnerCenterApi {
     async postLicenseUpdate() {
       throw new Error("no writes here");
     },
-  } as PartnerCenterApi;
+    async getCustomer(customerId) {
+      calls.push(`customer ${customerId}`);
+      return ok({ id: customerId, companyProfile: { companyName: " Contoso Ltd " }, attributes: { objectType: "Customer" as const } });
+    },
+    async getUserLicenses() {
+      throw new Error("not used");
+    },
+    async updateUser() {
+      throw new Error("not used");
+    },
+  } as PartnerCenterApi & UserAccountsApi;
 }
 
 const callOnce: CallApi = async (_customerId, attempt) => {
@@ -77,5 +87,26 @@ describe("CustomerCatalogs", () => {
     const catalogs = new CustomerCatalogs(fakeApi([], true), callOnce);
     const result = await catalogs.skus(CUSTOMER);
     expect(result.ok ? "ok" : [result.failure.scope, result.failure.errorCode]).toEqual(["customer", "900150"]);
+  });
+});
+
+describe("CustomerCatalogs.companyName", () => {
+  it("reads the company name once, trimmed; a failed read leaves none", async () => {
+    const calls: string[] = [];
+    const catalogs = new CustomerCatalogs(fakeApi(calls), callOnce);
+    expect(await Promise.all([catalogs.companyName(CUSTOMER), catalogs.companyName(CUSTOMER)])).toEqual(["Contoso Ltd", "Contoso Ltd"]);
+    expect(calls.filter((c) => c.startsWith("customer"))).toHaveLength(1);
+    const failing: CallApi = async () => ({ ok: false, failure: { scope: "customer", httpStatus: 403, message: "no", attempts: 1 } });
+    expect(await new CustomerCatalogs(fakeApi([]), failing).companyName(CUSTOMER)).toBeUndefined();
+  });
+
+  it("keeps each listed user's usage location, upper case, null when unset", async () => {
+    const catalogs = new CustomerCatalogs(fakeApi([]), callOnce);
+    const locations = await catalogs.usageLocations(CUSTOMER);
+    expect(locations.ok && [...locations.value]).toEqual([
+      ["a0000001-0000-4000-8000-000000000001", "US"],
+      ["a0000001-0000-4000-8000-000000000002", null],
+      ["a0000001-0000-4000-8000-000000000003", null],
+    ]);
   });
 });
