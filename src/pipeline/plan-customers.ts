@@ -80,9 +80,10 @@ export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<Pl
     const rows = roster.rowsOf(customerId).filter((row) => !deps.isDone(row.line));
     const log = deps.logger.child({ customerId });
 
+    const naming = catalogs.companyName(customerId); // read beside the SKUs, not after them
     const skus = await catalogs.skus(customerId);
     const users = rows.some(needsDirectory) ? await catalogs.users(customerId) : undefined;
-    const customerName = await catalogs.companyName(customerId);
+    const customerName = await naming;
     if (deps.halted()) return;
     const failed = !skus.ok ? skus.failure : users && !users.ok ? users.failure : undefined;
     if (failed || !skus.ok || (users && !users.ok)) {
