@@ -5,18 +5,17 @@
 //   run (not plan): set the usage location of users who need one (PATCH) before their requests go.
 // Yields each customer's requests and the outcomes of the rows settled without a license update;
 // records nothing itself.
-import pLimit from "p-limit";
 import type { Logger } from "pino";
 import type { CallApi, CustomerCatalogs } from "../catalog/customer-catalogs.js";
 import type { CompactRoster } from "./compact-roster.js";
 import type { CallFailure, LicenseUpdateRequest, ResolvedRow, RosterRow, RowOutcome, SeatCheckRow } from "../model.js";
 import type { UserAccountsApi } from "../partner-center/api.js";
 import { planCustomer } from "../plan/plan-customer.js";
-import { diffRequests, heldLicensesOf, type HeldLicense, type HeldLicenses } from "../plan/held-licenses.js";
+import { diffRequests, type HeldLicense } from "../plan/held-licenses.js";
 import { seatCheck } from "../plan/seat-check.js";
-import { mayNeedUsageLocations, usageLocationChanges } from "../plan/usage-locations.js";
-import type { SkuCatalog } from "../catalog/sku-catalog.js";
+import { mayNeedUsageLocations } from "../plan/usage-locations.js";
 import { failedByCall, outcomeOf } from "./row-outcomes.js";
+import { readHeldLicenses, setUsageLocations } from "./user-calls.js";
 
 /** How many customers' catalogs are fetched ahead of the one being planned. */
 const CATALOG_LOOKAHEAD = 4;
@@ -64,8 +63,6 @@ export interface PlanCustomersDeps {
   concurrency: number;
 }
 
-type Settled = { requests: LicenseUpdateRequest[]; settled: RowOutcome[] } | { stop: LookupStop };
-
 export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<PlannedCustomer> {
   const { roster, customers, catalogs } = deps;
   const readsUsers = (customerId: string): boolean => roster.usesPrincipalNames(customerId);
@@ -107,9 +104,9 @@ export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<Pl
     let heldBefore: ReadonlyMap<ResolvedRow, HeldLicense | undefined> | undefined;
 
     if (deps.diff && requests.length > 0) {
-      const read = await readHeld(deps, customerId, requests, skus.value);
-      if ("stop" in read) {
-        yield { kind: "stop", stoppedBy: read.stop };
+      const read = await readHeldLicenses(deps, customerId, requests, skus.value);
+      if ("runFatal" in read) {
+        yield { kind: "stop", stoppedBy: stopOf(read.runFatal) };
         return;
       }
       settled.push(...read.settled);
@@ -122,9 +119,9 @@ export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<Pl
       seatRows = seatCheck(customerId, skus.value.skus, requests, (row) => diffed.heldBefore.get(row) === undefined);
     }
     if (deps.writes && requests.length > 0 && mayNeedUsageLocations(requests, deps.usageLocation)) {
-      const set = await setUsageLocations(deps, deps.writes, customerId, requests);
-      if ("stop" in set) {
-        yield { kind: "stop", stoppedBy: set.stop };
+      const set = await setUsageLocations({ ...deps, ...deps.writes, fallback: deps.usageLocation }, customerId, requests);
+      if ("runFatal" in set) {
+        yield { kind: "stop", stoppedBy: stopOf(set.runFatal) };
         return;
       }
       settled.push(...set.settled);
@@ -135,102 +132,6 @@ export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<Pl
     log.debug({ rows: rows.length, requests: requests.length }, "customer planned");
     yield { kind: "customer", customerId, customerName, requests, settled, seatRows, ...(heldBefore ? { heldBefore } : {}) };
   }
-}
-
-/** --diff: each touched user's licenses, read once. A user whose read fails has its rows failed. */
-async function readHeld(
-  deps: PlanCustomersDeps,
-  customerId: string,
-  requests: LicenseUpdateRequest[],
-  catalog: SkuCatalog,
-): Promise<({ requests: LicenseUpdateRequest[]; settled: RowOutcome[]; held: Map<string, HeldLicenses> }) | { stop: LookupStop }> {
-  const userIds = [...new Set(requests.map((request) => request.userId))];
-  const limit = pLimit(Math.max(1, deps.concurrency));
-  const held = new Map<string, HeldLicenses>();
-  const failures = new Map<string, CallFailure>();
-  let customerFailure: CallFailure | undefined;
-  await Promise.all(
-    userIds.map((userId) =>
-      limit(async () => {
-        if (deps.halted() || customerFailure) return;
-        const fetched = await deps.catalogs.userLicenses(customerId, userId);
-        if (fetched.ok) held.set(userId, heldLicensesOf(fetched.value, catalog));
-        else if (fetched.failure.scope === "row") failures.set(userId, fetched.failure);
-        else customerFailure ??= fetched.failure;
-      }),
-    ),
-  );
-  if (customerFailure?.scope === "run") return { stop: stopOf(customerFailure) };
-  const failure = customerFailure;
-  const kept = failRequests(deps, requests, (userId) => failure ?? failures.get(userId), "the user's current licenses could not be read");
-  return { ...kept, held };
-}
-
-/** Sets the usage location of each user who needs one; a user whose update fails has its rows failed. */
-async function setUsageLocations(
-  deps: PlanCustomersDeps,
-  writes: NonNullable<PlanCustomersDeps["writes"]>,
-  customerId: string,
-  requests: LicenseUpdateRequest[],
-): Promise<Settled> {
-  const locations = await deps.catalogs.usageLocations(customerId);
-  if (!locations.ok) {
-    if (locations.failure.scope === "run") return { stop: stopOf(locations.failure) };
-    const failure = locations.failure;
-    return failRequests(deps, requests, () => failure, "the customer's users could not be read (to learn their usage locations)");
-  }
-  const changes = usageLocationChanges(requests, deps.usageLocation, (userId) => locations.value.get(userId.toLowerCase()));
-  const limit = pLimit(Math.max(1, deps.concurrency));
-  const failures = new Map<string, CallFailure>();
-  let runFailure: CallFailure | undefined;
-  await Promise.all(
-    changes.map((change) =>
-      limit(async () => {
-        if (deps.halted() || runFailure) return;
-        const update = { usageLocation: change.usageLocation, attributes: { objectType: "CustomerUser" as const } };
-        const result = await writes.call(customerId, (ctx) => writes.api.updateUser(customerId, change.userId, update, ctx));
-        writes.onAttempts(result.ok ? result.attempts : result.failure.attempts);
-        if (result.ok) {
-          deps.logger.debug({ customerId, userId: change.userId, usageLocation: change.usageLocation }, "usage location set");
-          return;
-        }
-        if (result.failure.scope === "run") runFailure = result.failure;
-        else failures.set(change.userId, { ...result.failure, message: `${change.usageLocation}: ${result.failure.message}` });
-      }),
-    ),
-  );
-  if (runFailure) return { stop: stopOf(runFailure) };
-  return failRequests(deps, requests, (userId) => failures.get(userId), "the user's usage location could not be set", "USAGE_LOCATION_NOT_SET");
-}
-
-/** Splits requests into those still to send and the failed rows of users `failureOf` names. */
-function failRequests(
-  deps: PlanCustomersDeps,
-  requests: LicenseUpdateRequest[],
-  failureOf: (userId: string) => CallFailure | undefined,
-  what: string,
-  errorCode?: string,
-): { requests: LicenseUpdateRequest[]; settled: RowOutcome[] } {
-  const kept: LicenseUpdateRequest[] = [];
-  const settled: RowOutcome[] = [];
-  for (const request of requests) {
-    const failure = failureOf(request.userId);
-    if (!failure) {
-      kept.push(request);
-      continue;
-    }
-    for (const row of request.rows) {
-      const outcome = failedByCall(row, failure, what, deps.correlationId);
-      if (errorCode) {
-        // The runner's own code; the API's answer stays in the message.
-        const answer = [failure.httpStatus, failure.errorCode].filter((x) => x !== undefined).join(" ");
-        outcome.errorCode = errorCode;
-        outcome.errorMessage = `${what}${answer ? ` (${answer})` : ""}: ${failure.message}`;
-      }
-      settled.push(outcome);
-    }
-  }
-  return { requests: kept, settled };
 }
 
 function stopOf(failure: CallFailure): LookupStop {
