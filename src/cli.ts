@@ -20,6 +20,7 @@ import { systemClock } from "./execute/clock.js";
 import { runLicenseJob } from "./pipeline/run-job.js";
 import { publishSummary } from "./pipeline/publish-summary.js";
 import { startEmulator, parseRateLimit, type EmulatorOptions, type RunningEmulator } from "./emulator/server.js";
+import { undoCommand } from "./commands/undo.js";
 
 const EXIT_USAGE = 2;
 const EXIT_RUN_FATAL = 4;
@@ -228,8 +229,10 @@ function ownVersion(): string {
   }
 }
 
-const COMMANDS = ["run", "plan", "login", "demo", "emulate"] as const;
+const COMMANDS = ["run", "plan", "undo", "login", "demo", "emulate"] as const;
 const EMULATE_FLAGS = ["host", "state", "rate-limit", "bom", "identity", "gzip", "users-paging"];
+/** Flags of the commands that are not run/plan, for "did you mean". */
+const OTHER_COMMAND_FLAGS = ["results", "assume-new", "print-refresh-token", "port", "timeout", "browser"];
 
 async function main(): Promise<void> {
   let exitCode = 0;
@@ -259,6 +262,21 @@ async function main(): Promise<void> {
       },
     )
     .command(
+      "undo",
+      "write a roster that reverses what a run changed, from its results file",
+      (y) =>
+        y
+          .option("results", { type: "string", demandOption: true, describe: "the results CSV of the run to undo" })
+          .option("output", { alias: "o", type: "string", describe: "the undo roster (default <results>.undo.csv)" })
+          .option("assume-new", { type: "boolean", default: false, describe: "for a run without --diff: take every change as new (nothing was held before)" }),
+      async (args) => {
+        const report = await undoCommand({ results: args.results, output: args.output, assumeNew: args.assumeNew });
+        for (const warning of report.warnings) process.stderr.write(`license-runner: warning: ${warning}\n`);
+        process.stderr.write(report.exitCode === 0 ? `${report.message}\n` : `license-runner: ${report.message}\n`);
+        exitCode = report.exitCode;
+      },
+    )
+    .command(
       "emulate",
       "serve a local Partner Center on loopback",
       (y) => {
@@ -285,7 +303,7 @@ async function main(): Promise<void> {
     .strict()
     .fail((message, error) => {
       if (error) throw error;
-      const knownFlags = ["job", "help", "version", ...OPTION_KEYS.map((key) => flagName(key).slice(2)), ...EMULATE_FLAGS, ...Object.keys(EMULATE_NUMBER_OPTIONS)];
+      const knownFlags = ["job", "help", "version", ...OPTION_KEYS.map((key) => flagName(key).slice(2)), ...EMULATE_FLAGS, ...OTHER_COMMAND_FLAGS, ...Object.keys(EMULATE_NUMBER_OPTIONS)];
       const args = hideBin(process.argv);
       const jsonLogs = args.some((arg, index) => arg === "--log-format=json" || (arg === "--log-format" && args[index + 1] === "json"));
       writeErrorLine(jsonLogs ? "json" : undefined, `${withSuggestions(message, knownFlags, COMMANDS)}${jsonLogs ? "" : "\nRun license-runner --help for usage."}`);

@@ -21,6 +21,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { Shard } from "./model.js";
 import { DEFAULT_BASE_URL } from "./partner-center/types.js";
+import { checkUsageLocation } from "./input/field-rules.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const LOG_FORMATS = ["json", "pretty"] as const;
@@ -29,6 +30,32 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type RunCommand = "run" | "plan";
 
 const SHARD_PATTERN = /^(\d+)\/(\d+)$/;
+
+/** What can make a finished run exit 3: failed rows, invalid rows, a seat shortfall (plan). */
+export const FAIL_ON = ["failed", "invalid", "shortfall"] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+/** `--fail-on failed,shortfall` (or a job file's list), or `none`. */
+export function parseFailOn(spec: string | readonly string[]): { ok: true; value: FailOn[] } | { ok: false } {
+  const words = (typeof spec === "string" ? spec.split(",") : [...spec]).map((w) => w.trim().toLowerCase()).filter((w) => w !== "");
+  if (words.length === 1 && words[0] === "none") return { ok: true, value: [] };
+  if (words.length === 0 || words.some((w) => !(FAIL_ON as readonly string[]).includes(w))) return { ok: false };
+  return { ok: true, value: [...new Set(words)] as FailOn[] };
+}
+
+const failOnSchema = z.union([z.string(), z.array(z.string())]).transform((spec, ctx) => {
+  const parsed = parseFailOn(spec);
+  if (parsed.ok) return parsed.value;
+  ctx.addIssue({ code: "custom", message: "not a list of failed, invalid, shortfall, or none" });
+  return z.NEVER;
+});
+
+const usageLocationSchema = z.string().transform((text, ctx) => {
+  const checked = checkUsageLocation(text.trim());
+  if (checked.ok) return checked.value;
+  ctx.addIssue({ code: "custom", message: checked.reason });
+  return z.NEVER;
+});
 
 export interface OptionSpec {
   schema: z.ZodType;
@@ -173,6 +200,29 @@ export const RUN_OPTIONS = {
     expects: "true or false",
     default: true,
   },
+  diff: {
+    schema: z.boolean(),
+    flag: "boolean",
+    describe: "read the users' current licenses first and send only what changes (rows already in place are unchanged)",
+    expects: "true or false",
+    default: false,
+  },
+  usageLocation: {
+    schema: usageLocationSchema,
+    flag: "string",
+    value: "CC",
+    describe: "the usage location for rows whose usageLocation cell is empty",
+    expects: "an ISO 3166-1 alpha-2 country code (e.g. US, GB, DE)",
+    defaultText: "none: a user without one is left as it is",
+  },
+  failOn: {
+    schema: failOnSchema,
+    flag: "string",
+    value: "LIST",
+    describe: "what makes a finished run exit 3: failed, invalid, shortfall (comma-separated), or none",
+    expects: "a comma-separated list of failed, invalid, shortfall, or none",
+    default: [...FAIL_ON] as FailOn[],
+  },
   tokenCache: {
     schema: z.string().min(1),
     flag: "string",
@@ -289,6 +339,7 @@ export function parseShard(spec: string): ConfigResult<Shard> {
   return { ok: true, value: { index, count } };
 }
 
+/** `--fail-on failed,invalid,shortfall` (or `none`); a job file may give a list. Default: all. */
 export interface ConfigSources {
   command: RunCommand;
   job?: JobFile;
@@ -341,6 +392,7 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
   if (output === input) return { ok: false, error: `--output ${output} is the roster itself` };
 
   if (merged.resume && input === "-") return { ok: false, error: "--resume needs the roster as a file (its fingerprint is checked), not stdin" };
+
 
   return {
     ok: true,

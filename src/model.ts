@@ -1,18 +1,16 @@
 // The data the pipeline passes from stage to stage: roster rows in, row outcomes out.
 import type { LicenseGroupId, LicenseUpdate, LicenseWarning } from "./partner-center/types.js";
+import type { RosterValues } from "./input/roster-fields.js";
 
 export type RowAction = "assign" | "remove";
 
-/** A roster data row that passed validation. `line` is its line number in the file (header = 1). */
-export interface RosterRow {
-  line: number;
-  customerId: string; // lower-case GUID
-  userId?: string; // lower-case GUID, when the roster gives one
-  userPrincipalName?: string; // when the roster gives one instead (or as well)
-  sku: string; // as written: id, part number or name
-  excludedPlans: string[]; // as written: service plan ids or service names
-  action: RowAction;
-}
+/**
+ * A roster data row that passed validation. `line` is its line number in the file (header = 1).
+ * Its fields come from the roster's field table (input/roster-fields.ts): customerId a lower-case
+ * GUID; userId a lower-case GUID and/or userPrincipalName; sku as written (id, part number or
+ * name); excludedPlans as written (ids or service names); action; usageLocation upper case.
+ */
+export type RosterRow = { line: number } & RosterValues;
 
 /** A row refused before any call, with the runner's own upper-case code. */
 export interface RowRejection {
@@ -46,7 +44,7 @@ export interface LicenseUpdateRequest {
   update: LicenseUpdate;
 }
 
-export type RowStatus = "assigned" | "removed" | "failed" | "invalid" | "skipped" | "planned" | "aborted";
+export type RowStatus = "assigned" | "removed" | "failed" | "invalid" | "skipped" | "unchanged" | "planned" | "aborted";
 
 /** The results CSV columns, in order (product.md), then the ones added after them. */
 export const RESULT_COLUMNS = [
@@ -68,6 +66,8 @@ export const RESULT_COLUMNS = [
   "finishedAt",
   "licenseWarnings",
   "msCv",
+  "heldBefore",
+  "previousExcludedPlans",
 ] as const;
 
 /** One line of the results CSV. */
@@ -90,6 +90,10 @@ export interface RowOutcome {
   finishedAt: string; // ISO 8601
   licenseWarnings?: LicenseWarning[];
   msCv?: string;
+  /** With --diff: whether the user held the row's SKU before the run (what undo needs); absent: not known. */
+  heldBefore?: boolean;
+  /** With --diff, when the SKU was held: the plan ids its license left off before the run. */
+  previousExcludedPlans?: string[];
   /** The resolved SKU's product name, for summaries (not a results column). */
   skuName?: string;
 }
@@ -119,12 +123,17 @@ export interface Shard {
 /** One line of the seat check of `plan`: a customer's SKU, rows to assign and remove, seats available now. */
 export interface SeatCheckRow {
   customerId: string;
+  /** The customer's company name, when it could be read. */
+  customerName?: string;
   sku: string; // the SKU's name
   skuId: string;
   licenseGroup: string;
+  /** Seats the assignments would newly consume: exactly with --diff; without it every assignment row, an upper bound. */
   toAssign: number;
   toRemove: number;
   available: number;
-  /** Assignments beyond the seats available now. Removals are not counted against it: they may run after the assignments. */
+  /** Seats needed beyond those available now. Removals are not counted against it: requests run concurrently, so a removal may go after an assignment. */
   shortfall: number;
+  /** True when the users' current licenses were read (--diff): toAssign and shortfall are exact, not upper bounds. */
+  exact?: boolean;
 }

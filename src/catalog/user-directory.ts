@@ -17,9 +17,12 @@ export const USERS_PAGING_LOOP = "USERS_PAGING_LOOP";
 
 export class UserDirectory {
   private readonly byPrincipalName = new Map<string, string>();
+  /** Each user's usage location by user id (upper case), null when it has none. */
+  readonly usageLocations = new Map<string, string | null>();
 
-  add(userPrincipalName: string, userId: string): void {
+  add(userPrincipalName: string, userId: string, usageLocation?: unknown): void {
     this.byPrincipalName.set(userPrincipalName.toLowerCase(), userId.toLowerCase());
+    this.usageLocations.set(userId.toLowerCase(), typeof usageLocation === "string" && usageLocation !== "" ? usageLocation.toUpperCase() : null);
   }
 
   /** The user id for a principal name, matched case-insensitively. */
@@ -69,7 +72,7 @@ export async function readUserDirectory(
       const key = user.id.toLowerCase();
       if (!seenIds.has(key)) fresh++;
       seenIds.add(key);
-      directory.add(user.userPrincipalName, user.id);
+      directory.add(user.userPrincipalName, user.id, user.usageLocation);
     }
     const next = nextUsersPage(page.value);
     if (!next) return { ok: true, value: directory, attempts, requestId };

@@ -35,6 +35,8 @@ import type { RouteAnswer, RouteRequest } from "./routes/route.js";
 import { getSubscribedSkus } from "./routes/subscribed-skus.js";
 import { getUserLicenses } from "./routes/user-licenses.js";
 import { getUser, listUsers } from "./routes/users.js";
+import { getCustomer } from "./routes/customer.js";
+import { patchUser } from "./routes/user-update.js";
 import type { EmulatorRuntime } from "./runtime.js";
 import type { EmulatorState } from "./state.js";
 import type { TokenStore } from "./token-store.js";
@@ -50,6 +52,8 @@ export interface ApiContext {
 }
 
 const ROUTES: Record<Endpoint, (request: RouteRequest) => RouteAnswer> = {
+  customer: getCustomer,
+  userUpdate: patchUser,
   subscribedSkus: getSubscribedSkus,
   users: listUsers,
   user: getUser,
@@ -69,7 +73,7 @@ interface Decision {
 export async function handleApiRequest(req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
   const arrivalMs = ctx.now();
   const method = req.method ?? "GET";
-  const route = matchRoute(req.url ?? "/");
+  const route = matchRoute(req.url ?? "/", method);
   const sentRequestId = header(req, "ms-requestid")?.trim() || undefined;
   const requestId = sentRequestId ?? randomUUID();
   const correlationId = header(req, "ms-correlationid")?.trim() || randomUUID();
@@ -162,7 +166,7 @@ function decide(
     return answer(injectedServerError(front.kind === "error500" ? 500 : 503));
   }
 
-  const isWrite = route.method === "POST";
+  const isWrite = route.method !== "GET";
   if (isWrite && sentRequestId) {
     const stored = ctx.replay.get(sentRequestId);
     if (stored) {

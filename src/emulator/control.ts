@@ -97,7 +97,7 @@ function describeCustomer(record: CustomerRecord): unknown {
       id: u.user.id,
       userPrincipalName: u.user.userPrincipalName,
       displayName: u.user.displayName ?? null,
-      usageLocation: u.user.usageLocation ?? null,
+      usageLocation: u.usageLocation,
       licenses: [...u.licenses.values()].map((l) => ({ skuId: l.skuId, excludedPlans: l.excludedPlans })),
     })),
   };

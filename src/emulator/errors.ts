@@ -155,6 +155,11 @@ export function invalidUsageLocation(userId: string): ApiAnswer {
   );
 }
 
+/** A PATCH of a user whose usageLocation is not a two-letter country code. */
+export function invalidUsageLocationValue(value: string): ApiAnswer {
+  return error(400, EMULATOR_CODE.invalidUsageLocation, `Usage location "${value.slice(0, 40)}" is not an ISO 3166-1 alpha-2 country code.`, [value.slice(0, 40)]);
+}
+
 export function assignAndRemoveSameSku(skuId: string): ApiAnswer {
   return error(400, EMULATOR_CODE.assignAndRemoveSameSku, `SKU ${skuId} is both assigned and removed in one request.`, [skuId]);
 }

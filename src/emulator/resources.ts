@@ -1,7 +1,18 @@
 // How the emulator's live state is rendered as Partner Center resources (partner-center-api.md
 // §1, §2, §4): the documented shapes and formulas, camelCase, license groups in lower case.
-import type { Collection, CustomerUser, License, Link, SubscribedSku } from "../partner-center/types.js";
-import { availableUnits, consumedUnits, totalUnits, type HeldLicense, type SkuRecord, type UserRecord } from "./state.js";
+import type { Collection, Customer, CustomerUser, License, Link, SubscribedSku } from "../partner-center/types.js";
+import { availableUnits, consumedUnits, totalUnits, type CustomerRecord, type HeldLicense, type SkuRecord, type UserRecord } from "./state.js";
+
+/** A customer with its company profile ("Get a customer by ID"). */
+export function renderCustomer(record: CustomerRecord): Customer {
+  const { customer } = record;
+  return {
+    id: customer.id,
+    companyProfile: { tenantId: customer.id, companyName: customer.companyName, attributes: { objectType: "CustomerCompanyProfile" } },
+    relationshipToPartner: "reseller",
+    attributes: { objectType: "Customer" },
+  };
+}
 
 export function collection<T>(items: T[], links?: { self?: Link; next?: Link }): Collection<T> {
   return links
@@ -34,7 +45,7 @@ export function renderUser(record: UserRecord): CustomerUser {
     firstName: user.firstName ?? "",
     lastName: user.lastName ?? "",
     displayName: user.displayName ?? user.userPrincipalName,
-    usageLocation: user.usageLocation ?? null,
+    usageLocation: record.usageLocation,
     state: "active",
     attributes: { objectType: "CustomerUser" },
   };

@@ -1,10 +1,10 @@
 // Which API endpoint a request is for: the fixed words of the path match case-insensitively, the
 // ids are percent-decoded but not yet checked (a malformed id is a 400, decided later in order).
 
-export type Endpoint = "subscribedSkus" | "users" | "user" | "userLicenses" | "licenseUpdates";
+export type Endpoint = "customer" | "subscribedSkus" | "users" | "user" | "userUpdate" | "userLicenses" | "licenseUpdates";
 
 export type RouteMatch =
-  | { kind: "api"; endpoint: Endpoint; method: "GET" | "POST"; customerId: string; userId?: string; query: URLSearchParams }
+  | { kind: "api"; endpoint: Endpoint; method: "GET" | "POST" | "PATCH"; customerId: string; userId?: string; query: URLSearchParams }
   | { kind: "unknown"; path: string };
 
 function decode(segment: string): string {
@@ -15,7 +15,8 @@ function decode(segment: string): string {
   }
 }
 
-export function matchRoute(url: string): RouteMatch {
+/** `method` picks between the endpoints of one path (GET or PATCH of a user). */
+export function matchRoute(url: string, method = "GET"): RouteMatch {
   const q = url.indexOf("?");
   const path = q === -1 ? url : url.slice(0, q);
   const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
@@ -25,6 +26,7 @@ export function matchRoute(url: string): RouteMatch {
   const unknown: RouteMatch = { kind: "unknown", path };
   if (root !== "" || version?.toLowerCase() !== "v1" || customers?.toLowerCase() !== "customers" || !customerId) return unknown;
   const customer = decode(customerId);
+  if (segments.length === 4) return { kind: "api", endpoint: "customer", method: "GET", customerId: customer, query };
   const word = resource?.toLowerCase();
   if (segments.length === 5 && word === "subscribedskus") {
     return { kind: "api", endpoint: "subscribedSkus", method: "GET", customerId: customer, query };
@@ -33,7 +35,10 @@ export function matchRoute(url: string): RouteMatch {
   if (segments.length === 5) return { kind: "api", endpoint: "users", method: "GET", customerId: customer, query };
   if (!userId) return unknown;
   const user = decode(userId);
-  if (segments.length === 6) return { kind: "api", endpoint: "user", method: "GET", customerId: customer, userId: user, query };
+  if (segments.length === 6) {
+    if (method.toUpperCase() === "PATCH") return { kind: "api", endpoint: "userUpdate", method: "PATCH", customerId: customer, userId: user, query };
+    return { kind: "api", endpoint: "user", method: "GET", customerId: customer, userId: user, query };
+  }
   if (segments.length !== 7) return unknown;
   switch (sub?.toLowerCase()) {
     case "licenses":

@@ -181,6 +181,8 @@ export interface HeldLicense {
 
 export interface UserRecord {
   readonly user: StateUser;
+  /** The live usage location (PATCH changes it; reset() restores the file's). Null: none. */
+  usageLocation: string | null;
   /** Keyed by idKey(skuId); insertion order is the order licenses were given. */
   readonly licenses: Map<string, HeldLicense>;
 }
@@ -240,7 +242,7 @@ function buildCustomer(customer: StateCustomer): CustomerRecord {
       licenses.set(idKey(license.skuId), { skuId: license.skuId, excludedPlans: [...(license.excludedPlans ?? [])] });
       holders.set(idKey(license.skuId), (holders.get(idKey(license.skuId)) ?? 0) + 1);
     }
-    const record: UserRecord = { user, licenses };
+    const record: UserRecord = { user, licenses, usageLocation: user.usageLocation ?? null };
     users.set(idKey(user.id), record);
     userList.push(record);
   }

@@ -3,8 +3,9 @@
 import type { RosterDelimiter } from "./roster-source.js";
 import { RosterFileError } from "./roster-file-error.js";
 import { cleanCell, forDisplay, isGuidLike } from "./field-rules.js";
+import { ROSTER_FIELDS, ROSTER_FIELD_NAMES, describeNames, normaliseName, specOf, type RosterField } from "./roster-fields.js";
 
-export type RosterField = "customerId" | "userId" | "userPrincipalName" | "sku" | "excludedPlans" | "action";
+export type { RosterField };
 
 /** One header cell: its 0-based position and its name as the file spells it. */
 export interface ColumnRef {
@@ -12,44 +13,26 @@ export interface ColumnRef {
   name: string;
 }
 
-export interface RosterColumns {
+/** Fields every header has a column for (required, with no other field to stand in). */
+type AlwaysThere = { [F in RosterField]: (typeof ROSTER_FIELDS)[F] extends { required: { or: string } } ? never : (typeof ROSTER_FIELDS)[F] extends { required: unknown } ? F : never }[RosterField];
+
+export type RosterColumns = {
   /** The delimiter chosen from the header line. */
   delimiter: RosterDelimiter;
   /** The physical line of the header (1 unless blank lines come first). */
   headerLine: number;
   /** How many cells the header has. */
   width: number;
-  customerId: ColumnRef;
-  sku: ColumnRef;
-  userId?: ColumnRef;
-  userPrincipalName?: ColumnRef;
-  excludedPlans?: ColumnRef;
-  action?: ColumnRef;
   /** Named columns the roster has that feed no field (kept for the record, otherwise ignored). */
   unknown: ColumnRef[];
-}
+} & { [F in AlwaysThere]: ColumnRef } & { [F in Exclude<RosterField, AlwaysThere>]?: ColumnRef };
 
-/** Names and aliases, normalised (lower case, no spaces, `-` or `_`). */
-const ALIASES: Record<RosterField, readonly string[]> = {
-  customerId: ["customerid", "customer", "customertenantid", "tenantid"],
-  userId: ["userid", "user", "userobjectid", "objectid"],
-  userPrincipalName: ["userprincipalname", "upn"],
-  sku: ["sku", "skuid", "skupartnumber", "skuname", "product", "license"],
-  excludedPlans: ["excludedplans", "disabledplans"],
-  action: ["action"],
-};
+const FIELD_BY_NAME = new Map<string, RosterField>(ROSTER_FIELD_NAMES.flatMap((field) => ROSTER_FIELDS[field].names.map((name) => [normaliseName(name), field] as const)));
 
-const FIELD_BY_NAME = new Map<string, RosterField>(
-  (Object.entries(ALIASES) as [RosterField, readonly string[]][]).flatMap(([field, names]) => names.map((name) => [name, field] as const)),
-);
-
-export const ACCEPTED_COLUMNS =
-  "customerId (or customer, customerTenantId, tenantId), userId (or user, userObjectId, objectId) and/or " +
-  "userPrincipalName (or upn), sku (or skuId, skuPartNumber, skuName, product, license), " +
-  "optional excludedPlans (or disabledPlans) and action";
+export const ACCEPTED_COLUMNS = ROSTER_FIELD_NAMES.map((field) => (specOf(field).required ? "" : "optional ") + describeNames(field)).join(", ");
 
 export function normaliseColumnName(name: string): string {
-  return cleanCell(name).toLowerCase().replace(/[\s_-]+/g, "");
+  return normaliseName(cleanCell(name));
 }
 
 /** Maps the header cells to roster fields; throws RosterFileError when they cannot make a roster. */
@@ -88,17 +71,15 @@ export function mapRosterColumns(cells: readonly string[], headerLine: number, d
       headerLine,
     );
   }
-  const { customerId, sku } = found;
-  if (customerId === undefined) {
-    throw missing("NO_CUSTOMER_COLUMN", "customer column (customerId, customer, customerTenantId or tenantId)", cells, headerLine);
+  for (const field of ROSTER_FIELD_NAMES) {
+    const required = specOf(field).required;
+    if (!required || found[field] !== undefined) continue;
+    const or = required.or as RosterField | undefined;
+    if (or !== undefined && found[or] !== undefined) continue;
+    const names = [field, ...(or ? [or] : [])].flatMap((f) => specOf(f).names);
+    throw missing(required.noColumnCode, `${required.what} column (${names.slice(0, -1).join(", ")} or ${names.at(-1)})`, cells, headerLine);
   }
-  if (found.userId === undefined && found.userPrincipalName === undefined) {
-    throw missing("NO_USER_COLUMN", "user column (userId, user, userObjectId, objectId, or userPrincipalName / upn)", cells, headerLine);
-  }
-  if (sku === undefined) {
-    throw missing("NO_SKU_COLUMN", "SKU column (sku, skuId, skuPartNumber, skuName, product or license)", cells, headerLine);
-  }
-  return { ...found, customerId, sku, delimiter, headerLine, width: cells.length, unknown };
+  return { ...found, delimiter, headerLine, width: cells.length, unknown } as RosterColumns;
 }
 
 function missing(code: "NO_CUSTOMER_COLUMN" | "NO_USER_COLUMN" | "NO_SKU_COLUMN", what: string, cells: readonly string[], headerLine: number): RosterFileError {

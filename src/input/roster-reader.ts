@@ -68,6 +68,8 @@ export async function* readRoster(source: RosterSource, options: ReadRosterOptio
   try {
     for await (const record of parser as AsyncIterable<ParsedRecord>) {
       if (record.cells.every((cell) => cell.trim() === "")) continue; // blank line (or ",,,")
+      // A comment line before the header (`# ...`, as undo writes one) is no header and no data.
+      if (columns === undefined && record.cells[0]?.trimStart().startsWith("#")) continue;
       if (columns === undefined) {
         columns = mapRosterColumns(record.cells, record.line, opened.delimiter);
         options.onColumns?.(columns);

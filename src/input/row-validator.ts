@@ -3,35 +3,17 @@
 // a message naming the column as the file spells it.
 import type { RosterRecord, RowRejection, RosterRow } from "../model.js";
 import type { ColumnRef, RosterColumns } from "./roster-columns.js";
-import {
-  FIELD_MAX_LENGTH,
-  REPLACEMENT_CHARACTER,
-  checkAction,
-  checkExcludedPlans,
-  checkGuid,
-  checkSku,
-  checkUserPrincipalName,
-  cleanCell,
-  forDisplay,
-} from "./field-rules.js";
+import { REPLACEMENT_CHARACTER, cleanCell, forDisplay } from "./field-rules.js";
+import { ROSTER_FIELD_NAMES, specOf, type FieldRejectionCode, type RosterField } from "./roster-fields.js";
 
 /** The row-level codes this stage produces (results CSV `errorCode`, status `invalid`). */
-export type RowRejectionCode =
-  | "COLUMN_COUNT"
-  | "FIELD_TOO_LONG"
-  | "INVALID_ENCODING"
-  | "MISSING_CUSTOMER"
-  | "INVALID_CUSTOMER_ID"
-  | "MISSING_USER"
-  | "INVALID_USER_ID"
-  | "INVALID_USER_PRINCIPAL_NAME"
-  | "MISSING_SKU"
-  | "INVALID_SKU"
-  | "INVALID_EXCLUDED_PLAN"
-  | "INVALID_ACTION";
+export type RowRejectionCode = "COLUMN_COUNT" | "FIELD_TOO_LONG" | "INVALID_ENCODING" | FieldRejectionCode;
 
-type FieldName = "customerId" | "userId" | "userPrincipalName" | "sku" | "excludedPlans" | "action";
-const FIELDS: readonly FieldName[] = ["customerId", "userId", "userPrincipalName", "sku", "excludedPlans", "action"];
+/** The table's entries, looked up once. */
+const FIELDS = ROSTER_FIELD_NAMES.map((field) => {
+  const spec = specOf(field);
+  return { field, spec, or: spec.required?.or as RosterField | undefined };
+});
 
 export function validateRow(cells: readonly string[], line: number, columns: RosterColumns): RosterRecord {
   const raw = (ref: ColumnRef | undefined): string => (ref === undefined ? "" : (cells[ref.index] ?? ""));
@@ -50,69 +32,46 @@ export function validateRow(cells: readonly string[], line: number, columns: Ros
       );
     }
   }
-  for (const field of FIELDS) {
+  for (const { field, spec } of FIELDS) {
     const ref = columns[field];
     const cell = raw(ref);
-    const max = field === "excludedPlans" ? FIELD_MAX_LENGTH.excludedPlans : FIELD_MAX_LENGTH.default;
+    const max = spec.maxLength;
     if (ref !== undefined && cell.length > max) {
       return reject("FIELD_TOO_LONG", `${ref.name} is ${cell.length} characters long; at most ${max} are read`);
     }
   }
-  for (const field of FIELDS) {
+  for (const field of ROSTER_FIELD_NAMES) {
     const ref = columns[field];
     if (ref !== undefined && raw(ref).includes(REPLACEMENT_CHARACTER)) {
       return reject("INVALID_ENCODING", `${ref.name} holds bytes that are not UTF-8 (a file saved as ANSI / Latin-1?): save the roster as "CSV UTF-8"`);
     }
   }
 
-  const value = (field: FieldName): string => cleanCell(raw(columns[field]));
-
-  const customerRaw = value("customerId");
-  if (customerRaw === "") return reject("MISSING_CUSTOMER", `${columns.customerId.name} is empty`);
-  const customerId = checkGuid(customerRaw);
-  if (!customerId.ok) return reject("INVALID_CUSTOMER_ID", `${columns.customerId.name} ${customerId.reason}`);
-
-  const row: RosterRow = { line, customerId: customerId.value, sku: "", excludedPlans: [], action: "assign" };
-  const userIdRaw = value("userId");
-  const upnRaw = value("userPrincipalName");
-  if (userIdRaw === "" && upnRaw === "") {
-    const names = [columns.userId?.name, columns.userPrincipalName?.name].filter((name) => name !== undefined);
-    return reject("MISSING_USER", `no user: ${names.join(" and ")} ${names.length > 1 ? "are both" : "is"} empty`);
+  const row: Record<string, unknown> = { line };
+  for (const { field, spec, or } of FIELDS) {
+    const ref = columns[field];
+    const cell = ref === undefined ? "" : cleanCell(cells[ref.index] ?? "");
+    if (cell === "") {
+      const required = spec.required;
+      if (required && !(or !== undefined && cleanCell(raw(columns[or])) !== "")) {
+        const names = [ref?.name, or !== undefined ? columns[or]?.name : undefined].filter((name) => name !== undefined);
+        const message = or === undefined ? `${names[0]} is empty` : `no ${required.what}: ${names.join(" and ")} ${names.length > 1 ? "are both" : "is"} empty`;
+        return reject(required.missingCode as RowRejectionCode, message);
+      }
+      if (spec.empty !== undefined) row[field] = spec.empty;
+      continue;
+    }
+    const checked = spec.check(cell);
+    if (!checked.ok) return reject(spec.invalidCode as RowRejectionCode, `${ref!.name} ${checked.reason}`);
+    row[field] = checked.value;
   }
-  if (userIdRaw !== "" && columns.userId !== undefined) {
-    const userId = checkGuid(userIdRaw);
-    if (!userId.ok) return reject("INVALID_USER_ID", `${columns.userId.name} ${userId.reason}`);
-    row.userId = userId.value;
-  }
-  if (upnRaw !== "" && columns.userPrincipalName !== undefined) {
-    const upn = checkUserPrincipalName(upnRaw);
-    if (!upn.ok) return reject("INVALID_USER_PRINCIPAL_NAME", `${columns.userPrincipalName.name} ${upn.reason}`);
-    row.userPrincipalName = upn.value;
-  }
-
-  const skuRaw = value("sku");
-  if (skuRaw === "") return reject("MISSING_SKU", `${columns.sku.name} is empty`);
-  const sku = checkSku(skuRaw);
-  if (!sku.ok) return reject("INVALID_SKU", `${columns.sku.name} ${sku.reason}`);
-  row.sku = sku.value;
-
-  if (columns.excludedPlans !== undefined) {
-    const plans = checkExcludedPlans(value("excludedPlans"));
-    if (!plans.ok) return reject("INVALID_EXCLUDED_PLAN", `${columns.excludedPlans.name} ${plans.reason}`);
-    row.excludedPlans = plans.value;
-  }
-  if (columns.action !== undefined) {
-    const action = checkAction(value("action"));
-    if (!action.ok) return reject("INVALID_ACTION", `${columns.action.name} ${action.reason}`);
-    row.action = action.value;
-  }
-  return { kind: "row", row };
+  return { kind: "row", row: row as unknown as RosterRow };
 }
 
 /** The rejection keeps the raw values (trimmed, capped, control characters escaped) for the results file. */
-function rejectionOf(line: number, errorCode: RowRejectionCode, errorMessage: string, raw: (field: FieldName) => string): RowRejection {
+function rejectionOf(line: number, errorCode: RowRejectionCode, errorMessage: string, raw: (field: RosterField) => string): RowRejection {
   // Cap before trimming: a cell can be megabytes long.
-  const shown = (field: FieldName): string => forDisplay(cleanCell(raw(field).slice(0, 4096)));
+  const shown = (field: RosterField): string => forDisplay(cleanCell(raw(field).slice(0, 4096)));
   return {
     line,
     customerId: shown("customerId"),

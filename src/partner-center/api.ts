@@ -1,7 +1,7 @@
 // The client's view of one HTTP exchange with Partner Center: every call returns an ApiResult,
 // never throws for an HTTP or network failure. Retrying, pacing and classification live in
 // execute/; this layer makes exactly one attempt per call.
-import type { Collection, CustomerUser, License, LicenseUpdate, SubscribedSku, LicenseGroupId } from "./types.js";
+import type { Collection, Customer, CustomerUser, CustomerUserUpdate, License, LicenseUpdate, SubscribedSku, LicenseGroupId } from "./types.js";
 
 /** Headers Partner Center answers with that support asks for. */
 export interface ResponseMeta {
@@ -66,4 +66,11 @@ export interface PartnerCenterApi {
   /** The licenses a user holds, of the groups asked for (what settles an unconfirmed write). Optional for test doubles that never settle. */
   getUserLicenses?(customerId: string, userId: string, groups: readonly LicenseGroupId[], ctx: CallContext): Promise<ApiResult<Collection<License>>>;
   postLicenseUpdate(customerId: string, userId: string, update: LicenseUpdate, ctx: CallContext): Promise<ApiResult<LicenseUpdate>>;
+}
+
+/** The calls of `--diff`, usage locations and company names (§2, §4), one attempt each. */
+export interface UserAccountsApi {
+  getCustomer(customerId: string, ctx: CallContext): Promise<ApiResult<Customer>>;
+  getUserLicenses(customerId: string, userId: string, groups: readonly LicenseGroupId[], ctx: CallContext): Promise<ApiResult<Collection<License>>>;
+  updateUser(customerId: string, userId: string, update: CustomerUserUpdate, ctx: CallContext): Promise<ApiResult<CustomerUser>>;
 }

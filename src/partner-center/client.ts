@@ -6,15 +6,15 @@
 // resource asked for; otherwise it is `unconfirmed`. A redirect is never followed: a 3xx is an http
 // failure. Retrying and pacing live in execute/.
 import type { Dispatcher } from "undici";
-import type { AccessTokenProvider, ApiResult, CallContext, PartnerCenterApi } from "./api.js";
+import type { AccessTokenProvider, ApiResult, CallContext, PartnerCenterApi, UserAccountsApi } from "./api.js";
 import { ACCEPTED_ENCODINGS } from "./content-encoding.js";
 import { createHttpExchanger } from "./http-exchange.js";
 import { createDispatcher } from "./http-stack.js";
-import { confirmsCollection, confirmsLicenseUpdate, type Confirmation } from "./confirmation.js";
+import { confirmsCollection, confirmsLicenseUpdate, confirmsResource, type Confirmation } from "./confirmation.js";
 import { classifyNetworkError } from "./network-error.js";
 import { parseJsonBody, readApiError } from "./response-body.js";
 import { readResponseMeta } from "./response-meta.js";
-import type { Collection, CustomerUser, License, LicenseGroupId, LicenseUpdate, SubscribedSku } from "./types.js";
+import type { Collection, Customer, CustomerUser, CustomerUserUpdate, License, LicenseGroupId, LicenseUpdate, SubscribedSku } from "./types.js";
 import { HEADER } from "./types.js";
 
 export interface PartnerCenterClientOptions {
@@ -36,7 +36,7 @@ const DEFAULT_USERS_PAGE_SIZE = 500;
 const GROUP_QUERY: Readonly<Record<LicenseGroupId, string>> = { group1: "Group1", group2: "Group2" };
 
 interface Exchange {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PATCH";
   /** Path and query below the base URL, starting with "/v1/". */
   pathAndQuery: string;
   body?: unknown;
@@ -66,7 +66,7 @@ export function continuationPath(uri: string): string {
   return `${path}${resolved.search}`;
 }
 
-export function createPartnerCenterClient(options: PartnerCenterClientOptions): PartnerCenterApi {
+export function createPartnerCenterClient(options: PartnerCenterClientOptions): PartnerCenterApi & UserAccountsApi {
   const base = options.baseUrl.replace(/\/+$/, "");
   const exchanger = createHttpExchanger(base, options.dispatcher ?? createDispatcher());
   const origin = exchanger.origin;
@@ -144,6 +144,12 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
         { method: "GET", pathAndQuery: `${customerPath(customerId)}/users/${encodeURIComponent(userId)}/licenses${query ? `?${query}` : ""}`, confirms: confirmsCollection },
         ctx,
       );
+    },
+    getCustomer(customerId, ctx) {
+      return send<Customer>({ method: "GET", pathAndQuery: customerPath(customerId), confirms: confirmsResource("Customer") }, ctx);
+    },
+    updateUser(customerId, userId, update, ctx) {
+      return send<CustomerUser>({ method: "PATCH", pathAndQuery: `${customerPath(customerId)}/users/${encodeURIComponent(userId)}`, body: update, confirms: confirmsResource("CustomerUser") }, ctx);
     },
     postLicenseUpdate(customerId, userId, update, ctx) {
       return send<LicenseUpdate>(

@@ -47,3 +47,14 @@ export function confirmsLicenseUpdate(body: unknown, request: { licensesToAssign
   if (stray !== undefined) return `the LicenseUpdate names SKU ${stray}, which the request did not carry`;
   return undefined;
 }
+
+/** One resource of `type` ("Customer", "CustomerUser"): an object with an id, of that objectType when it names one. */
+export function confirmsResource(type: string): Confirmation {
+  return (body) => {
+    if (!isRecord(body)) return "the body is not a JSON object";
+    if (typeof body.id !== "string") return `the body is not a ${type} (no id)`;
+    const named = objectType(body);
+    if (named !== undefined && named.toLowerCase() !== type.toLowerCase()) return `the body is a ${named}, not a ${type}`;
+    return undefined;
+  };
+}

@@ -15,7 +15,7 @@ import { noteSending, sharedDispatcher, takeSocketReuse } from "./http-stack.js"
 import { stripByteOrderMark } from "./response-body.js";
 
 export interface HttpExchangeRequest {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PATCH";
   /** Path and query as sent, already resolved and encoded. */
   path: string;
   headers: Record<string, string>;

@@ -60,6 +60,20 @@ export interface CustomerUser {
   attributes: { objectType: "CustomerUser" };
 }
 
+/** A customer ("Get a customer by ID"); only what this project reads. */
+export interface Customer {
+  id: string;
+  companyProfile?: { tenantId?: string; domain?: string; companyName?: string; attributes?: { objectType: string } };
+  relationshipToPartner?: string;
+  attributes: { objectType: "Customer" };
+}
+
+/** The body of a user update ("Update user accounts for a customer"): here only the usage location. */
+export interface CustomerUserUpdate {
+  usageLocation: string;
+  attributes: { objectType: "CustomerUser" };
+}
+
 export interface License {
   servicePlans: (Omit<ServicePlan, "capabilityStatus"> & { capabilityStatus: string })[];
   productSku: Omit<ProductSku, "targetType">;

@@ -7,9 +7,33 @@
 // once its requests are done. Rows that do not fit (a user principal name, excluded plans, a user
 // id that is not a lower-case GUID) are kept as the reader made them.
 import type { RosterRow } from "../model.js";
+import { ROSTER_FIELD_NAMES, ROSTER_FIELDS, specOf, type RosterField } from "../input/roster-fields.js";
+
+/**
+ * How each roster field is held: `typed` in the typed arrays below, `empty` only at its empty value
+ * (a row with any other value is kept as read). A Record over every field: a new roster column does
+ * not compile until it is placed here, and an `empty` one is never dropped.
+ */
+const HELD: Record<RosterField, "typed" | "empty"> = {
+  customerId: "typed", // the key rows are grouped by
+  userId: "typed",
+  userPrincipalName: "empty",
+  sku: "typed",
+  excludedPlans: "empty",
+  action: "typed",
+  usageLocation: "empty",
+};
+const HELD_EMPTY = ROSTER_FIELD_NAMES.filter((field) => HELD[field] === "empty");
+
+/** Whether a row's value of an `empty` field is that field's empty value. */
+function isEmptyValue(field: RosterField, value: unknown): boolean {
+  const empty = specOf(field).empty;
+  if (Array.isArray(empty)) return Array.isArray(value) && value.length === 0;
+  return value === empty;
+}
 
 /** Shared by every row without excluded plans; frozen, so a stray push fails loudly instead of leaking into other rows. */
-const NO_EXCLUDED_PLANS = Object.freeze([]) as unknown as string[];
+const NO_EXCLUDED_PLANS = ROSTER_FIELDS.excludedPlans.empty;
 
 /** Most distinct SKU strings held in the table; past it rows are kept as read (a hostile roster cannot grow it). */
 const INTERN_LIMIT = 100_000;
@@ -51,7 +75,7 @@ class CustomerRows {
     if (this.count === this.lines.length) this.grow();
     const index = this.count++;
     this.lines[index] = row.line;
-    const plain = row.userId !== undefined && row.userPrincipalName === undefined && row.excludedPlans.length === 0 && GUID_TEXT.test(row.userId);
+    const plain = row.userId !== undefined && GUID_TEXT.test(row.userId) && HELD_EMPTY.every((field) => isEmptyValue(field, row[field]));
     if (!plain) {
       (this.unusual ??= new Map()).set(index, row);
       if (!row.userId && row.userPrincipalName) this.byPrincipalName = true;

@@ -1,18 +1,21 @@
 // Reads the whole roster before anything is sent, keeping this shard's rows (in the compact form of
 // compact-roster.ts, grouped by customer) and the rows rejected on reading.
 import type { RowRejection, Shard } from "../model.js";
-import { readRoster, RosterFileError, type RosterSource } from "../input/roster-reader.js";
+import { readRoster, RosterFileError, type RosterColumns, type RosterSource } from "../input/roster-reader.js";
 import { inShard } from "../plan/shard.js";
 import { TypedArrayRoster, type CompactRoster } from "./compact-roster.js";
 
-export type ShardRoster = { ok: true; roster: CompactRoster; rejections: RowRejection[]; maxLine: number } | { ok: false; error: string };
+export type ShardRoster =
+  | { ok: true; roster: CompactRoster; rejections: RowRejection[]; maxLine: number; columns: RosterColumns | undefined }
+  | { ok: false; error: string };
 
 export async function readShardRoster(source: RosterSource, shard: Shard | undefined): Promise<ShardRoster> {
   const roster = new TypedArrayRoster();
   const rejections: RowRejection[] = [];
   let maxLine = 1;
+  let columns: RosterColumns | undefined;
   try {
-    for await (const record of readRoster(source)) {
+    for await (const record of readRoster(source, { onColumns: (mapped) => (columns = mapped) })) {
       if (record.kind === "rejected") {
         maxLine = Math.max(maxLine, record.rejection.line);
         if (inShard(record.rejection.customerId, shard)) rejections.push(record.rejection);
@@ -28,5 +31,5 @@ export async function readShardRoster(source: RosterSource, shard: Shard | undef
     }
     throw error;
   }
-  return { ok: true, roster, rejections, maxLine };
+  return { ok: true, roster, rejections, maxLine, columns };
 }

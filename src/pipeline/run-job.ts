@@ -6,11 +6,10 @@ import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { RunConfig } from "../config.js";
 import type { LicenseUpdateRequest, RosterRow, RowOutcome, RowRejection } from "../model.js";
-import type { AccessTokenProvider, PartnerCenterApi } from "../partner-center/api.js";
-import { CustomerCatalogs } from "../catalog/customer-catalogs.js";
-import { resolveRow } from "../plan/resolve-row.js";
-import { groupCustomerRows } from "../plan/group-requests.js";
-import { seatCheck, type SeatCheckRow } from "../plan/seat-check.js";
+import type { AccessTokenProvider, PartnerCenterApi, UserAccountsApi } from "../partner-center/api.js";
+import { CustomerCatalogs, type CallApi } from "../catalog/customer-catalogs.js";
+import type { HeldLicense } from "../plan/held-licenses.js";
+import type { SeatCheckRow } from "../plan/seat-check.js";
 import type { Clock } from "../execute/clock.js";
 import { executeRequests, type ExecuteReport } from "../execute/executor.js";
 import { createPacer } from "../execute/pacer.js";
@@ -26,12 +25,13 @@ import { createProgress } from "../results/progress.js";
 import { makeCallApi } from "./call-api.js";
 import { PartnerWideFailures } from "../execute/partner-wide-failures.js";
 import { readShardRoster, type ShardRoster } from "./read-shard-roster.js";
-import { failedByCall, outcomeOf, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
+import { outcomeOf, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
+import { planCustomers, type PlannedCustomer } from "./plan-customers.js";
 import { RowLedger } from "./row-ledger.js";
 
 export interface JobDeps {
   config: RunConfig;
-  api: PartnerCenterApi;
+  api: PartnerCenterApi & UserAccountsApi;
   tokens: AccessTokenProvider;
   logger: Logger;
   /** Aborted on SIGINT/SIGTERM: start nothing new, drain what is in flight. */
@@ -57,9 +57,6 @@ export interface JobResult {
   seatCheck: SeatCheckRow[];
   stoppedBy?: StopReason;
 }
-
-/** How many customers' catalogs are fetched ahead of the one being planned. */
-const CATALOG_LOOKAHEAD = 4;
 
 export async function runLicenseJob(deps: JobDeps): Promise<JobResult> {
   const { config } = deps;
@@ -111,7 +108,8 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
   const journal = createResultsSink({ journal: opened.journal, path: config.output, stderr: deps.stderr, onFailure: () => halt.abort() });
   open.sink = journal;
 
-  const summary = new RunSummary({ dryRun: config.dryRun, startedAt: deps.clock.now() });
+  const usageLocationGiven = shardRoster.columns?.usageLocation !== undefined || config.usageLocation !== undefined;
+  const summary = new RunSummary({ dryRun: config.dryRun, startedAt: deps.clock.now(), usageLocationGiven });
   const ledger = new RowLedger(shardRoster.maxLine);
   const progress = createProgress({
     total: roster.rowCount + shardRoster.rejections.length,
@@ -122,8 +120,16 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
     clock: deps.clock,
   });
   let halted = false; // a run-fatal answer or a stop: plan nothing more
-  const record = (outcome: RowOutcome): void => {
-    if (!ledger.mark(outcome.line)) return; // one line per row, whatever happens
+  // --diff: what each sent row's user held of its SKU before, by line, until the row's outcome is recorded (for undo).
+  const heldByLine = new Map<number, HeldLicense | null>();
+  const record = (answered: RowOutcome): void => {
+    if (!ledger.mark(answered.line)) return; // one line per row, whatever happens
+    const held = heldByLine.get(answered.line);
+    let outcome = answered;
+    if (held !== undefined) {
+      heldByLine.delete(answered.line);
+      outcome = { ...answered, heldBefore: held !== null, ...(held ? { previousExcludedPlans: held.excludedPlanIds } : {}) };
+    }
     if (outcome.status === "aborted") halted = true;
     journal.record(outcome);
     summary.add(outcome);
@@ -158,68 +164,54 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
   // Lookups and writes share it: a credential- or network-level failure repeating across customers stops the run.
   const partnerWide = new PartnerWideFailures();
   const callApi = makeCallApi({ ...retry, signal: stop }, partnerWide);
-  const catalogs = new CustomerCatalogs(deps.api, callApi);
+  // Every GET (SKUs, user pages, company names, --diff's licenses) is a read the summary counts.
+  const readApi: CallApi = async (customerId, attempt) => {
+    const fetched = await callApi(customerId, attempt);
+    summary.addReads(fetched.ok ? fetched.attempts : fetched.failure.attempts);
+    return fetched;
+  };
   const seatRows: SeatCheckRow[] = [];
-  let catalogStop: StopReason | undefined;
-
-  async function* plannedRequests(): AsyncGenerator<LicenseUpdateRequest> {
-    const customers = [...pending];
-    for (let index = 0; index < customers.length; index += 1) {
-      if (halted || stop.aborted) return;
-      for (const ahead of customers.slice(index + 1, index + 1 + CATALOG_LOOKAHEAD)) {
-        void catalogs.skus(ahead);
-        if (roster.usesPrincipalNames(ahead)) void catalogs.users(ahead);
-      }
-      const customerId = customers[index]!;
-      const rows = roster.rowsOf(customerId).filter((row) => !ledger.has(row.line));
-      const log = logger.child({ customerId });
-
-      const skus = await catalogs.skus(customerId);
-      const users = rows.some(needsDirectory) ? await catalogs.users(customerId) : undefined;
-      if (halted || stop.aborted) return;
-      const failed = !skus.ok ? skus.failure : users && !users.ok ? users.failure : undefined;
-      if (failed) {
-        if (failed.scope === "run") {
-          catalogStop = { kind: "run-fatal", errorCode: failed.errorCode, message: failed.message, httpStatus: failed.httpStatus };
-          halted = true;
-          return;
-        }
-        const what = !skus.ok ? "the customer's subscribed SKUs could not be read" : "the customer's users could not be read";
-        log.warn({ errorCode: failed.errorCode, httpStatus: failed.httpStatus }, "customer lookup failed");
-        for (const row of rows) record(failedByCall(row, failed, what, deps.correlationId));
-        catalogs.forget(customerId);
-        continue;
-      }
-      if (!skus.ok || (users && !users.ok)) continue; // narrowed above; keeps the types honest
-
-      const resolved = [];
-      for (const row of rows) {
-        const resolution = resolveRow(row, skus.value, users?.ok ? users.value : undefined);
-        if (resolution.ok) resolved.push(resolution.row);
-        else record(outcomeOf(row, "invalid", { errorCode: resolution.errorCode, errorMessage: resolution.message }));
-      }
-      const { requests, refused } = groupCustomerRows(resolved);
-      for (const { row, errorCode, message } of refused) record(outcomeOf(row, "invalid", { errorCode, errorMessage: message }));
-      seatRows.push(...seatCheck(customerId, skus.value.skus, requests));
-      catalogs.forget(customerId);
-      log.debug({ rows: rows.length, requests: requests.length }, "customer planned");
-
-      if (config.dryRun) {
-        for (const request of requests) {
-          for (const row of request.rows) record(outcomeOf(row, "planned", { correlationId: deps.correlationId }));
-        }
-      } else {
-        yield* requests;
-      }
+  let planStop: StopReason | undefined;
+  const customers = planCustomers({
+    roster,
+    customers: [...pending],
+    isDone: (line) => ledger.has(line),
+    catalogs: new CustomerCatalogs(deps.api, readApi),
+    correlationId: deps.correlationId,
+    logger,
+    halted: () => halted || stop.aborted,
+    diff: config.diff,
+    usageLocation: config.usageLocation,
+    writes: config.dryRun ? undefined : { api: deps.api, call: callApi, onAttempts: (count) => summary.addRequests(count) },
+    concurrency: config.concurrency,
+  });
+  /** Records what the plan settled for a customer; returns the requests left to send. */
+  const settle = (planned: PlannedCustomer): LicenseUpdateRequest[] => {
+    if (planned.kind === "stop") {
+      planStop = planned.stoppedBy;
+      halted = true;
+      return [];
     }
-  }
+    if (planned.customerName !== undefined) summary.nameCustomer(planned.customerId, planned.customerName);
+    for (const [row, license] of planned.heldBefore ?? []) heldByLine.set(row.line, license ?? null);
+    for (const outcome of planned.settled) record(outcome);
+    seatRows.push(...planned.seatRows);
+    return planned.requests;
+  };
 
-  // 4. Execute (or, for plan, only walk the plan).
+  // 4. Execute the requests as customers are planned; or, for plan, record them as planned.
   let stoppedBy: StopReason | undefined;
   if (config.dryRun) {
-    for await (const _ of plannedRequests()) void _;
+    for await (const planned of customers) {
+      for (const request of settle(planned)) {
+        for (const row of request.rows) record(outcomeOf(row, "planned", { correlationId: deps.correlationId }));
+      }
+    }
   } else {
-    const report = await executeRequests(plannedRequests(), {
+    async function* requestsToSend(): AsyncGenerator<LicenseUpdateRequest> {
+      for await (const planned of customers) yield* settle(planned);
+    }
+    const report = await executeRequests(requestsToSend(), {
       api: deps.api,
       retry,
       concurrency: config.concurrency,
@@ -232,7 +224,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
     summary.addRequests(report.requestsSent);
     stoppedBy = report.stoppedBy;
   }
-  stoppedBy ??= catalogStop ?? (stop.aborted ? { kind: "interrupted" } : undefined);
+  stoppedBy ??= planStop ?? (stop.aborted ? { kind: "interrupted" } : undefined);
   if (journal.failure) stoppedBy = resultsStop(journal);
 
   // 5. Every row not recorded yet was never sent: the run stopped before it.
@@ -261,10 +253,6 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
   return { exitCode: exitCodeOf(config, summary, seatRows, stoppedBy), summary, seatCheck: seatRows, stoppedBy };
 }
 
-function needsDirectory(row: RosterRow): boolean {
-  return !row.userId && Boolean(row.userPrincipalName);
-}
-
 /** The earlier outcome of this row, if it is done: a line counts only if it recorded this very row. */
 function doneFor(done: DoneLines, row: RosterRow | RowRejection | undefined): RowOutcome | undefined {
   const previous = row ? done.get(row.line) : undefined;
@@ -283,9 +271,11 @@ function recordRejected(rejection: RowRejection, done: DoneLines, record: (o: Ro
 function exitCodeOf(config: RunConfig, summary: RunSummary, seats: SeatCheckRow[], stoppedBy: StopReason | undefined): JobResult["exitCode"] {
   if (stoppedBy?.kind === "interrupted") return 130;
   if (stoppedBy?.kind === "run-fatal") return 4;
+  // --fail-on: which findings make a finished run exit 3 (default all three).
   const counts = summary.byStatus();
-  if ((counts.failed ?? 0) > 0 || (counts.invalid ?? 0) > 0) return 3;
-  if (config.dryRun && seats.some((s) => s.shortfall > 0)) return 3;
+  if (config.failOn.includes("failed") && (counts.failed ?? 0) > 0) return 3;
+  if (config.failOn.includes("invalid") && (counts.invalid ?? 0) > 0) return 3;
+  if (config.failOn.includes("shortfall") && config.dryRun && seats.some((s) => s.shortfall > 0)) return 3;
   return 0;
 }
 

@@ -22,19 +22,21 @@ export function resolveRow(row: RosterRow, catalog: SkuCatalog, directory: UserD
   const plans = catalog.excludedPlanIds(sku.value, row.excludedPlans);
   if (!plans.ok) return plans;
   // Written out rather than spread: a million rows are resolved per plan, and an explicit literal
-  // is both faster to build and one fixed object shape.
-  const resolved: ResolvedRow = {
+  // is both faster to build and one fixed object shape. `satisfies` names every field, optional
+  // ones included, so a new roster column cannot be left out here without a compile error.
+  const resolved = {
     line: row.line,
     customerId: row.customerId,
     userId,
+    userPrincipalName: row.userPrincipalName,
     sku: row.sku,
     excludedPlans: row.excludedPlans,
     action: row.action,
+    usageLocation: row.usageLocation,
     skuId: sku.value.skuId,
     skuName: sku.value.name,
     licenseGroup: sku.value.licenseGroup,
     excludedPlanIds: plans.value,
-  };
-  if (row.userPrincipalName !== undefined) resolved.userPrincipalName = row.userPrincipalName;
+  } satisfies Record<keyof ResolvedRow, unknown>;
   return { ok: true, row: resolved };
 }

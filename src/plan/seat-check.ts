@@ -1,18 +1,30 @@
-// The seat check of `plan`: per customer and SKU, rows to assign and remove against the seats
-// available now, and the shortfall, before a single seat is consumed.
+// The seat check of `plan`: per customer and SKU, the seats the assignments would newly consume
+// and the rows to remove, against the seats available now, and the shortfall, before a single seat
+// is consumed. Removals never offset the shortfall: requests run concurrently, so a removal is not
+// guaranteed to be sent before an assignment of the same SKU.
 import type { CatalogSku } from "../catalog/sku-catalog.js";
-import type { LicenseUpdateRequest, SeatCheckRow } from "../model.js";
+import type { LicenseUpdateRequest, ResolvedRow, SeatCheckRow } from "../model.js";
 
 export type { SeatCheckRow };
 
-export function seatCheck(customerId: string, skus: readonly CatalogSku[], requests: readonly LicenseUpdateRequest[]): SeatCheckRow[] {
+/**
+ * `consumesSeat` says whether an assignment row takes a new seat; with `--diff` it is false for a
+ * SKU the user already holds (an update of its plans), and the counts are exact. Without it every
+ * assignment is counted: an upper bound.
+ */
+export function seatCheck(
+  customerId: string,
+  skus: readonly CatalogSku[],
+  requests: readonly LicenseUpdateRequest[],
+  consumesSeat?: (row: ResolvedRow) => boolean,
+): SeatCheckRow[] {
   const counts = new Map<string, { toAssign: number; toRemove: number }>();
   for (const request of requests) {
     for (const row of request.rows) {
       let count = counts.get(row.skuId);
       if (!count) counts.set(row.skuId, (count = { toAssign: 0, toRemove: 0 }));
-      if (row.action === "assign") count.toAssign += 1;
-      else count.toRemove += 1;
+      if (row.action === "remove") count.toRemove += 1;
+      else if (!consumesSeat || consumesSeat(row)) count.toAssign += 1;
     }
   }
   const rows: SeatCheckRow[] = [];
@@ -28,6 +40,7 @@ export function seatCheck(customerId: string, skus: readonly CatalogSku[], reque
       ...count,
       available,
       shortfall: Math.max(0, count.toAssign - available),
+      ...(consumesSeat ? { exact: true } : {}),
     });
   }
   return rows;

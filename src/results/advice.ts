@@ -35,7 +35,28 @@ const ADVICE: Readonly<Record<string, string>> = {
   RESULTS_UNWRITABLE:
     "The results file could not be written (disk full, a file-size limit, an I/O error): free space or fix the file, add the outcomes of the fallback file named above to your records, then run again with --resume.",
   RUN_STOPPED: "The run stopped on a run-fatal error before these rows were sent: fix the cause, then run again with --resume.",
+  USAGE_LOCATION_NOT_SET:
+    "The user's usage location could not be set (PATCH of the user refused, see the message): your partner user needs User Administrator or Directory Writers in the customer's GDAP relationship; then run again with --resume.",
+  CONFLICTING_USAGE_LOCATION: "Rows of one user give different usage locations: give the user one usageLocation.",
+  NETWORK_TIMEOUT: "Partner Center did not answer in time on every attempt: check connectivity (or raise --timeout-ms), then run again with --resume.",
+  NETWORK_RESET: "The connection was reset on every attempt: check the network path (proxy, firewall), then run again with --resume.",
+  NETWORK_DNS: "The API's host name does not resolve: check --base-url, the DNS, or set HTTPS_PROXY when the network needs a proxy.",
+  NETWORK_TLS: "The server's certificate was not trusted: behind a TLS-inspecting proxy, trust its CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.",
+  NETWORK_PROXY: "The proxy refused or failed the connection: check HTTPS_PROXY (and its credentials) and NO_PROXY.",
+  USERS_PAGING_LOOP: "Paging the customer's users did not end (a repeated page or token): run again later; give user ids instead of principal names to avoid the user list.",
+  WRITE_NOT_APPLIED: "Something answered 2xx without Partner Center's answer, and the user's licenses show the change did not happen: check --base-url and any proxy, then run again with --resume.",
+  UNCONFIRMED_WRITE: "The write's answer could not be read and the user's licenses could not be read either: check the user in Partner Center before running again.",
 };
+
+/** The service's text for a user without a usage location (it documents no code for it). */
+const NO_USAGE_LOCATION = /invalid usage location/i;
+
+/** What to do about a failure whose message says the user has no usage location. */
+function usageLocationAdvice(given: boolean): string {
+  return given
+    ? "The user has no (valid) usage location and this row gave none: fill in the row's usageLocation (or --usage-location CC), then run again with --resume."
+    : "The user has no usage location: add a usageLocation column (ISO 3166-1 alpha-2, e.g. US) to the roster, or pass --usage-location CC, then run again with --resume; the runner sets it before assigning.";
+}
 
 /** Codes that share advice, by pattern: checked in order after the exact codes. */
 const ADVICE_BY_PATTERN: readonly { pattern: RegExp; advice: string }[] = [
@@ -44,6 +65,7 @@ const ADVICE_BY_PATTERN: readonly { pattern: RegExp; advice: string }[] = [
 ];
 
 /** What a user should do about an error code, for the codes we know; undefined otherwise. */
-export function adviceFor(errorCode: string): string | undefined {
+export function adviceFor(errorCode: string, context: { example?: string; usageLocationGiven?: boolean } = {}): string | undefined {
+  if (context.example !== undefined && NO_USAGE_LOCATION.test(context.example)) return usageLocationAdvice(context.usageLocationGiven ?? false);
   return ADVICE[errorCode] ?? ADVICE_BY_PATTERN.find(({ pattern }) => pattern.test(errorCode))?.advice;
 }

@@ -16,6 +16,7 @@ const ROW_STATUSES: ReadonlySet<string> = new Set<RowStatus>([
   "failed",
   "invalid",
   "skipped",
+  "unchanged",
   "planned",
   "aborted",
 ]);
@@ -74,6 +75,8 @@ export function outcomeCells(outcome: RowOutcome): string[] {
     finishedAt: textCell(outcome.finishedAt),
     licenseWarnings: textCell(warningsCell(outcome.licenseWarnings)),
     msCv: textCell(outcome.msCv),
+    heldBefore: outcome.heldBefore === undefined ? "" : outcome.heldBefore ? "yes" : "no",
+    previousExcludedPlans: textCell(outcome.previousExcludedPlans?.join(";")),
   };
   return RESULT_COLUMNS.map((column) => cells[column]);
 }
@@ -206,5 +209,9 @@ export function parseOutcomeLine(record: string): ParsedOutcome {
   if (licenseWarnings !== undefined) outcome.licenseWarnings = licenseWarnings;
   const msCv = optionalText(cell("msCv"));
   if (msCv !== undefined) outcome.msCv = msCv;
+  const heldBefore = cell("heldBefore");
+  if (heldBefore === "yes" || heldBefore === "no") outcome.heldBefore = heldBefore === "yes";
+  const previousPlans = optionalText(cell("previousExcludedPlans"));
+  if (previousPlans !== undefined || outcome.heldBefore === true) outcome.previousExcludedPlans = previousPlans ? previousPlans.split(";") : [];
   return { ok: true, outcome };
 }

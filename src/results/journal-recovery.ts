@@ -9,7 +9,7 @@ import { scanRecords } from "./record-scanner.js";
 import { HEADER_BYTES } from "./journal-writer.js";
 
 /** A line whose latest status is one of these is not run again by --resume. */
-const DONE_STATUSES: ReadonlySet<RowStatus> = new Set<RowStatus>(["assigned", "removed", "skipped"]);
+const DONE_STATUSES: ReadonlySet<RowStatus> = new Set<RowStatus>(["assigned", "removed", "skipped", "unchanged"]);
 
 export type RecoveredJournal =
   | { ok: true; fresh: true }

@@ -40,7 +40,9 @@ export function renderConsoleSummary(document: RunSummaryDocument, options: Cons
   const took = document.durationMs === null ? "" : ` in ${formatDuration(document.durationMs)}`;
   lines.push(`${document.mode}: ${document.rows.total} rows${took}: ${statusList(document.rows.byStatus)}.`);
   if (document.mode === "run") {
-    lines.push(`  ${document.requests.sent} requests sent, ${document.requests.throttled} throttled.`);
+    lines.push(`  ${document.requests.sent} requests sent, ${document.requests.throttled} throttled.${readsText(document)}`);
+  } else if (document.requests.reads > 0) {
+    lines.push(` ${readsText(document)}`);
   }
   const stop = stopLine(document);
   if (stop) lines.push(`  ${stop}`);
@@ -56,12 +58,25 @@ export function renderConsoleSummary(document: RunSummaryDocument, options: Cons
   return `${lines.join("\n")}\n`;
 }
 
+function readsText(document: RunSummaryDocument): string {
+  const reads = document.requests.reads ?? 0;
+  return reads > 0 ? ` ${reads} read${reads === 1 ? "" : "s"}.` : "";
+}
+
+/** What the assign counts mean: exact with --diff, else an upper bound; removals never offset them. */
+function seatCheckBasis(rows: readonly SeatCheckEntry[]): string {
+  const basis = rows.every((row) => row.exact)
+    ? "Seat counts are exact: the users' current licenses were read (--diff); licenses already held need no seat."
+    : "Seat counts are upper bounds: every assignment is counted, held licenses included (--diff counts only new seats).";
+  return `${basis} Removals are not counted as freeing seats: requests run concurrently.`;
+}
+
 /** The seat check as an aligned plain-text table (for stderr). */
 export function renderSeatCheckTable(rows: readonly SeatCheckEntry[]): string {
   if (rows.length === 0) return "Seat check: nothing to assign or remove.\n";
   const header = ["customer", "sku", "group", "assign", "remove", "available", "shortfall"];
   const body = rows.map((row) => [
-    row.customerId,
+    row.customerName ? `${row.customerId} (${oneLine(row.customerName, 40)})` : row.customerId,
     oneLine(row.sku || row.skuId, 48),
     row.licenseGroup,
     String(row.toAssign),
@@ -78,7 +93,7 @@ export function renderSeatCheckTable(rows: readonly SeatCheckEntry[]): string {
       .trimEnd();
   const short = rows.filter((row) => row.shortfall > 0).length;
   const verdict = short > 0 ? `Seat check: ${short} customer SKU${short === 1 ? "" : "s"} short of seats.` : "Seat check: enough seats for every assignment.";
-  return `${[format(header), ...body.map(format), verdict].join("\n")}\n`;
+  return `${[format(header), ...body.map(format), verdict, seatCheckBasis(rows)].join("\n")}\n`;
 }
 
 export interface MarkdownSummaryOptions {
@@ -111,7 +126,7 @@ export function renderMarkdownSummary(document: RunSummaryDocument, options: Mar
     // Customers with problems first: they are what a reader is looking for.
     const customers = [...document.customers].sort((a, b) => problems(b.byStatus) - problems(a.byStatus));
     for (const customer of customers.slice(0, maxRows)) {
-      out.push(`| ${markdownText(customer.customerId)} | ${customer.total} | ${statuses.map((s) => customer.byStatus[s]).join(" | ")} |`);
+      out.push(`| ${markdownText(customer.customerName ? `${customer.customerId} (${customer.customerName})` : customer.customerId)} | ${customer.total} | ${statuses.map((s) => customer.byStatus[s]).join(" | ")} |`);
     }
     if (customers.length > maxRows) out.push("", `... and ${customers.length - maxRows} more customers (see --summary-json).`);
     out.push("");
@@ -144,7 +159,7 @@ export function renderMarkdownSummary(document: RunSummaryDocument, options: Mar
     for (const row of seats.slice(0, maxRows)) {
       const shortfall = row.shortfall > 0 ? `**${row.shortfall}**` : "0";
       out.push(
-        `| ${markdownText(row.customerId)} | ${markdownText(row.sku || row.skuId)} | ${markdownText(row.licenseGroup)} | ${row.toAssign} | ${row.toRemove} | ${row.available} | ${shortfall} |`,
+        `| ${markdownText(row.customerName ? `${row.customerId} (${row.customerName})` : row.customerId)} | ${markdownText(row.sku || row.skuId)} | ${markdownText(row.licenseGroup)} | ${row.toAssign} | ${row.toRemove} | ${row.available} | ${shortfall} |`,
       );
     }
     if (seats.length > maxRows) out.push("", `... and ${seats.length - maxRows} more seat check rows.`);

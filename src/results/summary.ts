@@ -5,7 +5,7 @@
 import type { RowOutcome, RowStatus, SeatCheckRow } from "../model.js";
 import { adviceFor } from "./advice.js";
 
-export const ROW_STATUS_ORDER: readonly RowStatus[] = ["assigned", "removed", "skipped", "planned", "failed", "invalid", "aborted"];
+export const ROW_STATUS_ORDER: readonly RowStatus[] = ["assigned", "removed", "skipped", "unchanged", "planned", "failed", "invalid", "aborted"];
 
 export type StatusCounts = Record<RowStatus, number>;
 
@@ -38,8 +38,8 @@ export interface ProgressCounts {
  *   startedAt: ISO 8601, finishedAt: ISO 8601 | null, durationMs: number | null,
  *   stop: { reason: "completed" | "interrupted" | "run-fatal", errorCode?, httpStatus?, message? },
  *   rows: { total, byStatus: { assigned, removed, skipped, planned, failed, invalid, aborted } },
- *   requests: { sent, throttled },                 // licenseupdates calls sent; 429 answers received
- *   customers: [{ customerId, total, byStatus }],  // sorted by customerId
+ *   requests: { sent, throttled, reads },          // writes sent (licenseupdates, user updates); 429 answers received; GETs sent
+ *   customers: [{ customerId, customerName?, total, byStatus }],  // sorted by customerId; the company name when it was read
  *   skus: [{ skuId, sku, total, byStatus }],       // sku: the product name (as written when it never resolved, skuId ""); sorted by sku
  *   errors: [{ errorCode, count, httpStatus, example, advice }], // most frequent first
  *   seatCheck: [{ customerId, sku, skuId, licenseGroup, toAssign, toRemove, available, shortfall }],
@@ -55,8 +55,8 @@ export interface RunSummaryDocument {
   durationMs: number | null;
   stop: { reason: "completed" | "interrupted" | "run-fatal"; errorCode?: string; httpStatus?: number; message?: string };
   rows: { total: number; byStatus: StatusCounts };
-  requests: { sent: number; throttled: number };
-  customers: { customerId: string; total: number; byStatus: StatusCounts }[];
+  requests: { sent: number; throttled: number; reads: number };
+  customers: { customerId: string; customerName?: string; total: number; byStatus: StatusCounts }[];
   skus: { skuId: string; sku: string; total: number; byStatus: StatusCounts }[];
   errors: { errorCode: string; count: number; httpStatus: number | null; example: string; advice: string | null }[];
   seatCheck: SeatCheckEntry[];
@@ -67,10 +67,12 @@ export interface RunSummaryOptions {
   startedAt: number | Date;
   /** plan / --dry-run. */
   dryRun?: boolean;
+  /** The roster has a usageLocation column or --usage-location was given (the advice for a missing one differs). */
+  usageLocationGiven?: boolean;
 }
 
 function emptyCounts(): StatusCounts {
-  return { assigned: 0, removed: 0, skipped: 0, planned: 0, failed: 0, invalid: 0, aborted: 0 };
+  return { assigned: 0, removed: 0, skipped: 0, unchanged: 0, planned: 0, failed: 0, invalid: 0, aborted: 0 };
 }
 
 function toDate(value: number | Date): Date {
@@ -83,6 +85,7 @@ const EXAMPLE_MAX_LENGTH = 300;
 export class RunSummary {
   private readonly startedAt: Date;
   private readonly dryRun: boolean;
+  private readonly usageLocationGiven: boolean;
   private finishedAt: Date | undefined;
   private stoppedBy: StopCause | undefined;
   private seats: SeatCheckEntry[] = [];
@@ -91,12 +94,15 @@ export class RunSummary {
   private readonly skus = new Map<string, { sku: string; skuId: string; counts: StatusCounts }>();
   private readonly errors = new Map<string, { count: number; httpStatus: number | null; example: string }>();
   private requestsSent = 0;
+  private reads = 0;
+  private readonly customerNames = new Map<string, string>();
   private throttled = 0;
   private rows = 0;
 
   constructor(options: RunSummaryOptions) {
     this.startedAt = toDate(options.startedAt);
     this.dryRun = options.dryRun ?? false;
+    this.usageLocationGiven = options.usageLocationGiven ?? false;
   }
 
   add(outcome: RowOutcome): void {
@@ -135,6 +141,16 @@ export class RunSummary {
     this.requestsSent += count;
   }
 
+  /** GET attempts: SKU lookups, user pages, company names, --diff's license reads. */
+  addReads(count: number): void {
+    this.reads += count;
+  }
+
+  /** The customer's company name, shown beside its id. */
+  nameCustomer(customerId: string, name: string): void {
+    this.customerNames.set(customerId, name);
+  }
+
   setSeatCheck(rows: readonly SeatCheckEntry[]): void {
     this.seats = [...rows];
   }
@@ -169,7 +185,7 @@ export class RunSummary {
     const stop = this.stoppedBy;
     const reason = !stop ? "completed" : stop.kind === "interrupted" ? "interrupted" : "run-fatal";
     const errors = [...this.errors]
-      .map(([errorCode, error]) => ({ errorCode, ...error, advice: adviceFor(errorCode) ?? null }))
+      .map(([errorCode, error]) => ({ errorCode, ...error, advice: adviceFor(errorCode, { example: error.example, usageLocationGiven: this.usageLocationGiven }) ?? null }))
       .sort((a, b) => b.count - a.count || a.errorCode.localeCompare(b.errorCode));
     return {
       schemaVersion: 1,
@@ -184,9 +200,12 @@ export class RunSummary {
         ...(stop?.message !== undefined ? { message: stop.message } : {}),
       },
       rows: { total: this.rows, byStatus: { ...this.statusCounts } },
-      requests: { sent: this.requestsSent, throttled: this.throttled },
+      requests: { sent: this.requestsSent, throttled: this.throttled, reads: this.reads },
       customers: [...this.customers]
-        .map(([customerId, counts]) => ({ customerId, total: sumCounts(counts), byStatus: { ...counts } }))
+        .map(([customerId, counts]) => {
+          const customerName = this.customerNames.get(customerId);
+          return { customerId, ...(customerName !== undefined ? { customerName } : {}), total: sumCounts(counts), byStatus: { ...counts } };
+        })
         .sort((a, b) => compareText(a.customerId, b.customerId)),
       skus: [...this.skus.values()]
         .map(({ sku, skuId, counts }) => ({ skuId, sku, total: sumCounts(counts), byStatus: { ...counts } }))

@@ -77,7 +77,7 @@ describe("one option table for job file and flags", () => {
 
   it("accepts in a job file exactly the keys it accepts as flags (a flag-only option never), and derives each flag's name", () => {
     for (const key of OPTION_KEYS) {
-      const sample = RUN_OPTIONS[key].flag === "boolean" ? true : RUN_OPTIONS[key].flag === "number" ? (key === "timeoutMs" ? 2000 : 2) : key === "baseUrl" ? "https://x" : key === "shard" ? "1/2" : key === "logLevel" ? "warn" : key === "logFormat" ? "pretty" : "a.csv";
+      const sample = RUN_OPTIONS[key].flag === "boolean" ? true : RUN_OPTIONS[key].flag === "number" ? (key === "timeoutMs" ? 2000 : 2) : key === "baseUrl" ? "https://x" : key === "shard" ? "1/2" : key === "logLevel" ? "warn" : key === "logFormat" ? "pretty" : key === "usageLocation" ? "US" : key === "failOn" ? "none" : "a.csv";
       expect(validateJobFile({ [key]: sample }, "j.json").ok, key).toBe(!("flagOnly" in RUN_OPTIONS[key]));
       expect(validateFlags({ [key]: sample }).ok, key).toBe(true);
     }

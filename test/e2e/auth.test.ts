@@ -98,8 +98,8 @@ describe("900316: an app-only token stops the run", () => {
     const c = customer(1, 24, { powerBiPro: 50 });
     emulator = await startIdentityEmulator({ state: authState([c]), latencyMs: 60 });
     const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);
-    // The catalog read and the first 8 writes pass; from then on the API judges the token app-only.
-    interceptTokenChecks(emulator, (verdict, n) => (verdict.valid && n > 9 ? { valid: true, kind: "app-only" } : verdict));
+    // The catalog and company-name reads and the first 8 writes pass; from then on the API judges the token app-only.
+    interceptTokenChecks(emulator, (verdict, n) => (verdict.valid && n > 10 ? { valid: true, kind: "app-only" } : verdict));
     const concurrency = 3;
     const run = await runRoster(emulator, rows, staticTokenEnv(STATIC.appUser), ["--concurrency", String(concurrency)]);
 
@@ -163,7 +163,7 @@ describe("refused sign-in: nothing is sent", () => {
     const em = emulator;
     const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);
     interceptTokenChecks(em, (verdict, n) => {
-      if (n === 4) em.identity.revokeAllRefreshTokens(); // the next renewal (within 2 s) is refused
+      if (n === 5) em.identity.revokeAllRefreshTokens(); // after the two reads and 3 writes; the next renewal (within 2 s) is refused
       return verdict;
     });
     const run = await runRoster(em, rows, appUserEnv(em), ["--concurrency", "1"]);

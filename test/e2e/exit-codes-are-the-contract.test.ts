@@ -97,7 +97,7 @@ describe("every exit is one of the contract's codes", () => {
       plant,
       `let n = 0; const filter = Array.prototype.filter;
 Array.prototype.filter = function (...args) {
-  if (String(new Error().stack).includes("plannedRequests") && ++n === 2) throw new TypeError("planted bug");
+  if (String(new Error().stack).includes("planCustomers") && ++n === 2) throw new TypeError("planted bug");
   return filter.apply(this, args);
 };\n`,
     );

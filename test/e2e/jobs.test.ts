@@ -231,7 +231,7 @@ describe("summaries", () => {
     const summary = JSON.parse(await readFile(summaryJson, "utf8"));
     expect(summary.mode).toBe("run");
     expect(summary.stop.reason).toBe("completed");
-    expect(summary.rows).toEqual({ total: 9, byStatus: { assigned: 5, removed: 0, skipped: 0, planned: 0, failed: 2, invalid: 2, aborted: 0 } });
+    expect(summary.rows).toEqual({ total: 9, byStatus: { assigned: 5, removed: 0, skipped: 0, unchanged: 0, planned: 0, failed: 2, invalid: 2, aborted: 0 } });
     const customerCounts = Object.fromEntries(summary.customers.map((c: any) => [c.customerId, [c.total, c.byStatus.assigned, c.byStatus.failed, c.byStatus.invalid]]));
     expect(customerCounts).toEqual({ [c1.id]: [4, 2, 2, 0], [c2.id]: [5, 3, 0, 2] });
     const e3 = summary.skus.find((s: any) => s.skuId === SKU.e3);
@@ -258,8 +258,8 @@ describe("summaries", () => {
     expect(lines).toContain("| invalid | 2 |");
     // by customer: rows, then one column per status that occurs (assigned, failed, invalid)
     expect(markdown).toContain("| customer | rows | assigned | failed | invalid |");
-    expect(lines).toContain(`| ${c1.id} | 4 | 2 | 2 | 0 |`);
-    expect(lines).toContain(`| ${c2.id} | 5 | 3 | 0 | 2 |`);
+    expect(lines).toContain(`| ${c1.id} (Customer 1) | 4 | 2 | 2 | 0 |`);
+    expect(lines).toContain(`| ${c2.id} (Customer 2) | 5 | 3 | 0 | 2 |`);
     // by SKU: the resolved SKU's product name (the roster wrote part numbers), its id, rows, then the statuses
     expect(lines).toContain(`| Office 365 Enterprise E3 | ${SKU.e3} | 4 | 2 | 2 | 0 |`);
     expect(lines).toContain(`| Power BI Pro | ${SKU.powerBiPro} | 3 | 3 | 0 | 0 |`);

@@ -256,7 +256,7 @@ describe("ids with path characters never reach a request path", () => {
 
     const log = await emulatorLog(emulator);
     expect(log.length).toBeGreaterThan(0);
-    const known = new Set(["subscribedSkus", "users", "user", "userLicenses", "licenseUpdates"]);
+    const known = new Set(["customer", "subscribedSkus", "users", "user", "userLicenses", "licenseUpdates"]);
     for (const entry of log) {
       expect(known.has(entry.endpoint), `endpoint ${entry.endpoint}`).toBe(true);
       expect(entry.customerId).toBe(CUSTOMER_A);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { readFile } from "node:fs/promises";
 import { parse } from "csv-parse/sync";
-import { renderConsoleSummary } from "../../dist/results/renderer.js";
+import { renderConsoleSummary, renderSeatCheckTable } from "../../dist/results/renderer.js";
 import { renderSignInLines, type SignInReport } from "../../dist/partner-center/auth/sign-in-report.js";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -67,7 +67,9 @@ export function readableStderr(stderr: string): string {
       }
       if (record.msg === "run summary" && record.summary) {
         const summary = record.summary as Parameters<typeof renderConsoleSummary>[0] & { signIn?: SignInReport };
-        const text = renderConsoleSummary(summary, { resultsPath: record.resultsPath, summaryJsonPath: record.summaryJsonPath });
+        // Pretty mode shows the seat check table before the summary for a plan, or when seats run short.
+        const seats = summary.mode === "plan" || summary.shortfall > 0 ? renderSeatCheckTable(summary.seatCheck) : "";
+        const text = seats + renderConsoleSummary(summary, { resultsPath: record.resultsPath, summaryJsonPath: record.summaryJsonPath });
         return `${text}${summary.signIn ? renderSignInLines(summary.signIn) : ""}`.replace(/\n$/, "");
       }
       if (typeof record.exitCode === "number" && record.msg !== undefined) return `license-runner: ${record.msg}`;

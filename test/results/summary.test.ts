@@ -10,7 +10,7 @@ function outcome(line: number, customerId: string, sku: string, skuId: string, s
 describe("run summary", () => {
   it("counts by status, customer, SKU and error code", () => {
     const document = sampleSummary().toJSON();
-    expect(document.rows).toEqual({ total: 7, byStatus: { assigned: 2, removed: 0, skipped: 1, planned: 0, failed: 3, invalid: 1, aborted: 0 } });
+    expect(document.rows).toEqual({ total: 7, byStatus: { assigned: 2, removed: 0, skipped: 1, unchanged: 0, planned: 0, failed: 3, invalid: 1, aborted: 0 } });
     expect(document.customers.map((c) => [c.customerId, c.total, c.byStatus.assigned, c.byStatus.failed, c.byStatus.invalid])).toEqual([
       [CONTOSO, 3, 2, 1, 0],
       [FABRIKAM, 4, 0, 2, 1],
@@ -26,7 +26,7 @@ describe("run summary", () => {
       ["UNKNOWN_SKU", 1, null],
     ]);
     expect(document.errors[0]!.advice).toMatch(/GDAP/);
-    expect(document.requests).toEqual({ sent: 9, throttled: 3 });
+    expect(document.requests).toEqual({ sent: 9, throttled: 3, reads: 0 });
     expect(document.durationMs).toBe(125_000);
     expect(document.stop).toEqual({ reason: "completed" });
     expect(document.mode).toBe("run");

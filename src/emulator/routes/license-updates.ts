@@ -2,7 +2,8 @@
 // Everything is validated before anything changes (partner-center-api.md §3): the SKUs exist,
 // they share one license group, excluded plans belong to their SKU, the user has a usage location
 // when something is assigned, and every SKU newly assigned has a free seat (else the seed's 60012
-// naming the first one short). Already-held assigns and not-held removes succeed and change nothing.
+// naming the first one short). Not-held removes succeed and change nothing; an already-held assign
+// consumes no seat and replaces the license's excluded plans with the request's.
 import type { LicenseGroupId } from "../../partner-center/types.js";
 import {
   assignAndRemoveSameSku,
@@ -61,7 +62,7 @@ export function postLicenseUpdate(request: RouteRequest): RouteAnswer {
     if (stray) return excludedPlanNotInSku(stray, sku.sku.productSku.id);
   }
 
-  if (assignments.size > 0 && !USAGE_LOCATION.test(user.user.usageLocation ?? "")) return invalidUsageLocation(user.user.id);
+  if (assignments.size > 0 && !USAGE_LOCATION.test(user.usageLocation ?? "")) return invalidUsageLocation(user.user.id);
 
   const newlyAssigned = [...assignments.values()].filter((a) => !user.licenses.has(a.key));
   const short = newlyAssigned.find((a) => availableUnits(a.sku) < 1);
@@ -75,9 +76,14 @@ export function postLicenseUpdate(request: RouteRequest): RouteAnswer {
       removed += 1;
     }
   }
-  for (const a of newlyAssigned) {
-    user.licenses.set(a.key, { skuId: a.sku.sku.productSku.id, excludedPlans: [...a.excludedPlans] });
-    a.sku.holders += 1;
+  for (const a of assignments.values()) {
+    const held = user.licenses.get(a.key);
+    // A held SKU assigned again takes the new excluded plans ("updates existing license"): no seat moves.
+    if (held) held.excludedPlans = [...a.excludedPlans];
+    else {
+      user.licenses.set(a.key, { skuId: a.sku.sku.productSku.id, excludedPlans: [...a.excludedPlans] });
+      a.sku.holders += 1;
+    }
   }
 
   const body: Record<string, unknown> = {
