@@ -13,7 +13,7 @@ import { createPartnerCenterClient } from "./partner-center/client.js";
 import { systemClock } from "./execute/clock.js";
 import { runLicenseJob } from "./pipeline/run-job.js";
 import { publishSummary } from "./pipeline/publish-summary.js";
-import { startEmulator, parseRateLimit, type EmulatorOptions, type RunningEmulator } from "./emulator/server.js";
+import { startEmulator, parseRateLimit, parseRetryAfterMode, type EmulatorOptions, type RunningEmulator, type ThrottleBehaviour } from "./emulator/server.js";
 
 const EXIT_USAGE = 2;
 const DEMO_STATE = fileURLToPath(new URL("../fixtures/emulator/demo-state.json", import.meta.url));
@@ -132,12 +132,21 @@ async function emulateCommand(args: Record<string, unknown>): Promise<number> {
     process.stderr.write(`license-runner: --rate-limit: ${rateLimit.error}\n`);
     return EXIT_USAGE;
   }
+  const retryAfter = typeof args.retryAfter === "string" ? parseRetryAfterMode(args.retryAfter) : {};
+  if ("error" in retryAfter) {
+    process.stderr.write(`license-runner: --retry-after: ${retryAfter.error}\n`);
+    return EXIT_USAGE;
+  }
+  const throttling: ThrottleBehaviour = { ...retryAfter };
+  if (args.accrueRefused === true) throttling.accrueRefused = true;
+  if (typeof args.retryAfterFormat === "string") throttling.retryAfterFormat = args.retryAfterFormat as NonNullable<ThrottleBehaviour["retryAfterFormat"]>;
   const options: EmulatorOptions = {
     state: (args.state as string | undefined) ?? DEMO_STATE,
     port: args.port as number,
     host: args.host as string,
     latencyMs: args.latencyMs as number | undefined,
     rateLimit,
+    throttling,
     faults: {
       errorRate: args.faultRate as number | undefined,
       resetRate: args.resetRate as number | undefined,
@@ -188,7 +197,10 @@ async function main(): Promise<void> {
           .option("host", { type: "string", default: "127.0.0.1" })
           .option("state", { type: "string", describe: "state file (default: the demo fixtures)" })
           .option("latency-ms", { type: "number" })
-          .option("rate-limit", { type: "string", describe: 'token buckets per second, e.g. "customer=10,partner=40" (rate:burst allowed)' })
+          .option("rate-limit", { type: "string", describe: 'per customer/partner: token bucket "customer=10:5" (rate:burst), "customer=fixed:10/1s" or "partner=sliding:600/1m" windows' })
+          .option("accrue-refused", { type: "boolean", describe: "a refused (429) call counts against the limit too" })
+          .option("retry-after", { type: "string", describe: "what a 429's Retry-After says: exact, pessimistic:SECONDS (at least), optimistic:SECONDS (at most)" })
+          .option("retry-after-format", { type: "string", choices: ["seconds", "http-date", "missing"], describe: "Retry-After as seconds, an HTTP-date, or no header" })
           .option("fault-rate", { type: "number", describe: "fraction of calls answered 500/503" })
           .option("reset-rate", { type: "number", describe: "fraction of calls whose connection is reset" })
           .option("drop-after-commit-rate", { type: "number", describe: "fraction of writes applied, then their connection dropped" })

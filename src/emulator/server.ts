@@ -9,7 +9,7 @@ import { Counters } from "./counters.js";
 import { checkFaults, type EmulatorFaults } from "./faults.js";
 import { sendControlJson } from "./http-io.js";
 import type { RunningIdentityServer } from "./identity/server.js";
-import type { RateLimit, RateLimits } from "./rate-limit.js";
+import { checkRateLimit, type RateLimit, type RateLimits, type ThrottleBehaviour } from "./rate-limit.js";
 import { ReplayStore } from "./replay.js";
 import { RequestLog } from "./request-log.js";
 import { DEFAULT_MAX_PAGE_SIZE, EmulatorRuntime } from "./runtime.js";
@@ -17,9 +17,9 @@ import { EmulatorState, loadStateFile, validateStateFile } from "./state.js";
 import type { EmulatorStateFile } from "./state-file.js";
 import { TokenStore } from "./token-store.js";
 
-export type { RateLimit, RateLimits } from "./rate-limit.js";
+export type { RateLimit, RateLimits, ThrottleBehaviour } from "./rate-limit.js";
 export type { EmulatorFaults } from "./faults.js";
-export { parseRateLimit } from "./rate-limit.js";
+export { parseRateLimit, parseRetryAfterMode } from "./rate-limit.js";
 export { loadStateFile, validateStateFile } from "./state.js";
 export type { RunningIdentityServer } from "./identity/server.js";
 export { DEFAULT_MAX_PAGE_SIZE } from "./runtime.js";
@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   /** Added to every API answer (not /_emulator). */
   latencyMs?: number;
   rateLimit?: { perCustomer?: RateLimit; perPartner?: RateLimit };
+  /** How refusals count and what their Retry-After says (rate-limit.ts). */
+  throttling?: ThrottleBehaviour;
   faults?: EmulatorFaults;
   /** Seed of the fault dice; the same seed and request order give the same faults. */
   seed?: number;
@@ -81,6 +83,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       bom: options.bom ?? false,
       maxPageSize: options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE,
       rateLimit,
+      ...(options.throttling ? { throttling: options.throttling } : {}),
       faults: options.faults ?? {},
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
     },
@@ -186,8 +189,8 @@ function checkOptions(options: EmulatorOptions): string | undefined {
   }
   for (const [scope, limit] of Object.entries(options.rateLimit ?? {})) {
     if (!limit) continue;
-    if (!(limit.ratePerSecond > 0)) return `rateLimit.${scope}.ratePerSecond must be above 0`;
-    if (limit.burst !== undefined && !(limit.burst >= 1)) return `rateLimit.${scope}.burst must be at least 1`;
+    const problem = checkRateLimit(limit);
+    if (problem) return `rateLimit.${scope}.${problem}`;
   }
   return options.faults ? checkFaults(options.faults) : undefined;
 }
