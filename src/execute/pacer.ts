@@ -1,12 +1,28 @@
-// Pacing that learns the API's allowance, per customer and for the partner as a whole (issue 6).
+// Pacing that learns the API's allowance from evidence, per customer and for the partner as a
+// whole. Partner Center publishes neither its limits nor how it counts them, so nothing here
+// assumes a limiter shape. It follows TCP's congestion control: slow start, then additive-increase /
+// multiplicative-decrease (AIMD) around the rate last throttled at, paced by rate as the AWS SDKs'
+// adaptive retry mode paces its token bucket (without its CUBIC curve):
 //
-// Each scope (one per customer, one for the partner) is unpaced until its first 429: concurrency
-// alone bounds it. A 429 pauses the scope until Retry-After and sets its pace to a fraction of the
-// rate it was actually achieving (multiplicative decrease); answers that are not throttled raise
-// the pace again, quickly back to the level that was throttled and then slowly above it, probing
-// (additive increase). 429s for several customers close together mean the partner's own limit:
-// the partner scope is paused and paced the same way. Pacing spaces request starts evenly
-// (no bursts), so a paced scope rarely empties the server's bucket.
+// - Slow start: a scope is unpaced until its first 429; the scheduler bounds its requests in flight
+//   by a window that starts at 2 and doubles per window's worth of answers. When the rate at that
+//   first 429 was measured over less than a second (a burst allowance can hide the rate: 5 answers
+//   in 40 ms), the pace keeps doubling per second until the next 429 measures it.
+// - Estimate from successes: the rate at a 429 is the unthrottled answers over the last
+//   `windowMs`, or since the scope began when that is shorter (at least a second); the pace drops
+//   to `decreaseFactor` of it, recovers quickly to it, then probes slowly above it.
+// - A 429 pauses the customer only until its next slot at the lowered pace: the throttled request
+//   alone waits out its Retry-After (call-with-retry.ts), holding no concurrency slot. A request
+//   sent after the episode began and refused again shows the Retry-After is meant for the whole
+//   scope (a window that resets later): then the scope waits it out. 429s of requests sent before
+//   the episode began are its echoes.
+// - Partner or customer, by evidence: a customer refused while its pace is under the rate it was
+//   last throttled at was not probing its own limit, and one that carries under half of the
+//   partner's traffic is likely sharing a limit; two such customers within `partnerWindowMs`
+//   are the partner's limit, and the partner's scope is paused (for the whole Retry-After, as one
+//   early slot there is a 429 for many customers) and paced the same way. Customers starting
+//   together, each meeting its own limit in slow start, are no such evidence.
+// Pacing spaces request starts evenly (no bursts), so a paced scope rarely empties the server's bucket.
 import type { Clock } from "./clock.js";
 
 export interface PacerOptions {
@@ -41,7 +57,7 @@ export interface Pacer {
   /** Resolves when a request to this customer may start, and reserves its slot; resolves early if `signal` aborts. */
   acquire(customerId: string, signal?: AbortSignal): Promise<void>;
   /** The customer answered 429: pause it until Retry-After, lower its pace (and the partner's, if several are throttled). */
-  onThrottled(customerId: string, retryAfterMs: number): void;
+  onThrottled(customerId: string, retryAfterMs: number, sentAt?: number): void;
   /** The customer answered without throttling: raise the pace slowly. */
   onSuccess(customerId: string): void;
   state(customerId?: string): PaceState;
@@ -60,12 +76,16 @@ interface Scope {
   firstActivityAt?: number;
   /** Timestamps of recent unthrottled answers, oldest first. */
   answers: number[];
+  episodeStartedAt: number;
+  episodeRetryAfterMs: number;
+  /** The ceiling was measured over less than a second: a burst may hide the rate, keep doubling. */
+  untrusted?: boolean;
 }
 
 const PACE_BINDING_MEMORY_MS = 2_000;
 
 function newScope(): Scope {
-  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [] };
+  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0 };
 }
 
 export function createPacer(options: PacerOptions): Pacer {
@@ -128,23 +148,38 @@ export function createPacer(options: PacerOptions): Pacer {
     scope.nextStartAt = Math.max(from, now - interval) + interval;
   };
 
-  const throttle = (scope: Scope, now: number, retryAfterMs: number): void => {
+  const throttle = (scope: Scope, now: number, retryAfterMs: number, sentAt: number): void => {
     const until = now + retryAfterMs;
-    // 429s arriving while the scope is already paused belong to the same episode: one decrease.
-    if (now < scope.pausedUntil) {
+    // Requests sent before the episode began are its echoes: no second decrease.
+    if (sentAt <= scope.episodeStartedAt) return;
+    if (now < scope.episodeStartedAt + scope.episodeRetryAfterMs) {
+      // Sent after the episode began and refused again: the Retry-After holds for the whole scope
+      // (a window that resets later), so the scope waits it out.
       scope.pausedUntil = Math.max(scope.pausedUntil, until);
       scope.nextStartAt = Math.max(scope.nextStartAt, scope.pausedUntil);
       return;
     }
-    scope.pausedUntil = until;
-    scope.nextStartAt = until;
-    scope.lastIncreaseAt = until;
+    scope.episodeStartedAt = now;
+    scope.episodeRetryAfterMs = retryAfterMs;
     const achieved = achievedRate(scope, now);
+    scope.untrusted = now - (scope.firstActivityAt ?? now) < 1_000;
     const current = effectiveRate(scope);
     const base = achieved > 0 ? (current === undefined ? achieved : Math.min(current, achieved)) : current;
-    if (base === undefined) return; // nothing answered yet: stay unpaced, only paused
+    if (base === undefined) {
+      // Nothing answered yet: stay unpaced, paused for the Retry-After.
+      scope.pausedUntil = until;
+      scope.nextStartAt = until;
+      return;
+    }
     scope.ceiling = base;
     scope.rate = Math.max(minRate, base * decrease);
+    // Only the throttled request waits out its Retry-After; the scope resumes at its next slot.
+    // (The partner's scope, shared by every customer, keeps the whole Retry-After: one slot early
+    // there is a 429 for many customers at once.)
+    const resume = now + (scope === partner ? retryAfterMs : Math.min(retryAfterMs, 1000 / scope.rate));
+    scope.pausedUntil = resume;
+    scope.nextStartAt = resume;
+    scope.lastIncreaseAt = resume;
   };
 
   const raise = (scope: Scope, now: number): void => {
@@ -152,6 +187,11 @@ export function createPacer(options: PacerOptions): Pacer {
     const dt = Math.min(1_000, Math.max(0, now - scope.lastIncreaseAt)) / 1000;
     scope.lastIncreaseAt = now;
     if (now - scope.lastPacedAt > PACE_BINDING_MEMORY_MS) return;
+    if (scope.untrusted) {
+      // Slow start, in rate: doubling per second until the next 429 measures the allowance.
+      scope.rate *= 2 ** dt;
+      return;
+    }
     const step = Math.max(scope.ceiling * probe, (scope.ceiling - scope.rate) * recovery);
     scope.rate += step * dt;
   };
@@ -196,13 +236,22 @@ export function createPacer(options: PacerOptions): Pacer {
       reserve(scope, now);
       reserve(partner, now);
     },
-    onThrottled(customerId, retryAfterMs) {
+    onThrottled(customerId, retryAfterMs, sentAt) {
       const now = clock.now();
-      throttle(scopeOf(customerId), now, retryAfterMs);
+      const scope = scopeOf(customerId);
+      // Evidence of the partner's limit, not timing alone: a customer refused while its pace is
+      // under the rate it was last throttled at (it was not probing its own limit), or while it
+      // carries under half of the partner's traffic (many customers share what was refused).
+      // Two customers each meeting its own limit in slow start are no such evidence.
+      const pace = effectiveRate(scope);
+      const underOwn = (scope.ceiling !== undefined && pace !== undefined && pace < scope.ceiling && !scope.untrusted) || achievedRate(scope, now) < 0.5 * achievedRate(partner, now);
+      const sent = sentAt ?? now;
+      throttle(scope, now, retryAfterMs, sent);
+      if (!underOwn) return;
       recentThrottles.push({ customerId, at: now });
       while (recentThrottles.length > 0 && recentThrottles[0]!.at < now - partnerWindowMs) recentThrottles.shift();
       const distinct = new Set(recentThrottles.map((t) => t.customerId));
-      if (distinct.size >= 2) throttle(partner, now, retryAfterMs);
+      if (distinct.size >= 2) throttle(partner, now, retryAfterMs, sent);
     },
     onSuccess(customerId) {
       const now = clock.now();
