@@ -38,7 +38,8 @@ function runOptions(y: Argv) {
     .option("summary-json", { type: "string", describe: "write the run summary as JSON to this file" })
     .option("log-level", { type: "string", describe: "fatal|error|warn|info|debug|trace|silent (default info)" })
     .option("log-format", { choices: ["json", "pretty"] as const, describe: "pino logs on stderr (default: pretty on a terminal)" })
-    .option("progress", { type: "boolean", describe: "progress on stderr (--no-progress: none)" });
+    .option("progress", { type: "boolean", describe: "progress on stderr (--no-progress: none)" })
+    .option("pacing-state", { type: "string", describe: "start pacing from what an earlier run learned in FILE, and save what this one learns there" });
 }
 
 type RunArgs = Awaited<ReturnType<typeof runOptions>["argv"]>;
@@ -66,6 +67,7 @@ async function runCommand(command: "run" | "plan", args: RunArgs): Promise<numbe
     logLevel: args.logLevel as RunOptions["logLevel"],
     logFormat: args.logFormat,
     progress: args.progress,
+    pacingState: args.pacingState,
   };
   const resolved = resolveRunConfig({ command, job: job?.value, flags, env: process.env, stderrIsTTY: Boolean(process.stderr.isTTY) });
   if (!resolved.ok) return fail(resolved.error);

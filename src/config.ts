@@ -26,6 +26,8 @@ export interface RunConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   progress: boolean;
+  /** What pacing learned, read at the start and written at the end (`--pacing-state`). */
+  pacingState?: string;
 }
 
 /** The options a job file or a flag may set, before defaults. */
@@ -54,6 +56,7 @@ export const jobFileSchema = z
     logLevel: z.enum(LOG_LEVELS).optional(),
     logFormat: z.enum(["json", "pretty"]).optional(),
     progress: z.boolean().optional(),
+    pacingState: z.string().min(1).optional(),
   })
   .strict();
 
@@ -185,6 +188,7 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
       logLevel,
       logFormat: pick("logFormat") ?? (sources.stderrIsTTY ? "pretty" : "json"),
       progress: pick("progress") ?? true,
+      pacingState: pick("pacingState"),
     },
   };
 }

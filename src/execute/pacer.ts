@@ -41,6 +41,20 @@ export interface PacerOptions {
   partnerWindowMs?: number;
   /** Floor of a learned pace. Default 0.2/s. */
   minRatePerSecond?: number;
+  /**
+   * What an earlier run learned: each scope starts paced just under it, as if throttled there,
+   * and probes past it as usual (a hint, never a ceiling). Customers it does not know start from
+   * the median of those it does (the partner-wide estimate).
+   */
+  warm?: PacingState;
+}
+
+/** What a run learned, to start the next one from (`--pacing-state`): the rate each scope was last throttled at. */
+export interface PacingState {
+  version: 1;
+  savedAt: string;
+  partner?: number;
+  customers: Record<string, number>;
 }
 
 export interface PaceState {
@@ -61,6 +75,8 @@ export interface Pacer {
   /** The customer answered without throttling: raise the pace slowly. */
   onSuccess(customerId: string): void;
   state(customerId?: string): PaceState;
+  /** What was learned, for the next run. */
+  snapshot?(): PacingState;
 }
 
 interface Scope {
@@ -78,6 +94,8 @@ interface Scope {
   answers: number[];
   episodeStartedAt: number;
   episodeRetryAfterMs: number;
+  /** Started from an earlier run's state and not throttled in this one yet: it may grow past it. */
+  hinted?: boolean;
   /** The ceiling was measured over less than a second: a burst may hide the rate, keep doubling. */
   untrusted?: boolean;
 }
@@ -96,6 +114,8 @@ export function createPacer(options: PacerOptions): Pacer {
   const windowMs = options.windowMs ?? 2_000;
   const partnerWindowMs = options.partnerWindowMs ?? 1_000;
   const minRate = options.minRatePerSecond ?? 0.2;
+  /** A warm start paces at this share of the rate last throttled at. */
+  const warmShare = 0.95;
 
   const partner = newScope();
   if (options.maxRatePerSecond !== undefined && options.maxRatePerSecond > 0) partner.cap = options.maxRatePerSecond;
@@ -103,9 +123,24 @@ export function createPacer(options: PacerOptions): Pacer {
   /** Recent 429s: customer and time, for telling a partner limit from a customer's. */
   const recentThrottles: { customerId: string; at: number }[] = [];
 
+  const warmStart = (scope: Scope, ceiling: number | undefined): void => {
+    if (ceiling === undefined || !(ceiling > 0)) return;
+    scope.ceiling = ceiling;
+    scope.rate = Math.max(minRate, ceiling * warmShare);
+    scope.lastIncreaseAt = clock.now();
+    scope.firstActivityAt = clock.now() - 1_000; // trusted: no slow start in rate
+    scope.hinted = true;
+  };
+  const known = Object.values(options.warm?.customers ?? {}).sort((a, b) => a - b);
+  const partnerWide = known.length > 0 ? known[Math.floor(known.length / 2)] : undefined;
+  if (options.warm) warmStart(partner, options.warm.partner);
+
   const scopeOf = (customerId: string): Scope => {
     let scope = customers.get(customerId);
-    if (!scope) customers.set(customerId, (scope = newScope()));
+    if (!scope) {
+      customers.set(customerId, (scope = newScope()));
+      if (options.warm) warmStart(scope, options.warm.customers[customerId] ?? partnerWide);
+    }
     return scope;
   };
 
@@ -161,6 +196,7 @@ export function createPacer(options: PacerOptions): Pacer {
     }
     scope.episodeStartedAt = now;
     scope.episodeRetryAfterMs = retryAfterMs;
+    scope.hinted = false;
     const achieved = achievedRate(scope, now);
     scope.untrusted = now - (scope.firstActivityAt ?? now) < 1_000;
     const current = effectiveRate(scope);
@@ -187,6 +223,11 @@ export function createPacer(options: PacerOptions): Pacer {
     const dt = Math.min(1_000, Math.max(0, now - scope.lastIncreaseAt)) / 1000;
     scope.lastIncreaseAt = now;
     if (now - scope.lastPacedAt > PACE_BINDING_MEMORY_MS) return;
+    if (scope.hinted && scope.rate >= scope.ceiling) {
+      // An earlier run's figure is a hint, never a ceiling: past it, grow 20% a second until a 429.
+      scope.rate *= 1.2 ** dt;
+      return;
+    }
     if (scope.untrusted) {
       // Slow start, in rate: doubling per second until the next 429 measures the allowance.
       scope.rate *= 2 ** dt;
@@ -260,6 +301,16 @@ export function createPacer(options: PacerOptions): Pacer {
         scope.answers.push(now);
         raise(scope, now);
       }
+    },
+    snapshot() {
+      const learned: Record<string, number> = {};
+      for (const [id, scope] of customers) if (scope.ceiling !== undefined) learned[id] = scope.ceiling;
+      // Customers this run did not reach keep what an earlier run learned.
+      for (const [id, ceiling] of Object.entries(options.warm?.customers ?? {})) learned[id] ??= ceiling;
+      const state: PacingState = { version: 1, savedAt: new Date(clock.now()).toISOString(), customers: learned };
+      const partnerCeiling = partner.ceiling ?? options.warm?.partner;
+      if (partnerCeiling !== undefined) state.partner = partnerCeiling;
+      return state;
     },
     state(customerId) {
       const scope = customerId === undefined ? partner : scopeOf(customerId);

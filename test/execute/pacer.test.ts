@@ -199,4 +199,29 @@ describe("pacer", () => {
     expect(order).toEqual([B, C]);
     expect(clock.now() - t0).toBeGreaterThanOrEqual(2_000);
   });
+
+  it("warm start: paced just under what an earlier run learned, from the first request, and growing past it", async () => {
+    const clock = new FakeClock();
+    const pacer = createPacer({ clock, warm: { version: 1, savedAt: "2026-01-01T00:00:00Z", customers: { [A]: 10, [B]: 20, [C]: 30 } } });
+    expect(pacer.state(A).ratePerSecond).toBeCloseTo(9.5, 5);
+    // A customer the state does not know starts from the partner-wide (median) figure.
+    expect(pacer.state("customer-new").ratePerSecond).toBeCloseTo(19, 5);
+    // A hint, never a ceiling: a pace that binds without a 429 grows past it.
+    await drive(clock, pacer, A, 5_000);
+    expect(pacer.state(A).ratePerSecond!).toBeGreaterThan(12);
+    expect(pacer.snapshot!().customers[A]).toBe(10); // not throttled in this run: the figure is kept
+  });
+
+  it("saves the rate each customer was throttled at, for the next run", async () => {
+    const clock = new FakeClock();
+    const pacer = createPacer({ clock });
+    for (let i = 0; i < 20; i++) {
+      pacer.onSuccess(A);
+      await clock.advance(100);
+    }
+    pacer.onThrottled(A, 1_000);
+    const saved = pacer.snapshot!();
+    expect(saved).toMatchObject({ version: 1, customers: { [A]: pacer.state(A).throttledAtRate } });
+    expect(saved.customers[B]).toBeUndefined();
+  });
 });
