@@ -61,8 +61,8 @@ export function cellMeetsGoal(cell: MatrixCell): boolean {
 }
 
 export interface MatrixOptions {
-  sizes: readonly number[];
-  customerCounts: readonly number[];
+  /** The (customers, writes) cells, run for every shape. */
+  cells: readonly { customers: number; writes: number }[];
   /** Also run each cell from the pacing state its cold run left. */
   warm: boolean;
   shapes: readonly LimiterShape[];
@@ -73,8 +73,8 @@ export async function runMatrix(options: MatrixOptions, workdir: string): Promis
   const cells: MatrixCell[] = [];
   let n = 0;
   for (const shape of options.shapes) {
-    for (const customers of options.customerCounts) {
-      for (const writes of options.sizes) {
+    for (const { customers, writes } of options.cells) {
+      {
         const starts: ("cold" | "warm")[] = options.warm ? ["cold", "warm"] : ["cold"];
         const statePath = join(workdir, `pacing-${n++}.json`);
         for (const start of starts) {
