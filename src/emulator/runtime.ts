@@ -17,11 +17,11 @@ export interface RuntimeSettings {
   seed?: number;
 }
 
-const rateLimitSchema = z.union([
+export const rateLimitSchema = z.union([
   z.object({ kind: z.literal("token-bucket").optional(), ratePerSecond: z.number().positive(), burst: z.number().min(1).optional() }),
   z.object({ kind: z.enum(["fixed-window", "sliding-window"]), limit: z.number().int().min(1), windowSeconds: z.number().positive() }),
 ]);
-const throttlingSchema = z.strictObject({
+export const throttlingSchema = z.strictObject({
   accrueRefused: z.boolean().optional(),
   retryAfter: z.enum(["exact", "pessimistic", "optimistic"]).optional(),
   retryAfterSeconds: z.number().int().min(1).optional(),

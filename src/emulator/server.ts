@@ -9,7 +9,7 @@ import { Counters } from "./counters.js";
 import { checkFaults, type EmulatorFaults } from "./faults.js";
 import { sendControlJson } from "./http-io.js";
 import type { RunningIdentityServer } from "./identity/server.js";
-import { checkRateLimit, type RateLimit, type RateLimits, type ThrottleBehaviour } from "./rate-limit.js";
+import { checkRateLimit, parseRateLimit, type RateLimit, type RateLimits, type ThrottleBehaviour } from "./rate-limit.js";
 import { ReplayStore } from "./replay.js";
 import { RequestLog } from "./request-log.js";
 import { DEFAULT_MAX_PAGE_SIZE, EmulatorRuntime } from "./runtime.js";
@@ -76,14 +76,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
 
   const now = options.now ?? preciseNow;
   const tokens = new TokenStore(stateFile.accessTokens, now);
-  const rateLimit: RateLimits = options.rateLimit ?? {};
+  // The state file's throttling applies unless the options (flags) say otherwise.
+  const { rateLimit: stateLimit, ...stateBehaviour } = stateFile.throttling ?? {};
+  const parsedStateLimit = typeof stateLimit === "string" ? parseRateLimit(stateLimit) : stateLimit;
+  if (parsedStateLimit && "error" in parsedStateLimit) throw new Error(`invalid emulator state: throttling.rateLimit: ${parsedStateLimit.error}`);
+  const rateLimit: RateLimits = options.rateLimit ?? parsedStateLimit ?? {};
+  const throttling: ThrottleBehaviour = { ...stateBehaviour, ...options.throttling };
   const runtime = new EmulatorRuntime(
     {
       latencyMs: options.latencyMs ?? 0,
       bom: options.bom ?? false,
       maxPageSize: options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE,
       rateLimit,
-      ...(options.throttling ? { throttling: options.throttling } : {}),
+      ...(Object.keys(throttling).length > 0 ? { throttling } : {}),
       faults: options.faults ?? {},
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
     },

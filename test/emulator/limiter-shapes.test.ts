@@ -143,6 +143,25 @@ describe("Retry-After modes and shapes", () => {
   });
 });
 
+describe("throttling from the state file", () => {
+  it("applies the state's limits and Retry-After settings; the options override them", async () => {
+    clock = Date.parse("2026-01-01T00:00:00Z");
+    const withThrottling = { ...demoState(), throttling: { rateLimit: "customer=fixed:1/3s", retryAfter: "pessimistic" as const, retryAfterSeconds: 9 } };
+    emulator = await startEmulator({ state: withThrottling, now });
+    expect(await statuses(1)).toEqual([200]);
+    expect((await get(emulator, skus(IDS.contoso))).headers.get("retry-after")).toBe("9");
+    await emulator.close();
+    emulator = await startEmulator({ state: withThrottling, now, rateLimit: { perCustomer: { kind: "fixed-window", limit: 2, windowSeconds: 3 } }, throttling: { retryAfter: "exact" } });
+    expect(await statuses(3)).toEqual([200, 200, 429]);
+    expect((await get(emulator, skus(IDS.contoso))).headers.get("retry-after")).toBe("3");
+  });
+
+  it("refuses a state whose throttling is not valid", async () => {
+    await expect(startEmulator({ state: { ...demoState(), throttling: { rateLimit: "customer=fixed:10/soon" } }, now })).rejects.toThrow(/throttling.rateLimit/);
+    await expect(startEmulator({ state: { ...demoState(), throttling: { retryAfter: "sometimes" } } as never, now })).rejects.toThrow(/invalid emulator state/);
+  });
+});
+
 describe("limiter specs", () => {
   it("reads windows with their length in seconds or minutes, and buckets with or without a prefix", () => {
     expect(parseRateLimit("customer=fixed:10/1s,partner=sliding:600/2m")).toEqual({
