@@ -19,7 +19,7 @@ import { describeProxyEnvironment } from "./partner-center/http-stack.js";
 import { systemClock } from "./execute/clock.js";
 import { runLicenseJob } from "./pipeline/run-job.js";
 import { publishSummary } from "./pipeline/publish-summary.js";
-import { startEmulator, parseRateLimit, type EmulatorOptions, type RunningEmulator } from "./emulator/server.js";
+import { startEmulator, parseRateLimit, parseRetryAfterMode, type EmulatorOptions, type RunningEmulator, type ThrottleBehaviour } from "./emulator/server.js";
 import { undoCommand } from "./commands/undo.js";
 
 const EXIT_USAGE = 2;
@@ -159,12 +159,21 @@ async function emulateCommand(args: Record<string, unknown>): Promise<number> {
     process.stderr.write(`license-runner: --rate-limit: ${rateLimit.error}\n`);
     return EXIT_USAGE;
   }
+  const retryAfter = typeof args.retryAfter === "string" ? parseRetryAfterMode(args.retryAfter) : {};
+  if ("error" in retryAfter) {
+    process.stderr.write(`license-runner: --retry-after: ${retryAfter.error}\n`);
+    return EXIT_USAGE;
+  }
+  const throttling: ThrottleBehaviour = { ...retryAfter };
+  if (args.accrueRefused === true) throttling.accrueRefused = true;
+  if (typeof args.retryAfterFormat === "string") throttling.retryAfterFormat = args.retryAfterFormat as NonNullable<ThrottleBehaviour["retryAfterFormat"]>;
   const options: EmulatorOptions = {
     state: (args.state as string | undefined) ?? DEMO_STATE,
     port: (args.port as number | undefined) ?? 4010,
     host: args.host as string,
     latencyMs: args.latencyMs as number | undefined,
     rateLimit,
+    throttling,
     faults: {
       errorRate: args.faultRate as number | undefined,
       resetRate: args.resetRate as number | undefined,
@@ -230,7 +239,7 @@ function ownVersion(): string {
 }
 
 const COMMANDS = ["run", "plan", "undo", "login", "demo", "emulate"] as const;
-const EMULATE_FLAGS = ["host", "state", "rate-limit", "bom", "identity", "gzip", "users-paging"];
+const EMULATE_FLAGS = ["host", "state", "rate-limit", "bom", "identity", "gzip", "users-paging", "accrue-refused", "retry-after", "retry-after-format"];
 /** Flags of the commands that are not run/plan, for "did you mean". */
 const OTHER_COMMAND_FLAGS = ["results", "assume-new", "print-refresh-token", "port", "timeout", "browser"];
 
@@ -283,7 +292,10 @@ async function main(): Promise<void> {
         let options = y
           .option("host", { type: "string", default: "127.0.0.1", describe: "address to listen on (keep it on loopback)" })
           .option("state", { type: "string", describe: "state file (default: the demo fixtures)" })
-          .option("rate-limit", { type: "string", describe: 'token buckets per second, e.g. "customer=10,partner=40" (rate:burst allowed)' })
+          .option("rate-limit", { type: "string", describe: 'per customer/partner: token bucket "customer=10:5" (rate:burst), "customer=fixed:10/1s" or "partner=sliding:600/1m" windows' })
+          .option("accrue-refused", { type: "boolean", describe: "a refused (429) call counts against the limit too" })
+          .option("retry-after", { type: "string", describe: "what a 429's Retry-After says: exact, pessimistic:SECONDS (at least), optimistic:SECONDS (at most)" })
+          .option("retry-after-format", { type: "string", choices: ["seconds", "http-date", "missing"], describe: "Retry-After as seconds, an HTTP-date, or no header" })
           .option("bom", { type: "boolean", describe: "a UTF-8 byte-order mark before every JSON body" })
           .option("gzip", { type: "boolean", describe: "gzip-compressed answers to requests that accept gzip" })
           .option("users-paging", { choices: ["links-next", "continuation-token"], describe: "how a users page points to the next (default links-next)" })

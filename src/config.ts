@@ -223,6 +223,13 @@ export const RUN_OPTIONS = {
     expects: "a comma-separated list of failed, invalid, shortfall, or none",
     default: [...FAIL_ON] as FailOn[],
   },
+  pacingState: {
+    schema: z.string().min(1),
+    flag: "string",
+    value: "FILE",
+    describe: "start pacing from what an earlier run learned in FILE, and save what this one learns there",
+    expects: "a file path",
+  },
   tokenCache: {
     schema: z.string().min(1),
     flag: "string",

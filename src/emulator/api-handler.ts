@@ -117,7 +117,8 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
     correlationId,
     status: answer ? answer.status : null,
     errorCode: answer ? answer.errorCode : null,
-    retryAfterSeconds: retryAfter === undefined ? null : Number(retryAfter),
+    // An HTTP-date Retry-After is logged as the seconds it says from now.
+    retryAfterSeconds: retryAfter === undefined ? null : /^\d+$/.test(retryAfter) ? Number(retryAfter) : Math.max(0, Math.round((Date.parse(retryAfter) - ctx.now()) / 1000)),
     fault: decision.faults.length > 0 ? decision.faults.join("+") : null,
     replayed: decision.replayed,
     applied: decision.applied,
@@ -150,7 +151,7 @@ function decide(
   const verdict = ctx.runtime.throttle.admit(customerKey);
   if (!verdict.admitted) {
     ctx.counters.throttled(verdict.scope);
-    return answer(throttled(verdict.retryAfterSeconds));
+    return answer(throttled(verdict.retryAfterSeconds, ctx.runtime.throttle.retryAfterHeaders(verdict.retryAfterSeconds)));
   }
 
   const front = ctx.runtime.dice.rollFront();

@@ -99,12 +99,13 @@ export function invalidToken(reason: "missing" | "unknown" | "expired"): ApiAnsw
   };
 }
 
-export function throttled(retryAfterSeconds: number): ApiAnswer {
+/** `headers`: the Retry-After as the throttle's settings give it (default: whole seconds). */
+export function throttled(retryAfterSeconds: number, headers: Record<string, string> = { "Retry-After": String(retryAfterSeconds) }): ApiAnswer {
   const body: ThrottleBody = {
     statusCode: 429,
     message: `Rate limit is exceeded. Try again in ${retryAfterSeconds} seconds.`,
   };
-  return { status: 429, body, errorCode: null, headers: { "Retry-After": String(retryAfterSeconds) } };
+  return { status: 429, body, errorCode: null, headers };
 }
 
 export function customerNotFound(customerId: string): ApiAnswer {

@@ -2,7 +2,7 @@
 // page size, rate limits (a new Throttle with full buckets) and faults (new dice from the seed).
 import { z } from "zod";
 import { checkFaults, FaultDice, type EmulatorFaults } from "./faults.js";
-import { parseRateLimit, type RateLimits } from "./rate-limit.js";
+import { checkRateLimit, parseRateLimit, type RateLimits, type ThrottleBehaviour } from "./rate-limit.js";
 import { Throttle } from "./throttle.js";
 
 export const DEFAULT_MAX_PAGE_SIZE = 100;
@@ -19,6 +19,7 @@ export interface RuntimeSettings {
   bom: boolean;
   maxPageSize: number;
   rateLimit: RateLimits;
+  throttling?: ThrottleBehaviour;
   faults: EmulatorFaults;
   seed?: number;
   /** Answer gzip-compressed bodies to requests whose Accept-Encoding allows gzip. */
@@ -26,7 +27,16 @@ export interface RuntimeSettings {
   usersPaging?: UsersPaging;
 }
 
-const rateLimitSchema = z.object({ ratePerSecond: z.number().positive(), burst: z.number().min(1).optional() });
+export const rateLimitSchema = z.union([
+  z.object({ kind: z.literal("token-bucket").optional(), ratePerSecond: z.number().positive(), burst: z.number().min(1).optional() }),
+  z.object({ kind: z.enum(["fixed-window", "sliding-window"]), limit: z.number().int().min(1), windowSeconds: z.number().positive() }),
+]);
+export const throttlingSchema = z.strictObject({
+  accrueRefused: z.boolean().optional(),
+  retryAfter: z.enum(["exact", "pessimistic", "optimistic"]).optional(),
+  retryAfterSeconds: z.number().int().min(1).optional(),
+  retryAfterFormat: z.enum(["seconds", "http-date", "missing"]).optional(),
+});
 const faultsSchema = z.object({
   errorRate: z.number().optional(),
   resetRate: z.number().optional(),
@@ -46,6 +56,7 @@ export const configPatchSchema = z.strictObject({
     .union([z.string(), z.strictObject({ perCustomer: rateLimitSchema.optional(), perPartner: rateLimitSchema.optional() })])
     .nullable()
     .optional(),
+  throttling: throttlingSchema.nullable().optional(),
   faults: faultsSchema.nullable().optional(),
   seed: z.number().int().optional(),
 });
@@ -71,7 +82,7 @@ export class EmulatorRuntime {
     this.gzip = settings.gzip ?? false;
     this.usersPaging = settings.usersPaging ?? "links-next";
     this.seed = settings.seed;
-    this.throttle = new Throttle(settings.rateLimit, now);
+    this.throttle = new Throttle(settings.rateLimit, now, settings.throttling);
     this.dice = new FaultDice(settings.faults, settings.seed);
   }
 
@@ -85,7 +96,12 @@ export class EmulatorRuntime {
         if ("error" in parsed) return parsed.error;
         rateLimit = parsed;
       } else rateLimit = patch.rateLimit;
+      for (const limit of Object.values(rateLimit)) {
+        const problem = limit ? checkRateLimit(limit) : undefined;
+        if (problem) return `rateLimit: ${problem}`;
+      }
     }
+    const throttling = patch.throttling === null ? {} : patch.throttling;
     const faults = patch.faults === null ? {} : patch.faults;
     if (faults) {
       const problem = checkFaults(faults);
@@ -97,14 +113,14 @@ export class EmulatorRuntime {
     if (patch.gzip !== undefined) this.gzip = patch.gzip;
     if (patch.usersPaging !== undefined) this.usersPaging = patch.usersPaging;
     if (patch.seed !== undefined) this.seed = patch.seed;
-    if (rateLimit) this.throttle = new Throttle(rateLimit, this.now);
+    if (rateLimit || throttling) this.throttle = new Throttle(rateLimit ?? this.throttle.settings, this.now, throttling ?? this.throttle.behaviourSettings);
     if (faults || patch.seed !== undefined) this.dice = new FaultDice(faults ?? this.dice.faults, this.seed);
     return undefined;
   }
 
   /** Back to full buckets and the dice's first roll (emulator reset). */
   restart(): void {
-    this.throttle = new Throttle(this.throttle.settings, this.now);
+    this.throttle = new Throttle(this.throttle.settings, this.now, this.throttle.behaviourSettings);
     this.dice.restart();
   }
 
@@ -118,6 +134,7 @@ export class EmulatorRuntime {
       rateLimit: this.throttle.settings,
       faults: this.dice.faults,
     };
+    if (Object.keys(this.throttle.behaviourSettings).length > 0) settings.throttling = this.throttle.behaviourSettings;
     if (this.seed !== undefined) settings.seed = this.seed;
     return settings;
   }

@@ -9,7 +9,7 @@ import { Counters } from "./counters.js";
 import { checkFaults, type EmulatorFaults } from "./faults.js";
 import { sendControlJson } from "./http-io.js";
 import type { RunningIdentityServer } from "./identity/server.js";
-import type { RateLimit, RateLimits } from "./rate-limit.js";
+import { checkRateLimit, parseRateLimit, type RateLimit, type RateLimits, type ThrottleBehaviour } from "./rate-limit.js";
 import { ReplayStore } from "./replay.js";
 import { RequestLog } from "./request-log.js";
 import { DEFAULT_MAX_PAGE_SIZE, EmulatorRuntime, type UsersPaging } from "./runtime.js";
@@ -17,9 +17,9 @@ import { EmulatorState, loadStateFile, validateStateFile } from "./state.js";
 import type { EmulatorStateFile } from "./state-file.js";
 import { TokenStore } from "./token-store.js";
 
-export type { RateLimit, RateLimits } from "./rate-limit.js";
+export type { RateLimit, RateLimits, ThrottleBehaviour } from "./rate-limit.js";
 export type { EmulatorFaults } from "./faults.js";
-export { parseRateLimit } from "./rate-limit.js";
+export { parseRateLimit, parseRetryAfterMode } from "./rate-limit.js";
 export { loadStateFile, validateStateFile } from "./state.js";
 export type { RunningIdentityServer } from "./identity/server.js";
 export { DEFAULT_MAX_PAGE_SIZE, type UsersPaging } from "./runtime.js";
@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   /** Added to every API answer (not /_emulator). */
   latencyMs?: number;
   rateLimit?: { perCustomer?: RateLimit; perPartner?: RateLimit };
+  /** How refusals count and what their Retry-After says (rate-limit.ts). */
+  throttling?: ThrottleBehaviour;
   faults?: EmulatorFaults;
   /** Seed of the fault dice; the same seed and request order give the same faults. */
   seed?: number;
@@ -82,7 +84,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
 
   const now = options.now ?? preciseNow;
   const tokens = new TokenStore(stateFile.accessTokens, now);
-  const rateLimit: RateLimits = options.rateLimit ?? {};
+  // The state file's throttling applies unless the options (flags) say otherwise.
+  const { rateLimit: stateLimit, ...stateBehaviour } = stateFile.throttling ?? {};
+  const parsedStateLimit = typeof stateLimit === "string" ? parseRateLimit(stateLimit) : stateLimit;
+  if (parsedStateLimit && "error" in parsedStateLimit) throw new Error(`invalid emulator state: throttling.rateLimit: ${parsedStateLimit.error}`);
+  const rateLimit: RateLimits = options.rateLimit ?? parsedStateLimit ?? {};
+  const throttling: ThrottleBehaviour = { ...stateBehaviour, ...options.throttling };
   const runtime = new EmulatorRuntime(
     {
       latencyMs: options.latencyMs ?? 0,
@@ -91,6 +98,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       gzip: options.gzip ?? false,
       usersPaging: options.usersPaging ?? "links-next",
       rateLimit,
+      ...(Object.keys(throttling).length > 0 ? { throttling } : {}),
       faults: options.faults ?? {},
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
     },
@@ -201,8 +209,8 @@ function checkOptions(options: EmulatorOptions): string | undefined {
   }
   for (const [scope, limit] of Object.entries(options.rateLimit ?? {})) {
     if (!limit) continue;
-    if (!(limit.ratePerSecond > 0)) return `rateLimit.${scope}.ratePerSecond must be above 0`;
-    if (limit.burst !== undefined && !(limit.burst >= 1)) return `rateLimit.${scope}.burst must be at least 1`;
+    const problem = checkRateLimit(limit);
+    if (problem) return `rateLimit.${scope}.${problem}`;
   }
   return options.faults ? checkFaults(options.faults) : undefined;
 }

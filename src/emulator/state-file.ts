@@ -1,5 +1,6 @@
 // The emulator's state file: what a fixture JSON holds. Types only; loading and validation live in
 // state.ts. The emulator may share types with partner-center/ and nothing else.
+import type { RateLimits, ThrottleBehaviour } from "./rate-limit.js";
 import type { ProductSku, ServicePlan } from "../partner-center/types.js";
 
 /**
@@ -87,8 +88,15 @@ export interface StateCustomer {
   users: StateUser[];
 }
 
+/** Throttling the state file asks for (options and flags given at start override it). */
+export interface StateThrottling extends ThrottleBehaviour {
+  /** A `--rate-limit` spec ("customer=fixed:10/1s") or the limits as objects. */
+  rateLimit?: string | RateLimits;
+}
+
 export interface EmulatorStateFile {
   partner: { tenantId: string; name?: string };
+  throttling?: StateThrottling;
   identity?: IdentityState;
   accessTokens: StaticAccessToken[];
   customers: StateCustomer[];

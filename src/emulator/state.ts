@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { LicenseGroupId } from "../partner-center/types.js";
 import { idKey, isGuid } from "./ids.js";
+import { rateLimitSchema, throttlingSchema } from "./runtime.js";
 import type { CustomerAccess, EmulatorStateFile, StateCustomer, StateSubscribedSku, StateUser } from "./state-file.js";
 
 const guid = z.string().refine(isGuid, { message: "must be a GUID" });
@@ -80,6 +81,9 @@ export const stateFileSchema = z.object({
     .optional(),
   accessTokens: z.array(z.object({ token: z.string().min(1), kind: tokenKind, expiresAt: nullableDate })),
   customers: z.array(customerSchema),
+  throttling: throttlingSchema
+    .extend({ rateLimit: z.union([z.string(), z.strictObject({ perCustomer: rateLimitSchema.optional(), perPartner: rateLimitSchema.optional() })]).optional() })
+    .optional(),
 });
 
 export type StateFileResult = { ok: true; state: EmulatorStateFile } | { ok: false; error: string };

@@ -31,6 +31,13 @@ export interface RetryDeps {
   backoff?: BackoffOptions;
   /** Wait after a 429 that carries no Retry-After. */
   retryAfterFloorMs?: number;
+  /**
+   * Runs one attempt, its pacer wait included, in a concurrency slot (p-limit). The waits between
+   * attempts (Retry-After, backoff) hold no slot. Default: no bound.
+   */
+  slot?: <R>(run: () => Promise<R>) => Promise<R>;
+  /** The call is about to wait between attempts (its slot is free for another request). */
+  onWait?(): void;
   /** Request id to use (tests); a fresh UUID by default. */
   newRequestId?: () => string;
 }
@@ -70,20 +77,31 @@ export async function callWithRetry<T>(
   let last: ApiResult<T> | undefined;
   /** Earliest time the next attempt may be sent (Retry-After). */
   let notBefore = 0;
+  /** When the last attempt was sent: the pacer tells an episode's echoes from new refusals by it. */
+  let sentAt = 0;
 
+  const inSlot = deps.slot ?? (<R>(run: () => Promise<R>): Promise<R> => run());
   const outcome = (result: ApiResult<T>, interrupted: boolean): RetryOutcome<T> => ({ result, attempts, requestId, throttled, tokenRenewed, interrupted });
 
   while (attempts < maxAttempts) {
     const waitMs = notBefore - deps.clock.now();
-    if (waitMs > 0) await deps.clock.sleep(waitMs, deps.signal);
+    if (waitMs > 0) {
+      deps.onWait?.();
+      await deps.clock.sleep(waitMs, deps.signal);
+    }
     if (deps.signal?.aborted) return outcome(last ?? notSent(), true);
-    await deps.pacer.acquire(customerId, deps.signal);
-    if (deps.signal?.aborted) return outcome(last ?? notSent(), true);
-    // The pacer may have been satisfied by another request's slot timing: Retry-After still rules.
-    if (deps.clock.now() < notBefore) continue;
-
-    attempts++;
-    const result = await attempt(ctx);
+    const sent = await inSlot(async (): Promise<ApiResult<T> | "stopped" | "early"> => {
+      await deps.pacer.acquire(customerId, deps.signal);
+      if (deps.signal?.aborted) return "stopped";
+      // The pacer may have been satisfied by another request's slot timing: Retry-After still rules.
+      if (deps.clock.now() < notBefore) return "early";
+      attempts++;
+      sentAt = deps.clock.now();
+      return attempt(ctx);
+    });
+    if (sent === "stopped") return outcome(last ?? notSent(), true);
+    if (sent === "early") continue;
+    const result = sent;
     last = result;
     // No token could be had: the request never left, so it is no attempt.
     if (!result.ok && result.kind === "credentials") {
@@ -118,7 +136,7 @@ export async function callWithRetry<T>(
       deps.onThrottled?.();
       const wait = throttleWait(result.ok ? undefined : result.meta, consecutiveThrottles, deps.retryAfterFloorMs ?? DEFAULT_RETRY_AFTER_FLOOR_MS);
       const retryAfterMs = wait.waitMs;
-      deps.pacer.onThrottled(customerId, retryAfterMs);
+      deps.pacer.onThrottled(customerId, retryAfterMs, sentAt);
       // Longer than the runner waits: the customer is throttled for now; the call ends with the 429.
       if (wait.beyondCap) return outcome(result, false);
       // Never sooner than Retry-After; while 429 repeats for this request, back off on top of it
@@ -139,7 +157,7 @@ export async function callWithRetry<T>(
   if (last && !last.ok && last.kind === "http" && last.meta.status === 429 && attempts >= maxAttempts) {
     throttled++;
     deps.onThrottled?.();
-    deps.pacer.onThrottled(customerId, throttleWaitMs(last.meta, deps.retryAfterFloorMs ?? DEFAULT_RETRY_AFTER_FLOOR_MS));
+    deps.pacer.onThrottled(customerId, throttleWaitMs(last.meta, deps.retryAfterFloorMs ?? DEFAULT_RETRY_AFTER_FLOOR_MS), sentAt);
   }
   return outcome(last ?? notSent(), false);
 }

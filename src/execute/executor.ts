@@ -2,7 +2,9 @@
 // happens (business failure, customer- or run-fatal, stop signal). It only composes:
 // - the scheduler (scheduler.ts): which request starts next (read-ahead, most work left first,
 //   slot gate, slow start, the customer's pace);
-// - p-limit: the bound on requests in flight (--concurrency);
+// - p-limit: the bound on requests in flight (--concurrency). It wraps each attempt with its pacer
+//   wait, not the whole logical call: a request sleeping out a Retry-After or a backoff holds no
+//   slot another customer could use;
 // - callWithRetry (call-with-retry.ts): one logical call, paced and retried;
 // - the answer policy (answer-policy.ts): what a final failure means for the request's rows;
 // - the refusal memory (refusal-memory.ts): rows earlier answers decided fail without a call.
@@ -15,8 +17,8 @@
 import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
-import type { ApiResult, PartnerCenterApi } from "../partner-center/api.js";
-import { LICENSE_GROUPS, type LicenseWarning } from "../partner-center/types.js";
+import type { ApiResult, CallContext, PartnerCenterApi } from "../partner-center/api.js";
+import { LICENSE_GROUPS, type LicenseUpdate, type LicenseWarning } from "../partner-center/types.js";
 import type { LicenseUpdateRequest, ResolvedRow, RowOutcome } from "../model.js";
 import { decideAnswer, type StoppedBy } from "./answer-policy.js";
 import { describeFailure } from "./call-failure.js";
@@ -43,7 +45,7 @@ export interface ExecuteDeps {
   clock: Clock;
   /** Requests read ahead of the ones running; default max(4096, concurrency * 64): enough to see several customers at once, so a customer limit never idles the partner allowance. */
   readAhead?: number;
-  /** Requests in flight for a customer not yet throttled, at first (doubling from there). Default 4. */
+  /** Requests in flight for a customer not yet throttled, at first (doubling from there). Default 2. */
   initialCustomerWindow?: number;
   /** Credential- and network-level failures repeating across customers stop the run. */
   partnerWide?: PartnerWideFailures;
@@ -77,7 +79,7 @@ export async function executeRequests(
   const scheduler = new Scheduler({
     concurrency,
     readAhead: Math.max(1, deps.readAhead ?? Math.max(4096, concurrency * 64)),
-    initialWindow: deps.initialCustomerWindow ?? 4,
+    initialWindow: deps.initialCustomerWindow ?? 2,
     isPaced: (customerId) => pacer.state(customerId).ratePerSecond !== undefined,
   });
   const halt = new AbortController();
@@ -117,7 +119,7 @@ export async function executeRequests(
     const update = updateFor(request.update, rows);
     const retryPacer: Pacer = {
       delayMs: (customerId) => pacer.delayMs(customerId),
-      onThrottled: (customerId, retryAfterMs) => pacer.onThrottled(customerId, retryAfterMs),
+      onThrottled: (customerId, retryAfterMs, sentAt) => pacer.onThrottled(customerId, retryAfterMs, sentAt),
       onSuccess: (customerId) => pacer.onSuccess(customerId),
       state: (customerId) => pacer.state(customerId),
       acquire: async (customerId, signal) => {
@@ -125,7 +127,8 @@ export async function executeRequests(
         onAcquired();
       },
     };
-    const call = await callWithRetry(request.customerId, (ctx) => api.postLicenseUpdate(request.customerId, request.userId, update, ctx), { ...deps.retry, pacer: retryPacer, signal: halt.signal });
+    const attempt = (ctx: CallContext): Promise<ApiResult<LicenseUpdate>> => api.postLicenseUpdate(request.customerId, request.userId, update, ctx);
+    const call = await callWithRetry(request.customerId, attempt, { ...deps.retry, pacer: retryPacer, signal: halt.signal, slot, onWait: wake });
     report.requestsSent += call.attempts;
     report.throttled += call.throttled;
     const sending: Sending = { attempts: call.attempts, requestId: call.requestId, correlationId: deps.retry.correlationId, finishedAt: now() };
@@ -194,6 +197,9 @@ export async function executeRequests(
   };
 
   const slotFree = (): boolean => limit.activeCount + limit.pendingCount < concurrency;
+  // Each attempt runs in a slot. The dispatcher is woken when a request starts waiting between
+  // attempts (its slot is free) or ends (after its rows are recorded and decided refusals remembered).
+  const slot = <R>(run: () => Promise<R>): Promise<R> => limit(run);
 
   const start = (request: LicenseUpdateRequest): void => {
     const customerId = request.customerId;
@@ -204,7 +210,7 @@ export async function executeRequests(
       scheduler.acquired(customerId);
       wake();
     };
-    void limit(() => sendRows(request, request.rows, onAcquired))
+    void sendRows(request, request.rows, onAcquired)
       .catch((error: unknown) => {
         // A bug, not an API failure: record the rows rather than lose them.
         logger.error({ err: error instanceof Error ? error.message : String(error), customerId }, "request processing failed unexpectedly");

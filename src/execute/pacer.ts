@@ -1,12 +1,28 @@
-// Pacing that learns the API's allowance, per customer and for the partner as a whole (issue 6).
+// Pacing that learns the API's allowance from evidence, per customer and for the partner as a
+// whole. Partner Center publishes neither its limits nor how it counts them, so nothing here
+// assumes a limiter shape. It follows TCP's congestion control: slow start, then additive-increase /
+// multiplicative-decrease (AIMD) around the rate last throttled at, paced by rate as the AWS SDKs'
+// adaptive retry mode paces its token bucket (without its CUBIC curve):
 //
-// Each scope (one per customer, one for the partner) is unpaced until its first 429: concurrency
-// alone bounds it. A 429 pauses the scope until Retry-After and sets its pace to a fraction of the
-// rate it was actually achieving (multiplicative decrease); answers that are not throttled raise
-// the pace again, quickly back to the level that was throttled and then slowly above it, probing
-// (additive increase). 429s for several customers close together mean the partner's own limit:
-// the partner scope is paused and paced the same way. Pacing spaces request starts evenly
-// (no bursts), so a paced scope rarely empties the server's bucket.
+// - Slow start: a scope is unpaced until its first 429; the scheduler bounds its requests in flight
+//   by a window that starts at 2 and doubles per window's worth of answers. When the rate at that
+//   first 429 was measured over less than a second (a burst allowance can hide the rate: 5 answers
+//   in 40 ms), the pace keeps doubling per second until the next 429 measures it.
+// - Estimate from successes: the rate at a 429 is the unthrottled answers over the last
+//   `windowMs`, or since the scope began when that is shorter (at least a second); the pace drops
+//   to `decreaseFactor` of it, recovers quickly to it, then probes slowly above it.
+// - A 429 pauses the customer only until its next slot at the lowered pace: the throttled request
+//   alone waits out its Retry-After (call-with-retry.ts), holding no concurrency slot. A request
+//   sent after the episode began and refused again shows the Retry-After is meant for the whole
+//   scope (a window that resets later): then the scope waits it out. 429s of requests sent before
+//   the episode began are its echoes.
+// - Partner or customer, by evidence: a customer refused while its pace is under the rate it was
+//   last throttled at was not probing its own limit, and one that carries under half of the
+//   partner's traffic is likely sharing a limit; two such customers within `partnerWindowMs`
+//   are the partner's limit, and the partner's scope is paused (for the whole Retry-After, as one
+//   early slot there is a 429 for many customers) and paced the same way. Customers starting
+//   together, each meeting its own limit in slow start, are no such evidence.
+// Pacing spaces request starts evenly (no bursts), so a paced scope rarely empties the server's bucket.
 import type { Clock } from "./clock.js";
 
 export interface PacerOptions {
@@ -25,6 +41,20 @@ export interface PacerOptions {
   partnerWindowMs?: number;
   /** Floor of a learned pace. Default 0.2/s. */
   minRatePerSecond?: number;
+  /**
+   * What an earlier run learned: each scope starts paced just under it, as if throttled there,
+   * and probes past it as usual (a hint, never a ceiling). Customers it does not know start from
+   * the median of those it does (the partner-wide estimate).
+   */
+  warm?: PacingState;
+}
+
+/** What a run learned, to start the next one from (`--pacing-state`): the rate each scope was last throttled at. */
+export interface PacingState {
+  version: 1;
+  savedAt: string;
+  partner?: number;
+  customers: Record<string, number>;
 }
 
 export interface PaceState {
@@ -41,10 +71,12 @@ export interface Pacer {
   /** Resolves when a request to this customer may start, and reserves its slot; resolves early if `signal` aborts. */
   acquire(customerId: string, signal?: AbortSignal): Promise<void>;
   /** The customer answered 429: pause it until Retry-After, lower its pace (and the partner's, if several are throttled). */
-  onThrottled(customerId: string, retryAfterMs: number): void;
+  onThrottled(customerId: string, retryAfterMs: number, sentAt?: number): void;
   /** The customer answered without throttling: raise the pace slowly. */
   onSuccess(customerId: string): void;
   state(customerId?: string): PaceState;
+  /** What was learned, for the next run. */
+  snapshot?(): PacingState;
 }
 
 interface Scope {
@@ -60,12 +92,18 @@ interface Scope {
   firstActivityAt?: number;
   /** Timestamps of recent unthrottled answers, oldest first. */
   answers: number[];
+  episodeStartedAt: number;
+  episodeRetryAfterMs: number;
+  /** Started from an earlier run's state and not throttled in this one yet: it may grow past it. */
+  hinted?: boolean;
+  /** The ceiling was measured over less than a second: a burst may hide the rate, keep doubling. */
+  untrusted?: boolean;
 }
 
 const PACE_BINDING_MEMORY_MS = 2_000;
 
 function newScope(): Scope {
-  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [] };
+  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0 };
 }
 
 export function createPacer(options: PacerOptions): Pacer {
@@ -76,6 +114,8 @@ export function createPacer(options: PacerOptions): Pacer {
   const windowMs = options.windowMs ?? 2_000;
   const partnerWindowMs = options.partnerWindowMs ?? 1_000;
   const minRate = options.minRatePerSecond ?? 0.2;
+  /** A warm start paces at this share of the rate last throttled at. */
+  const warmShare = 0.95;
 
   const partner = newScope();
   if (options.maxRatePerSecond !== undefined && options.maxRatePerSecond > 0) partner.cap = options.maxRatePerSecond;
@@ -83,9 +123,24 @@ export function createPacer(options: PacerOptions): Pacer {
   /** Recent 429s: customer and time, for telling a partner limit from a customer's. */
   const recentThrottles: { customerId: string; at: number }[] = [];
 
+  const warmStart = (scope: Scope, ceiling: number | undefined): void => {
+    if (ceiling === undefined || !(ceiling > 0)) return;
+    scope.ceiling = ceiling;
+    scope.rate = Math.max(minRate, ceiling * warmShare);
+    scope.lastIncreaseAt = clock.now();
+    scope.firstActivityAt = clock.now() - 1_000; // trusted: no slow start in rate
+    scope.hinted = true;
+  };
+  const known = Object.values(options.warm?.customers ?? {}).sort((a, b) => a - b);
+  const partnerWide = known.length > 0 ? known[Math.floor(known.length / 2)] : undefined;
+  if (options.warm) warmStart(partner, options.warm.partner);
+
   const scopeOf = (customerId: string): Scope => {
     let scope = customers.get(customerId);
-    if (!scope) customers.set(customerId, (scope = newScope()));
+    if (!scope) {
+      customers.set(customerId, (scope = newScope()));
+      if (options.warm) warmStart(scope, options.warm.customers[customerId] ?? partnerWide);
+    }
     return scope;
   };
 
@@ -128,23 +183,39 @@ export function createPacer(options: PacerOptions): Pacer {
     scope.nextStartAt = Math.max(from, now - interval) + interval;
   };
 
-  const throttle = (scope: Scope, now: number, retryAfterMs: number): void => {
+  const throttle = (scope: Scope, now: number, retryAfterMs: number, sentAt: number): void => {
     const until = now + retryAfterMs;
-    // 429s arriving while the scope is already paused belong to the same episode: one decrease.
-    if (now < scope.pausedUntil) {
+    // Requests sent before the episode began are its echoes: no second decrease.
+    if (sentAt <= scope.episodeStartedAt) return;
+    if (now < scope.episodeStartedAt + scope.episodeRetryAfterMs) {
+      // Sent after the episode began and refused again: the Retry-After holds for the whole scope
+      // (a window that resets later), so the scope waits it out.
       scope.pausedUntil = Math.max(scope.pausedUntil, until);
       scope.nextStartAt = Math.max(scope.nextStartAt, scope.pausedUntil);
       return;
     }
-    scope.pausedUntil = until;
-    scope.nextStartAt = until;
-    scope.lastIncreaseAt = until;
+    scope.episodeStartedAt = now;
+    scope.episodeRetryAfterMs = retryAfterMs;
+    scope.hinted = false;
     const achieved = achievedRate(scope, now);
+    scope.untrusted = now - (scope.firstActivityAt ?? now) < 1_000;
     const current = effectiveRate(scope);
     const base = achieved > 0 ? (current === undefined ? achieved : Math.min(current, achieved)) : current;
-    if (base === undefined) return; // nothing answered yet: stay unpaced, only paused
+    if (base === undefined) {
+      // Nothing answered yet: stay unpaced, paused for the Retry-After.
+      scope.pausedUntil = until;
+      scope.nextStartAt = until;
+      return;
+    }
     scope.ceiling = base;
     scope.rate = Math.max(minRate, base * decrease);
+    // Only the throttled request waits out its Retry-After; the scope resumes at its next slot.
+    // (The partner's scope, shared by every customer, keeps the whole Retry-After: one slot early
+    // there is a 429 for many customers at once.)
+    const resume = now + (scope === partner ? retryAfterMs : Math.min(retryAfterMs, 1000 / scope.rate));
+    scope.pausedUntil = resume;
+    scope.nextStartAt = resume;
+    scope.lastIncreaseAt = resume;
   };
 
   const raise = (scope: Scope, now: number): void => {
@@ -152,6 +223,16 @@ export function createPacer(options: PacerOptions): Pacer {
     const dt = Math.min(1_000, Math.max(0, now - scope.lastIncreaseAt)) / 1000;
     scope.lastIncreaseAt = now;
     if (now - scope.lastPacedAt > PACE_BINDING_MEMORY_MS) return;
+    if (scope.hinted && scope.rate >= scope.ceiling) {
+      // An earlier run's figure is a hint, never a ceiling: past it, grow 20% a second until a 429.
+      scope.rate *= 1.2 ** dt;
+      return;
+    }
+    if (scope.untrusted) {
+      // Slow start, in rate: doubling per second until the next 429 measures the allowance.
+      scope.rate *= 2 ** dt;
+      return;
+    }
     const step = Math.max(scope.ceiling * probe, (scope.ceiling - scope.rate) * recovery);
     scope.rate += step * dt;
   };
@@ -196,13 +277,22 @@ export function createPacer(options: PacerOptions): Pacer {
       reserve(scope, now);
       reserve(partner, now);
     },
-    onThrottled(customerId, retryAfterMs) {
+    onThrottled(customerId, retryAfterMs, sentAt) {
       const now = clock.now();
-      throttle(scopeOf(customerId), now, retryAfterMs);
+      const scope = scopeOf(customerId);
+      // Evidence of the partner's limit, not timing alone: a customer refused while its pace is
+      // under the rate it was last throttled at (it was not probing its own limit), or while it
+      // carries under half of the partner's traffic (many customers share what was refused).
+      // Two customers each meeting its own limit in slow start are no such evidence.
+      const pace = effectiveRate(scope);
+      const underOwn = (scope.ceiling !== undefined && pace !== undefined && pace < scope.ceiling && !scope.untrusted) || achievedRate(scope, now) < 0.5 * achievedRate(partner, now);
+      const sent = sentAt ?? now;
+      throttle(scope, now, retryAfterMs, sent);
+      if (!underOwn) return;
       recentThrottles.push({ customerId, at: now });
       while (recentThrottles.length > 0 && recentThrottles[0]!.at < now - partnerWindowMs) recentThrottles.shift();
       const distinct = new Set(recentThrottles.map((t) => t.customerId));
-      if (distinct.size >= 2) throttle(partner, now, retryAfterMs);
+      if (distinct.size >= 2) throttle(partner, now, retryAfterMs, sent);
     },
     onSuccess(customerId) {
       const now = clock.now();
@@ -211,6 +301,16 @@ export function createPacer(options: PacerOptions): Pacer {
         scope.answers.push(now);
         raise(scope, now);
       }
+    },
+    snapshot() {
+      const learned: Record<string, number> = {};
+      for (const [id, scope] of customers) if (scope.ceiling !== undefined) learned[id] = scope.ceiling;
+      // Customers this run did not reach keep what an earlier run learned.
+      for (const [id, ceiling] of Object.entries(options.warm?.customers ?? {})) learned[id] ??= ceiling;
+      const state: PacingState = { version: 1, savedAt: new Date(clock.now()).toISOString(), customers: learned };
+      const partnerCeiling = partner.ceiling ?? options.warm?.partner;
+      if (partnerCeiling !== undefined) state.partner = partnerCeiling;
+      return state;
     },
     state(customerId) {
       const scope = customerId === undefined ? partner : scopeOf(customerId);

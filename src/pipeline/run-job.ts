@@ -13,6 +13,7 @@ import type { SeatCheckRow } from "../plan/seat-check.js";
 import type { Clock } from "../execute/clock.js";
 import { executeRequests, type ExecuteReport } from "../execute/executor.js";
 import { createPacer } from "../execute/pacer.js";
+import { readPacingState, writePacingState } from "../execute/pacing-state.js";
 import type { RetryDeps } from "../execute/call-with-retry.js";
 import { createRosterFingerprint } from "../results/fingerprint.js";
 import { openResultsJournal, type DoneLines } from "../results/journal.js";
@@ -150,7 +151,9 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
   }
 
   // 3. Resolve and group, customer by customer, feeding the executor as requests become ready.
-  const pacer = createPacer({ clock: deps.clock, maxRatePerSecond: config.maxRate });
+  const warm = config.pacingState && !config.dryRun ? await readPacingState(config.pacingState) : undefined;
+  if (warm && !warm.ok) logger.info({ pacingState: config.pacingState, reason: warm.reason }, "pacing starts cold");
+  const pacer = createPacer({ clock: deps.clock, maxRatePerSecond: config.maxRate, ...(warm?.ok ? { warm: warm.state } : {}) });
   const retry: Omit<RetryDeps, "signal"> = {
     pacer,
     clock: deps.clock,
@@ -223,6 +226,13 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
     });
     summary.addRequests(report.requestsSent);
     stoppedBy = report.stoppedBy;
+    if (config.pacingState && pacer.snapshot) {
+      try {
+        await writePacingState(config.pacingState, { ...pacer.snapshot(), baseUrl: config.baseUrl });
+      } catch (error) {
+        logger.warn({ pacingState: config.pacingState, err: error instanceof Error ? error.message : String(error) }, "the pacing state could not be saved");
+      }
+    }
   }
   stoppedBy ??= planStop ?? (stop.aborted ? { kind: "interrupted" } : undefined);
   if (journal.failure) stoppedBy = resultsStop(journal);

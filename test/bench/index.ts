@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [-- --only latency,rate1,rate5,raw,plan,baseline]`: the benchmark.
+// `npm run bench [-- --quick] [-- --only latency,rate1,rate5,raw,plan,baseline,matrix] [-- --long]`:
+// the benchmark (--long adds the 3,000-write cells of the pacing matrix, about 45 minutes more).
 // Starts the emulator in this process for each scenario, runs the built CLI as a child
 // process (its CPU and peak RSS measured apart from the emulator's), and prints every figure with
 // its goal. Not part of `npm test`.
@@ -6,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, arch, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BaselineReport } from "./baseline.js";
+import { renderMatrix, runMatrix, SHAPES, type MatrixCell } from "./matrix.js";
 import { fixed, integer, isMet, percent, renderTable, type Figure } from "./report.js";
 import {
   bigPlan,
@@ -25,17 +27,18 @@ import {
   type RunnerScenario,
 } from "./scenarios.js";
 
-const SCENARIOS = ["latency", "rate1", "rate5", "raw", "plan", "baseline"] as const;
+const SCENARIOS = ["latency", "rate1", "rate5", "raw", "plan", "baseline", "matrix"] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
-function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<ScenarioName>; keep: boolean } {
+function parseArgs(argv: readonly string[]): { quick: boolean; long: boolean; only: Set<ScenarioName>; keep: boolean } {
   const quick = argv.includes("--quick");
+  const long = argv.includes("--long");
   const keep = argv.includes("--keep");
   const onlyAt = argv.indexOf("--only");
   const listed = onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",").filter(Boolean) : [...SCENARIOS];
   const unknown = listed.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(", ")}; known: ${SCENARIOS.join(", ")}`);
-  return { quick, keep, only: new Set(listed as ScenarioName[]) };
+  return { quick, long, keep, only: new Set(listed as ScenarioName[]) };
 }
 
 function progress(message: string): void {
@@ -50,6 +53,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   let latency: RunnerScenario | undefined;
   let rate1: RunnerScenario | undefined;
+  let matrix: MatrixCell[] | undefined;
   try {
     if (args.only.has("latency") || args.only.has("baseline")) {
       progress(`1. latency-bound: ${sizes.latencyRows} rows, ${LATENCY_MS} ms per call, concurrency ${CONCURRENCY}`);
@@ -105,6 +109,17 @@ async function main(): Promise<number> {
       const onRate = await baselineOn(rateShape(sizes), { latencyMs: LATENCY_MS, rateLimit: { perCustomer: { ratePerSecond: CUSTOMER_RATE } } }, sizes.baselineRateRows, sizes.baselineMaxMs);
       figures.push(...speedUp("5 baseline vs (2a)", onRate, rate1.rows, rate1.run.wallMs));
     }
+    if (args.only.has("matrix")) {
+      // 300 writes for one customer take 30 s a cell and 3,000 writes 300 s: opt-in (--long), so the
+      // whole benchmark stays under 10 minutes.
+      const cells = args.long
+        ? [1, 10].flatMap((customers) => [60, 300, 3_000].map((writes) => ({ customers, writes })))
+        : args.quick
+          ? [{ customers: 1, writes: 60 }]
+          : [{ customers: 1, writes: 60 }, { customers: 10, writes: 60 }, { customers: 10, writes: 300 }];
+      progress(`6. pacing matrix: ${SHAPES.length} limiter shapes x ${cells.map((c) => `${c.customers}x${c.writes / c.customers}`).join(", ")} (customers x writes each), cold and warm start`);
+      matrix = await runMatrix({ cells, warm: !process.argv.includes("--cold-only"), shapes: SHAPES, progress }, workdir);
+    }
   } finally {
     if (!args.keep) await rm(workdir, { recursive: true, force: true });
   }
@@ -112,6 +127,7 @@ async function main(): Promise<number> {
   const totalSeconds = (performance.now() - started) / 1000;
   process.stdout.write(`\nlicense-runner benchmark${args.quick ? " (--quick: smaller sizes)" : ""}: node ${process.version}, ${arch()}, ${availableParallelism()} CPUs, ${totalSeconds.toFixed(0)} s\n\n`);
   process.stdout.write(`${renderTable(figures)}\n`);
+  if (matrix) process.stdout.write(`\n${renderMatrix(matrix)}\n`);
   const missed = figures.filter((f) => isMet(f) === false);
   process.stdout.write(missed.length === 0 ? "\nevery goal met\n" : `\n${missed.length} goal(s) not met\n`);
   return missed.length === 0 ? 0 : 1;

@@ -25,7 +25,10 @@ interface ScenarioSpec {
   withUsers: boolean;
   emulator: Omit<EmulatorOptions, "state">;
   command: "run" | "plan";
-  concurrency: number;
+  /** Undefined: the runner's default. */
+  concurrency?: number;
+  /** More runner arguments (e.g. --pacing-state). */
+  extraArgs?: string[];
   /** Read the request log for a windowed throughput (scenarios under 200,000 calls). */
   window: boolean;
 }
@@ -45,7 +48,9 @@ export async function runRunnerScenario(spec: ScenarioSpec, workdir: string): Pr
   const output = join(workdir, `${spec.name}.results.csv`);
   const rows = await writeRoster(input, spec.shape);
   return withEmulator(spec, async (emulator) => {
-    const args = [spec.command, "--input", input, "--output", output, "--base-url", emulator.url, "--concurrency", String(spec.concurrency), "--log-format", "json", "--no-progress"];
+    const args = [spec.command, "--input", input, "--output", output, "--base-url", emulator.url, "--log-format", "json", "--no-progress"];
+    if (spec.concurrency !== undefined) args.push("--concurrency", String(spec.concurrency));
+    if (spec.extraArgs) args.push(...spec.extraArgs);
     const run = await runCliMeasured(args, { env: cleanEnv({ PARTNER_CENTER_ACCESS_TOKEN: BENCH_TOKEN }), workdir });
     if (run.exitCode !== 0) throw new Error(`scenario ${spec.name}: the runner exited ${run.exitCode}\n${run.stderrTail}`);
     const counters = await readCounters(emulator);

@@ -45,4 +45,33 @@ describe("license-runner emulate", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--rate-limit/);
   });
+
+  it("throttles with a window, a pessimistic Retry-After given as an HTTP-date, from the throttling flags", async () => {
+    const { child, done } = startCli(["emulate", "--port", "0", "--rate-limit", "customer=fixed:1/1m", "--retry-after", "pessimistic:90", "--retry-after-format", "http-date"]);
+    running = child;
+    const url = await new Promise<string>((resolve, reject) => {
+      let seen = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.once("exit", () => reject(new Error(`emulate exited: ${seen}`)));
+    });
+    const get = () => fetch(`${url}/v1/customers/${CONTOSO}/subscribedskus`, { headers: { authorization: "Bearer emulator-app-user-token", accept: "application/json" } });
+    expect((await get()).status).toBe(200);
+    const refused = await get();
+    expect(refused.status).toBe(429);
+    const saysSeconds = (Date.parse(refused.headers.get("retry-after") ?? "") - Date.now()) / 1000;
+    expect(saysSeconds).toBeGreaterThan(85); // at least the 90 s given, though the window ends within a minute
+    expect(saysSeconds).toBeLessThanOrEqual(91);
+    child.kill("SIGTERM");
+    expect((await done).code).toBe(0);
+  });
+
+  it("refuses a malformed --retry-after with exit 2", async () => {
+    const run = await runCli(["emulate", "--port", "0", "--retry-after", "sometimes"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--retry-after/);
+  });
 });

@@ -5,7 +5,7 @@ import type { ApiResult, CallContext, PartnerCenterApi } from "../../dist/partne
 import type { LicenseUpdate } from "../../dist/partner-center/types.js";
 import type { LicenseUpdateRequest, RowOutcome } from "../../dist/model.js";
 import { FakeClock } from "./fake-clock.js";
-import { created, customerId, httpFailure, outOfSeats, request, resetLines, row, silentLogger, SKU_A, SKU_B, SKU_C, userId } from "./fixtures.js";
+import { created, customerId, httpFailure, outOfSeats, request, resetLines, row, silentLogger, SKU_A, SKU_B, SKU_C, throttled, userId } from "./fixtures.js";
 
 interface Call {
   customerId: string;
@@ -175,7 +175,7 @@ describe("executeRequests", () => {
     });
     const requests = Array.from({ length: 20 }, (_, i) => request([row(c, userId(i), SKU_A)]));
     const outcomes: RowOutcome[] = [];
-    const report = await clock.run(executeRequests(requests, deps(clock, api, outcomes, { concurrency: 4 })));
+    const report = await clock.run(executeRequests(requests, deps(clock, api, outcomes, { concurrency: 4, initialCustomerWindow: 4 })));
     const byLine = expectOneOutcomePerRow(requests, outcomes);
     const fatalAt = api.calls[2]!.at + 10;
     expect(api.calls.every((call) => call.at < fatalAt)).toBe(true);
@@ -260,5 +260,23 @@ describe("executeRequests", () => {
     expect(outcomes).toHaveLength(500);
     expect(new Set(outcomes.map((o) => o.line)).size).toBe(500);
     expect(pulledWhenFirstAnswered).toBeLessThanOrEqual(4 + 20 + 1);
+  });
+
+  it("only the throttled request sleeps out its Retry-After, and it holds no concurrency slot meanwhile", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const a = customerId(1);
+    const b = customerId(2);
+    const api = fakeApi(clock, (call, index) => (index === 0 ? throttled(5) : created(call.update)));
+    const requests = [request([row(a, userId(1), SKU_A)]), request([row(b, userId(2), SKU_A)])];
+    const outcomes: RowOutcome[] = [];
+    await clock.run(executeRequests(requests, deps(clock, api, outcomes, { concurrency: 1 })));
+    expectOneOutcomePerRow(requests, outcomes);
+    const [first, ...rest] = api.calls;
+    const retry = rest.find((call) => call.customerId === a)!;
+    const other = rest.find((call) => call.customerId === b)!;
+    expect(other.at - first!.at).toBeLessThan(1_000); // B went while A slept, with the only slot
+    expect(retry.at - first!.at).toBeGreaterThanOrEqual(5_000); // never before Retry-After
+    expect(outcomes.every((o) => o.status === "assigned")).toBe(true);
   });
 });

@@ -31,35 +31,72 @@ describe("pacer", () => {
     expect(pacer.state(A).ratePerSecond).toBeUndefined();
   });
 
-  it("pauses every request of a throttled customer until Retry-After has passed", async () => {
+  it("a 429 pauses the customer only until its next slot at the lowered pace, not for the whole Retry-After", async () => {
     const clock = new FakeClock();
     const pacer = createPacer({ clock });
+    await clock.advance(1_000);
     for (let i = 0; i < 10; i++) pacer.onSuccess(A);
-    const throttledAt = clock.now();
-    pacer.onThrottled(A, 3_000);
-    expect(pacer.delayMs(A)).toBe(3_000);
-    const startedAt: number[] = [];
-    const waiters = [0, 1, 2].map(async () => {
-      await pacer.acquire(A);
-      startedAt.push(clock.now());
-    });
-    await clock.run(Promise.all(waiters));
-    expect(startedAt).toHaveLength(3);
-    for (const t of startedAt) expect(t).toBeGreaterThanOrEqual(throttledAt + 3_000);
-    // Paced after the pause: the three starts are spread, not a burst.
-    const sorted = [...startedAt].sort((x, y) => x - y);
-    expect(sorted[2]! - sorted[0]!).toBeGreaterThan(0);
+    pacer.onThrottled(A, 5_000, clock.now() - 25);
+    const rate = pacer.state(A).ratePerSecond!;
+    expect(rate).toBeGreaterThan(0);
+    // The throttled request waits out its 5 s itself (call-with-retry); the customer's next request goes at its slot.
+    expect(pacer.delayMs(A)).toBeCloseTo(1000 / rate, 0);
+    expect(pacer.delayMs(A)).toBeLessThan(5_000);
   });
 
-  it("a second 429 during the pause extends it but lowers the pace only once", () => {
+  it("429s of requests sent before the episode began are its echoes: one decrease, no pause", async () => {
     const clock = new FakeClock();
     const pacer = createPacer({ clock });
+    await clock.advance(1_000);
     for (let i = 0; i < 10; i++) pacer.onSuccess(A);
-    pacer.onThrottled(A, 1_000);
+    const sentBefore = clock.now() - 30;
+    pacer.onThrottled(A, 1_000, sentBefore);
     const rate = pacer.state(A).ratePerSecond;
-    pacer.onThrottled(A, 2_000);
+    const delay = pacer.delayMs(A);
+    await clock.advance(10);
+    pacer.onThrottled(A, 2_000, sentBefore);
     expect(pacer.state(A).ratePerSecond).toBe(rate);
-    expect(pacer.delayMs(A)).toBe(2_000);
+    expect(pacer.delayMs(A)).toBeLessThanOrEqual(delay);
+  });
+
+  it("a request sent after the episode began and refused again makes the whole customer wait out Retry-After", async () => {
+    const clock = new FakeClock();
+    const pacer = createPacer({ clock });
+    await clock.advance(1_000);
+    for (let i = 0; i < 10; i++) pacer.onSuccess(A);
+    pacer.onThrottled(A, 3_000, clock.now() - 30);
+    await clock.advance(200);
+    const sentAfter = clock.now();
+    await clock.advance(50);
+    pacer.onThrottled(A, 3_000, sentAfter);
+    expect(pacer.delayMs(A)).toBe(3_000);
+  });
+
+  it("slow start: a pace learned from under a second of answers keeps doubling per second until the next 429", async () => {
+    const clock = new FakeClock();
+    const pacer = createPacer({ clock });
+    for (let i = 0; i < 5; i++) pacer.onSuccess(A); // a burst: 5 answers at once
+    pacer.onThrottled(A, 1_000);
+    const first = pacer.state(A).ratePerSecond!;
+    await clock.advance(1_000);
+    await drive(clock, pacer, A, 2_000);
+    expect(pacer.state(A).ratePerSecond!).toBeGreaterThan(first * 3.5); // about 2^2 after two seconds
+    expect(pacer.state(A).ratePerSecond!).toBeLessThan(first * 4.5);
+  });
+
+  it("the allowance is estimated from the successes of a stretch of a second or more, not from the burst", async () => {
+    const clock = new FakeClock();
+    const pacer = createPacer({ clock, decreaseFactor: 0.9 });
+    // 10 answers a second for 2 s, as a 10/s limit admits them.
+    for (let i = 0; i < 20; i++) {
+      pacer.onSuccess(A);
+      await clock.advance(100);
+    }
+    pacer.onThrottled(A, 1_000);
+    // The rate the successes show (the last 2 s), not a burst's count over a floor of a second.
+    expect(pacer.state(A).throttledAtRate!).toBeGreaterThanOrEqual(9.5);
+    expect(pacer.state(A).throttledAtRate!).toBeLessThanOrEqual(10);
+    expect(pacer.state(A).ratePerSecond!).toBeCloseTo(0.9 * pacer.state(A).throttledAtRate!, 5);
   });
 
   it("lowers the pace from the achieved rate, then recovers it", async () => {
@@ -86,7 +123,7 @@ describe("pacer", () => {
     const pacer = createPacer({ clock });
     for (let i = 0; i < 10; i++) pacer.onSuccess(A);
     pacer.onThrottled(A, 5_000);
-    expect(pacer.delayMs(A)).toBe(5_000);
+    expect(pacer.delayMs(A)).toBeGreaterThan(0);
     expect(pacer.delayMs(B)).toBe(0);
     expect(pacer.state(B).ratePerSecond).toBeUndefined();
     expect(pacer.state().pausedUntil).toBeLessThanOrEqual(clock.now()); // the partner is not paused
@@ -94,18 +131,36 @@ describe("pacer", () => {
     expect(sent).toBeGreaterThanOrEqual(99); // unpaced: as fast as its 10 ms answers allow
   });
 
-  it("429s of several customers close together pause and pace the partner as a whole", async () => {
+  it("customers throttled together in slow start are each at their own limit, not the partner's", async () => {
     const clock = new FakeClock();
     const pacer = createPacer({ clock });
     for (let i = 0; i < 40; i++) pacer.onSuccess(i % 2 ? A : B);
     pacer.onThrottled(A, 2_000);
     await clock.advance(300);
     pacer.onThrottled(B, 2_000);
-    // C was never throttled, but the partner's limit holds it too.
-    expect(pacer.delayMs(C)).toBe(2_000);
-    expect(pacer.state().ratePerSecond).toBeDefined();
-    await clock.advance(2_000);
     expect(pacer.delayMs(C)).toBe(0);
+    expect(pacer.state().ratePerSecond).toBeUndefined();
+  });
+
+  it("customers refused while pacing under the rate they were throttled at are the partner's limit: the partner is paced", async () => {
+    const clock = new FakeClock();
+    const pacer = createPacer({ clock });
+    // A and B learn their own pace over a second and more of answers.
+    for (let i = 0; i < 30; i++) {
+      pacer.onSuccess(i % 2 ? A : B);
+      await clock.advance(50);
+    }
+    pacer.onThrottled(A, 1_000);
+    pacer.onThrottled(B, 1_000);
+    expect(pacer.state().ratePerSecond).toBeUndefined();
+    await clock.advance(3_000);
+    // Refused again, each under the rate it was throttled at: that is not their own limit.
+    expect(pacer.state(A).ratePerSecond!).toBeLessThan(pacer.state(A).throttledAtRate!);
+    pacer.onThrottled(A, 2_000);
+    await clock.advance(300);
+    pacer.onThrottled(B, 2_000);
+    expect(pacer.state().pausedUntil).toBeGreaterThan(clock.now());
+    expect(pacer.delayMs(C)).toBeGreaterThan(0); // C was never throttled, but the partner's limit holds it too
   });
 
   it("caps the partner at maxRatePerSecond from the start", async () => {
@@ -143,5 +198,30 @@ describe("pacer", () => {
     await clock.run(Promise.all([b, c]));
     expect(order).toEqual([B, C]);
     expect(clock.now() - t0).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it("warm start: paced just under what an earlier run learned, from the first request, and growing past it", async () => {
+    const clock = new FakeClock();
+    const pacer = createPacer({ clock, warm: { version: 1, savedAt: "2026-01-01T00:00:00Z", customers: { [A]: 10, [B]: 20, [C]: 30 } } });
+    expect(pacer.state(A).ratePerSecond).toBeCloseTo(9.5, 5);
+    // A customer the state does not know starts from the partner-wide (median) figure.
+    expect(pacer.state("customer-new").ratePerSecond).toBeCloseTo(19, 5);
+    // A hint, never a ceiling: a pace that binds without a 429 grows past it.
+    await drive(clock, pacer, A, 5_000);
+    expect(pacer.state(A).ratePerSecond!).toBeGreaterThan(12);
+    expect(pacer.snapshot!().customers[A]).toBe(10); // not throttled in this run: the figure is kept
+  });
+
+  it("saves the rate each customer was throttled at, for the next run", async () => {
+    const clock = new FakeClock();
+    const pacer = createPacer({ clock });
+    for (let i = 0; i < 20; i++) {
+      pacer.onSuccess(A);
+      await clock.advance(100);
+    }
+    pacer.onThrottled(A, 1_000);
+    const saved = pacer.snapshot!();
+    expect(saved).toMatchObject({ version: 1, customers: { [A]: pacer.state(A).throttledAtRate } });
+    expect(saved.customers[B]).toBeUndefined();
   });
 });

@@ -1,0 +1,60 @@
+// --pacing-state from the user's side: a first run learns a customer's allowance against the
+// emulator's limiter and saves it; a second run against a fresh emulator with the same limit starts
+// from it and is throttled less. The emulator's counters say how often each was refused.
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cliAgainst, workdir } from "../helpers/jobs-e2e.js";
+import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
+import { customer, roster, SKU, state } from "../helpers/state-builder.js";
+
+const emulators: RunningEmulator[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(emulators.splice(0).map((em) => em.close()));
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+const USERS = 30;
+const tenant = customer(1, USERS, { powerBiPro: USERS });
+const csv = roster(tenant.users.map((u) => [tenant.id, u.id, SKU.powerBiPro]));
+
+async function runOnce(pacingState: string): Promise<{ code: number | null; throttled: number; assigned: number }> {
+  // 20 calls a second with no burst: a cold start meets it with a 429 at its second request.
+  const em = await startTestEmulator({ state: state([customer(1, USERS, { powerBiPro: USERS })]), latencyMs: 20, rateLimit: { perCustomer: { ratePerSecond: 20, burst: 1 } } });
+  emulators.push(em);
+  const dir = await workdir();
+  dirs.push(dir);
+  const { run, results } = await cliAgainst(em, csv, { dir, args: ["--pacing-state", pacingState, "--no-progress"] });
+  const counters = await control<{ throttled: { total: number } }>(em, "counters");
+  return { code: run.code, throttled: counters.throttled.total, assigned: results.filter((r) => r.status === "assigned").length };
+}
+
+describe("--pacing-state", () => {
+  it("saves what a run learned and starts the next run from it: fewer 429s", async () => {
+    const dir = await workdir();
+    dirs.push(dir);
+    const path = join(dir, "pacing.json");
+    const cold = await runOnce(path);
+    expect(cold).toMatchObject({ code: 0, assigned: USERS });
+    expect(cold.throttled).toBeGreaterThanOrEqual(1);
+    const saved = JSON.parse(await readFile(path, "utf8")) as { version: number; customers: Record<string, number> };
+    expect(saved.version).toBe(1);
+    expect(saved.customers[tenant.id]).toBeGreaterThan(0);
+    expect(saved.customers[tenant.id]).toBeLessThanOrEqual(25);
+
+    const warm = await runOnce(path);
+    expect(warm).toMatchObject({ code: 0, assigned: USERS });
+    expect(warm.throttled).toBeLessThan(cold.throttled);
+  });
+
+  it("a file that is not a pacing state is no error: the run starts cold and replaces it", async () => {
+    const dir = await workdir();
+    dirs.push(dir);
+    const path = join(dir, "pacing.json");
+    await import("node:fs/promises").then((fs) => fs.writeFile(path, "not json", "utf8"));
+    const run = await runOnce(path);
+    expect(run).toMatchObject({ code: 0, assigned: USERS });
+    expect(JSON.parse(await readFile(path, "utf8"))).toMatchObject({ version: 1 });
+  });
+});
