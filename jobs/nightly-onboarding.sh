@@ -33,9 +33,11 @@ dir="results/nightly-onboarding/$(sha256sum "$roster" | cut -c1-16)"
 mkdir -p "$dir"
 
 # The seat check only before the first attempt: on a resumed one, the seats the earlier attempt
-# consumed would show as a shortfall (plan does not know which rows are done). Exit 3 stops here.
+# consumed would show as a shortfall (plan does not know which rows are done). Exit 3 stops here
+# on a roster error or a seat shortfall; one customer whose lookups fail (a missing GDAP role)
+# does not stop the others (--fail-on, README "The pipelines' plan policy").
 if [ ! -f "$dir/results.csv" ]; then
-  node "$cli" plan --job "$job" --output "$dir/plan.csv" --summary-json "$dir/plan.summary.json"
+  node "$cli" plan --job "$job" --fail-on invalid,shortfall --output "$dir/plan.csv" --summary-json "$dir/plan.summary.json"
 fi
 
 # exec: the runner takes this process's place, so SIGTERM reaches it (drain, record, exit 130).

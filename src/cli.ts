@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { flagName, OPTION_KEYS, readJobFile, resolveRunConfig, RUN_OPTIONS, type LogFormat, type OptionKey, type OptionSpec, type RunCommand, type RunConfig } from "./config.js";
-import { TOP_EXAMPLES, DEMO_EXAMPLES, EMULATE_EXAMPLES, PLAN_EXAMPLES, RUN_EXAMPLES, runEpilog, withSuggestions } from "./cli-help.js";
+import { TOP_EXAMPLES, DEMO_EXAMPLES, PLAN_EXAMPLES, RUN_EXAMPLES, runEpilog, withSuggestions } from "./cli-help.js";
 import { createLogger, writeErrorLine } from "./logger.js";
 import type { MsalNetworkClient, SignInReport } from "./partner-center/auth/index.js";
 import { prepareRunSignIn } from "./partner-center/auth/run-sign-in.js";
@@ -19,7 +19,8 @@ import { describeProxyEnvironment } from "./partner-center/http-stack.js";
 import { systemClock } from "./execute/clock.js";
 import { runLicenseJob } from "./pipeline/run-job.js";
 import { publishSummary } from "./pipeline/publish-summary.js";
-import { startEmulator, parseRateLimit, parseRetryAfterMode, type EmulatorOptions, type RunningEmulator, type ThrottleBehaviour } from "./emulator/server.js";
+import { startEmulator, type RunningEmulator } from "./emulator/server.js";
+import { EMULATE_FLAGS, emulateCommand, emulateOptions } from "./commands/emulate.js";
 import { undoCommand } from "./commands/undo.js";
 
 const EXIT_USAGE = 2;
@@ -31,19 +32,6 @@ const DEMO_STATE = fileURLToPath(new URL("../fixtures/emulator/demo-state.json",
 const DEMO_ROSTER = fileURLToPath(new URL("../fixtures/demo/roster.csv", import.meta.url));
 /** What `demo` lets a user change; the roster and the emulator are fixed. */
 const DEMO_OPTION_KEYS: readonly OptionKey[] = ["output", "summaryJson", "concurrency", "logLevel", "logFormat", "progress"];
-const EMULATE_NUMBER_OPTIONS: Record<string, string> = {
-  port: "port to listen on (default 4010; 0: any free port)",
-  "latency-ms": "added latency of every answer",
-  "fault-rate": "fraction of calls answered 500/503",
-  "reset-rate": "fraction of calls whose connection is reset",
-  "drop-after-commit-rate": "fraction of writes applied, then their connection dropped",
-  "slow-rate": "fraction of answers delayed by --slow-ms",
-  "slow-ms": "delay of a slow answer",
-  seed: "seed for the fault dice",
-  "max-page-size": "most users per page of the users list (default 100)",
-  "refresh-token-max-uses": "identity: a refresh token expires (AADSTS700082) after N redemptions",
-  "refresh-token-expiry-after-use": "identity: a refresh token expires N seconds after its first redemption",
-};
 const EMULATOR_TOKEN = "emulator-app-user-token";
 /** After a first signal, requests in flight get this long to finish before the run stops at once. */
 const DRAIN_DEADLINE_MS = 30_000;
@@ -146,65 +134,6 @@ async function runCommand(command: RunCommand, args: RunArgs): Promise<number> {
   }
 }
 
-async function emulateCommand(args: Record<string, unknown>): Promise<number> {
-  for (const name of Object.keys(EMULATE_NUMBER_OPTIONS)) {
-    const value = args[name];
-    if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value < 0)) {
-      process.stderr.write(`license-runner: --${name} ${String(value)}: expected a number of 0 or more\n`);
-      return EXIT_USAGE;
-    }
-  }
-  const rateLimit = typeof args.rateLimit === "string" ? parseRateLimit(args.rateLimit) : undefined;
-  if (rateLimit && "error" in rateLimit) {
-    process.stderr.write(`license-runner: --rate-limit: ${rateLimit.error}\n`);
-    return EXIT_USAGE;
-  }
-  const retryAfter = typeof args.retryAfter === "string" ? parseRetryAfterMode(args.retryAfter) : {};
-  if ("error" in retryAfter) {
-    process.stderr.write(`license-runner: --retry-after: ${retryAfter.error}\n`);
-    return EXIT_USAGE;
-  }
-  const throttling: ThrottleBehaviour = { ...retryAfter };
-  if (args.accrueRefused === true) throttling.accrueRefused = true;
-  if (typeof args.retryAfterFormat === "string") throttling.retryAfterFormat = args.retryAfterFormat as NonNullable<ThrottleBehaviour["retryAfterFormat"]>;
-  const options: EmulatorOptions = {
-    state: (args.state as string | undefined) ?? DEMO_STATE,
-    port: (args.port as number | undefined) ?? 4010,
-    host: args.host as string,
-    latencyMs: args.latencyMs as number | undefined,
-    rateLimit,
-    throttling,
-    faults: {
-      errorRate: args.faultRate as number | undefined,
-      resetRate: args.resetRate as number | undefined,
-      dropAfterCommitRate: args.dropAfterCommitRate as number | undefined,
-      slowRate: args.slowRate as number | undefined,
-      slowMs: args.slowMs as number | undefined,
-    },
-    seed: args.seed as number | undefined,
-    bom: args.bom as boolean | undefined,
-    maxPageSize: args.maxPageSize as number | undefined,
-    gzip: args.gzip as boolean | undefined,
-    usersPaging: args.usersPaging as "links-next" | "continuation-token" | undefined,
-    identity: args.identity as boolean | undefined,
-    refreshTokenUse: {
-      maxUses: args.refreshTokenMaxUses as number | undefined,
-      expirySecondsAfterUse: args.refreshTokenExpiryAfterUse as number | undefined,
-    },
-  };
-  const emulator = await startEmulator(options);
-  process.stdout.write(`Partner Center emulator listening on ${emulator.url}\n`);
-  if (emulator.identity) {
-    process.stdout.write(`identity endpoint: ${emulator.identity.authority} (trust it with NODE_EXTRA_CA_CERTS=${emulator.identity.caCertPath})\n`);
-  }
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
-  await emulator.close();
-  return 0;
-}
-
 /** `--input -` means stdin; yargs would take a lone "-" for a positional argument. */
 function stdinAsValue(argv: string[]): string[] {
   return argv.flatMap((arg, index) => (arg === "-" && /^(--input|-i)$/.test(argv[index - 1] ?? "") ? [] : arg === "--input" || arg === "-i" ? (argv[index + 1] === "-" ? [`${arg}=-`] : [arg]) : [arg]));
@@ -239,7 +168,6 @@ function ownVersion(): string {
 }
 
 const COMMANDS = ["run", "plan", "undo", "login", "demo", "emulate"] as const;
-const EMULATE_FLAGS = ["host", "state", "rate-limit", "bom", "identity", "gzip", "users-paging", "accrue-refused", "retry-after", "retry-after-format"];
 /** Flags of the commands that are not run/plan, for "did you mean". */
 const OTHER_COMMAND_FLAGS = ["results", "assume-new", "print-refresh-token", "port", "timeout", "browser"];
 
@@ -288,22 +216,7 @@ async function main(): Promise<void> {
     .command(
       "emulate",
       "serve a local Partner Center on loopback",
-      (y) => {
-        let options = y
-          .option("host", { type: "string", default: "127.0.0.1", describe: "address to listen on (keep it on loopback)" })
-          .option("state", { type: "string", describe: "state file (default: the demo fixtures)" })
-          .option("rate-limit", { type: "string", describe: 'per customer/partner: token bucket "customer=10:5" (rate:burst), "customer=fixed:10/1s" or "partner=sliding:600/1m" windows' })
-          .option("accrue-refused", { type: "boolean", describe: "a refused (429) call counts against the limit too" })
-          .option("retry-after", { type: "string", describe: "what a 429's Retry-After says: exact, pessimistic:SECONDS (at least), optimistic:SECONDS (at most)" })
-          .option("retry-after-format", { type: "string", choices: ["seconds", "http-date", "missing"], describe: "Retry-After as seconds, an HTTP-date, or no header" })
-          .option("bom", { type: "boolean", describe: "a UTF-8 byte-order mark before every JSON body" })
-          .option("gzip", { type: "boolean", describe: "gzip-compressed answers to requests that accept gzip" })
-          .option("users-paging", { choices: ["links-next", "continuation-token"], describe: "how a users page points to the next (default links-next)" })
-          .option("identity", { type: "boolean", describe: "also serve the HTTPS identity endpoint (consent and tokens)" });
-        // No yargs type on numbers: yargs would turn "abc" into NaN before emulateCommand could name it.
-        for (const [name, describe] of Object.entries(EMULATE_NUMBER_OPTIONS)) options = options.option(name, { describe, requiresArg: true });
-        return options.example(EMULATE_EXAMPLES.map(([example, text]) => [example, text] as [string, string]));
-      },
+      emulateOptions,
       async (args) => {
         exitCode = await emulateCommand(args as unknown as Record<string, unknown>);
       },
@@ -315,7 +228,7 @@ async function main(): Promise<void> {
     .strict()
     .fail((message, error) => {
       if (error) throw error;
-      const knownFlags = ["job", "help", "version", ...OPTION_KEYS.map((key) => flagName(key).slice(2)), ...EMULATE_FLAGS, ...OTHER_COMMAND_FLAGS, ...Object.keys(EMULATE_NUMBER_OPTIONS)];
+      const knownFlags = ["job", "help", "version", ...OPTION_KEYS.map((key) => flagName(key).slice(2)), ...EMULATE_FLAGS, ...OTHER_COMMAND_FLAGS];
       const args = hideBin(process.argv);
       const jsonLogs = args.some((arg, index) => arg === "--log-format=json" || (arg === "--log-format" && args[index + 1] === "json"));
       writeErrorLine(jsonLogs ? "json" : undefined, `${withSuggestions(message, knownFlags, COMMANDS)}${jsonLogs ? "" : "\nRun license-runner --help for usage."}`);

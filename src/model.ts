@@ -46,7 +46,7 @@ export interface LicenseUpdateRequest {
 
 export type RowStatus = "assigned" | "removed" | "failed" | "invalid" | "skipped" | "unchanged" | "planned" | "aborted";
 
-/** The results CSV columns, in order (product.md), then the ones added after them. */
+/** The results CSV columns, in order (README, "The results CSV"), then the ones added after them. */
 export const RESULT_COLUMNS = [
   "line",
   "customerId",
@@ -98,7 +98,7 @@ export interface RowOutcome {
   skuName?: string;
 }
 
-/** How far a failure reaches (product.md, pipeline step 4). */
+/** How far a failure reaches (README, "How failures reach"). */
 export type FailureScope = "row" | "customer" | "run";
 
 /** Why a call finally failed, after retries: what the results need and how far it reaches. */

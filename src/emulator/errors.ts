@@ -1,5 +1,5 @@
 // Every error answer the emulator gives, in the documented shape {code, description, data, source}
-// (partner-center-api.md §6). The 60012, 900316 and 900309 bodies are the seed page's, verbatim;
+// ("Partner Center error codes"). The 60012, 900316 and 900309 bodies are the seed page's, verbatim;
 // codes Microsoft does not document are the emulator's own (EMULATOR_CODE) and listed in the README.
 import type { PartnerCenterErrorBody, ThrottleBody } from "../partner-center/types.js";
 

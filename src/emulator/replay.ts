@@ -1,5 +1,5 @@
 // Idempotent writes: the first answer given to a POST with a client-sent MS-RequestId, so a retry
-// with the same id gets that answer again and nothing is applied twice (partner-center-api.md §5).
+// with the same id gets that answer again and nothing is applied twice ("Partner Center REST request and response headers": MS-RequestId).
 // Bounded: the oldest ids are forgotten first, so long benchmarks do not grow memory without end.
 
 export interface StoredAnswer {

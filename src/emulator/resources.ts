@@ -1,5 +1,5 @@
-// How the emulator's live state is rendered as Partner Center resources (partner-center-api.md
-// §1, §2, §4): the documented shapes and formulas, camelCase, license groups in lower case.
+// How the emulator's live state is rendered as Partner Center resources (Microsoft's "Get a list of available licenses",
+// "Get licenses assigned to a user", "Get a list of all user accounts for a customer"): the documented shapes and formulas, camelCase, license groups in lower case.
 import type { Collection, Customer, CustomerUser, License, Link, SubscribedSku } from "../partner-center/types.js";
 import { availableUnits, consumedUnits, totalUnits, type CustomerRecord, type HeldLicense, type SkuRecord, type UserRecord } from "./state.js";
 

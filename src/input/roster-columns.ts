@@ -1,4 +1,4 @@
-// The roster's header: which input column feeds each roster field (product.md "The roster"), by
+// The roster's header: which input column feeds each roster field (README, "The roster"), by
 // name and alias, and the refusal of a first line that cannot be a header.
 import type { RosterDelimiter } from "./roster-source.js";
 import { RosterFileError } from "./roster-file-error.js";

@@ -54,7 +54,7 @@ export interface AccessTokenProvider {
   getToken(options?: { forceRefresh?: boolean }): Promise<string>;
 }
 
-/** The calls this project makes (partner-center-api.md §1-4), one attempt each. */
+/** The calls this project makes (licenses, user licenses, users, license updates), one attempt each. */
 export interface PartnerCenterApi {
   getSubscribedSkus(customerId: string, groups: readonly LicenseGroupId[], ctx: CallContext): Promise<ApiResult<Collection<SubscribedSku>>>;
   /**
@@ -68,7 +68,7 @@ export interface PartnerCenterApi {
   postLicenseUpdate(customerId: string, userId: string, update: LicenseUpdate, ctx: CallContext): Promise<ApiResult<LicenseUpdate>>;
 }
 
-/** The calls of `--diff`, usage locations and company names (§2, §4), one attempt each. */
+/** The calls of `--diff`, usage locations and company names ("Get licenses assigned to a user", "Update user accounts for a customer", "Get a customer by ID"), one attempt each. */
 export interface UserAccountsApi {
   getCustomer(customerId: string, ctx: CallContext): Promise<ApiResult<Customer>>;
   getUserLicenses(customerId: string, userId: string, groups: readonly LicenseGroupId[], ctx: CallContext): Promise<ApiResult<Collection<License>>>;

@@ -1,6 +1,6 @@
 // Turning a Partner Center response body into data: strip the UTF-8 byte-order mark the service
 // may send, parse JSON (an empty body is fine), normalise keys to camelCase (the service binds and
-// may answer PascalCase), and read the error shapes of §6 (documented error body, 429 body, other).
+// may answer PascalCase), and read the error shapes of "Partner Center error codes" (documented error body, 429 body, other).
 import type { ApiError } from "./api.js";
 import { decodeHtmlEntities } from "./html-entities.js";
 

@@ -1,4 +1,4 @@
-// What a Partner Center response says about itself in its headers (§5): status, the echoed ids,
+// What a Partner Center response says about itself in its headers ("Partner Center REST request and response headers"): status, the echoed ids,
 // MS-CV / MS-ServerId for support, and Retry-After (seconds or an HTTP date).
 import type { ResponseMeta } from "./api.js";
 import { HEADER } from "./types.js";

@@ -1,4 +1,4 @@
-// The Partner Center REST contract this project speaks (see partner-center-api.md): resource shapes
+// The Partner Center REST contract this project speaks (Microsoft's Partner Center REST reference): resource shapes
 // as the service sends and accepts them. Shared by the client and the emulator; no logic here.
 
 /** License groups as responses spell them. Query parameters use "Group1"/"Group2". */
@@ -113,7 +113,7 @@ export interface ThrottleBody {
   message: string;
 }
 
-/** Request headers of §5. */
+/** Request headers ("Partner Center REST request and response headers"). */
 export const HEADER = {
   requestId: "MS-RequestId",
   correlationId: "MS-CorrelationId",
@@ -126,7 +126,7 @@ export const HEADER = {
   retryAfter: "Retry-After",
 } as const;
 
-/** Error codes the runner acts on (§6). */
+/** Error codes the runner acts on ("Partner Center error codes"). */
 export const ERROR_CODE = {
   outOfLicenses: "60012",
   userNotFound: "60002",

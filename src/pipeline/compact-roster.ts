@@ -1,4 +1,4 @@
-// A shard's roster rows, held until the run ends in bounded memory (issue 6: 1,000,000 rows).
+// A shard's roster rows, held until the run ends in bounded memory (a roster of 1,000,000 rows among them).
 //
 // One object per row for the whole run costs about 120 bytes a row, and V8 lets the heap grow to
 // ~4x its live size before a full collection: ~640 MB peak for a million rows. This form keeps a

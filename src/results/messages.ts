@@ -1,7 +1,7 @@
 // Every user-facing string of opening, claiming and resuming a results file, as pure functions
 // over data (the end-of-run summaries are in renderer.ts). Each message is whole: callers print
 // it as it is and never prefix it with another layer's words.
-import type { LockHolder } from "./results-lock.js";
+import type { LockHolder } from "./lock-holder.js";
 
 const startOver = (path: string): string => `drop --resume to start over (that replaces "${path}"), or choose another --output`;
 

@@ -9,14 +9,10 @@
 // publishes the holder's record complete, never half written.
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
+import type { LockHolder } from "./lock-holder.js";
 import { renderLockHeld } from "./messages.js";
 
-export interface LockHolder {
-  pid: number;
-  host: string;
-  startedAt: string;
-  command: string;
-}
+export type { LockHolder } from "./lock-holder.js";
 
 export interface ResultsLock {
   readonly path: string;

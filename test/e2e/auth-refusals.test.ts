@@ -1,4 +1,4 @@
-// End to end (issue 4): refusals of sign-in: rows never sent are aborted with 0 attempts, and a
+// End to end: refusals of sign-in: rows never sent are aborted with 0 attempts, and a
 // refused static token says what to do.
 import { afterEach, describe, expect, it } from "vitest";
 import { control } from "../helpers/emulator.js";

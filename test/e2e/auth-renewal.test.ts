@@ -1,4 +1,4 @@
-// End to end (issue 4): access tokens that expire during a run. MSAL renews short-lived tokens
+// End to end: access tokens that expire during a run. MSAL renews short-lived tokens
 // before they expire across a long run; a 401 mid-run gets one forced renewal and a retry; a
 // static token that expires cannot be renewed, so the second 401 stops the run (exit 4).
 import { afterEach, describe, expect, it } from "vitest";

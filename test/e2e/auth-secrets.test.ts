@@ -1,4 +1,4 @@
-// End to end (issue 4): secrets never leave the process. Whole runs at --log-level debug and trace,
+// End to end: secrets never leave the process. Whole runs at --log-level debug and trace,
 // signing in through MSAL (renewals, a forced renewal after a 401) and failing to sign in, with known
 // secret values: none of the client secrets, refresh tokens (given or rotated) or access tokens
 // (static or minted) may appear in stdout, stderr, the results file, the summary JSON or the

@@ -1,4 +1,4 @@
-// End to end (issue 4): run-fatal sign-in refusals. The built CLI against the emulator and its
+// End to end: run-fatal sign-in refusals. The built CLI against the emulator and its
 // identity server: app-only tokens (900316), conditional access (900309), no MFA (900421), refused
 // refresh tokens and client secrets. Each stops the run with exit 4, every row accounted for, one
 // clear message on stderr, and no more requests after the refusal than were in flight.

@@ -1,4 +1,4 @@
-// End to end (issue 7): progress while a run goes. Under a pseudo-terminal a live line is redrawn
+// End to end: progress while a run goes. Under a pseudo-terminal a live line is redrawn
 // in place on stderr; without a terminal (CI, cron) pino "progress" info lines appear every few
 // seconds instead; --no-progress turns both off.
 import { afterEach, describe, expect, it } from "vitest";

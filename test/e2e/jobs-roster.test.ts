@@ -1,4 +1,4 @@
-// End to end (issue 7): what roster rows reach the emulator as. Users by principal name (one paging
+// End to end: what roster rows reach the emulator as. Users by principal name (one paging
 // of the customer's users), excluded plans by service name (sent as service plan ids), unknown
 // users and plans (invalid), and action=remove (in the same request as that user's assignments of
 // the same license group).

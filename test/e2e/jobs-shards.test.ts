@@ -1,4 +1,4 @@
-// End to end (issue 7): --shard K/N. N shards of one roster, run one after another against one
+// End to end: --shard K/N. N shards of one roster, run one after another against one
 // emulator, together give exactly the full run's results (each row once, each customer in one
 // shard, each customer's SKUs fetched once), and jobs/merge-shard-results.mjs rebuilds the full
 // run's results file from the shards' files.

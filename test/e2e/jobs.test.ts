@@ -1,4 +1,4 @@
-// End to end (issue 7): job files (refusals, flags over the job file), plan as a seat check, and the
+// End to end: job files (refusals, flags over the job file), plan as a seat check, and the
 // summaries a person and a pipeline read (--summary-json, $GITHUB_STEP_SUMMARY). The built CLI
 // against the emulator on loopback.
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// End to end (issue 5): a refused --resume names the roster the results belong to (the sidecar
+// End to end: a refused --resume names the roster the results belong to (the sidecar
 // records the roster's name).
 import { afterEach, describe, expect, it } from "vitest";
 import { readFile, writeFile } from "node:fs/promises";

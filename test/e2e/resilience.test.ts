@@ -1,4 +1,4 @@
-// End to end (issue 5, "never lose a row"): the built CLI killed, interrupted, faulted and resumed
+// End to end ("never lose a row"): the built CLI killed, interrupted, faulted and resumed
 // against the emulator on loopback. Asserts on the results file, exit codes and the emulator's own
 // counters, log and seat counts: one line per input row, every row done, no seat consumed twice.
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// End to end (issue 5, hostile rosters): every roster of fixtures/rosters/ run through the built
+// End to end (hostile rosters): every roster of fixtures/rosters/ run through the built
 // CLI against the emulator. A file that cannot be a roster exits 2 naming the problem and the line,
 // sends nothing and replaces no results; a roster with bad rows gets them `invalid` with their code
 // and processes the rest, one result line per data row. No roster value ever reaches a request path.

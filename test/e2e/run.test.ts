@@ -1,4 +1,4 @@
-// End to end (issue 3): the built CLI against the emulator on loopback, as a user runs it.
+// End to end: the built CLI against the emulator on loopback, as a user runs it.
 import { afterEach, describe, expect, it } from "vitest";
 import { mkdtemp, writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

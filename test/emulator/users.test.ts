@@ -1,5 +1,5 @@
 // Users: one user by id, and the paged list followed through links.next with the
-// MS-ContinuationToken header, as partner-center-api.md §4 describes.
+// MS-ContinuationToken header, as "Get a list of all user accounts for a customer" describes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../dist/emulator/server.js";
 import { IDS, get, start } from "./helpers.js";

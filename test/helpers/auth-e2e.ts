@@ -1,4 +1,4 @@
-// End-to-end sign-in tests (issue 4): an emulator with its identity (token) server, the App+User
+// End-to-end sign-in tests: an emulator with its identity (token) server, the App+User
 // environment a partner sets, one CLI run with all its outputs collected (results, summary JSON,
 // GITHUB_STEP_SUMMARY), and the secrets a run must never show.
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";

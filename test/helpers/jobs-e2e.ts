@@ -1,4 +1,4 @@
-// Helpers of the jobs end-to-end tests (issue 7): temp work folders, job files, runs of the built
+// Helpers of the jobs end-to-end tests: temp work folders, job files, runs of the built
 // CLI against an emulator, runs under a pseudo-terminal, and reading the emulator's request log.
 import { spawn } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";

@@ -1,4 +1,4 @@
-// Helpers of the "never lose a row" end-to-end tests (issue 5): a work dir with a roster, the CLI's
+// Helpers of the "never lose a row" end-to-end tests: a work dir with a roster, the CLI's
 // arguments against an emulator, waiting on the emulator's counters, and reading back what the
 // emulator holds (seats, licenses, its request log) and what the runner wrote (journal lines).
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";

@@ -33,7 +33,7 @@ function reply(status: number, body: string, headers: Record<string, string> = {
 const update = { licensesToAssign: [{ skuId: "f8a1db68-be16-40ed-86d5-cb42ce701560", excludedPlans: null }], licensesToRemove: null, attributes: { objectType: "LicenseUpdate" as const } };
 
 describe("partner center client", () => {
-  it("sends the headers of §5 and a camelCase body, and reads a BOM-prefixed PascalCase answer", async () => {
+  it("sends the documented request headers and a camelCase body, and reads a BOM-prefixed PascalCase answer", async () => {
     recording.handler = reply(201, '\uFEFF{"LicensesToAssign":[{"SkuId":"f8a1db68-be16-40ed-86d5-cb42ce701560"}],"LicenseWarnings":[{"Code":"w","Message":"m","ServicePlans":[]}],"Attributes":{"ObjectType":"LicenseUpdate"}}', {
       "MS-RequestId": ctx.requestId,
       "MS-CorrelationId": ctx.correlationId,

@@ -1,4 +1,4 @@
-// The `licenseGroupIds` query parameter (partner-center-api.md §1): optional and repeatable,
+// The `licenseGroupIds` query parameter ("Get a list of available licenses"): optional and repeatable,
 // values "Group1"/"Group2" in any case; absent means group1 only. Unknown values are a 400.
 import type { LicenseGroupId } from "../../partner-center/types.js";
 

@@ -1,5 +1,5 @@
 // POST /v1/customers/{id}/users/{uid}/licenseupdates: assign and remove licenses, atomically.
-// Everything is validated before anything changes (partner-center-api.md §3): the SKUs exist,
+// Everything is validated before anything changes ("Assign licenses to a user"): the SKUs exist,
 // they share one license group, excluded plans belong to their SKU, the user has a usage location
 // when something is assigned, and every SKU newly assigned has a free seat (else the seed's 60012
 // naming the first one short). Not-held removes succeed and change nothing; an already-held assign

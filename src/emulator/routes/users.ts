@@ -1,5 +1,5 @@
 // GET /v1/customers/{id}/users (paged) and GET /v1/customers/{id}/users/{uid}.
-// Paging follows partner-center-api.md §4: a page of `size` users (at most maxPageSize), and while
+// Paging follows "Get a list of all user accounts for a customer": a page of `size` users (at most maxPageSize), and while
 // more remain a links.next whose uri carries seekOperation=Next and whose headers carry the
 // MS-ContinuationToken the next request must send. With usersPaging "continuation-token" the page
 // carries a top-level continuationToken instead (the .NET SDK's SeekBasedResourceCollection), to be
