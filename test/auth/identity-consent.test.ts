@@ -7,7 +7,7 @@ import { AuthorizationEndpoint } from "../../dist/emulator/identity/authorizatio
 import { RefreshTokenRegistry } from "../../dist/emulator/identity/refresh-token-registry.js";
 import { startIdentityServer, type RunningIdentityServer } from "../../dist/emulator/identity/server.js";
 import { TokenStore } from "../../dist/emulator/token-store.js";
-import { CLIENT_ID, CLIENT_SECRET, PARTNER_TENANT_ID, REFRESH_TOKEN, callIdentity, identityState, refreshGrant } from "./helpers.js";
+import { CLIENT_ID, CLIENT_SECRET, PARTNER_TENANT_ID, REFRESH_TOKEN, callIdentity, identityState, refreshGrant } from "../support/identity-http.js";
 
 const VERIFIER = "a-pkce-code-verifier-of-at-least-43-characters-0123456789";
 const CHALLENGE = createHash("sha256").update(VERIFIER).digest("base64url");

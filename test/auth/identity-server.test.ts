@@ -15,7 +15,7 @@ import {
   callIdentity,
   identityState,
   refreshGrant,
-} from "./helpers.js";
+} from "../support/identity-http.js";
 
 let server: RunningIdentityServer | undefined;
 afterEach(async () => {

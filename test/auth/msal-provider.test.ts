@@ -19,7 +19,7 @@ import {
   runDriver,
   tokensOf,
   type DriverRun,
-} from "./helpers.js";
+} from "../support/identity-http.js";
 
 // Tests run concurrently (each mostly waits on its child process), each with its own server.
 const servers: RunningIdentityServer[] = [];

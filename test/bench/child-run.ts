@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { CLI } from "../helpers/cli.js";
+import { CLI } from "../support/cli.js";
 
 
 const REPORTER = pathToFileURL(fileURLToPath(new URL("./resource-reporter.js", import.meta.url))).href;

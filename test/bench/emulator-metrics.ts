@@ -3,7 +3,7 @@
 // throughput is measured on the API's side, without the runner's start-up and roster reading.
 import type { CountersSnapshot } from "../../dist/emulator/counters.js";
 import type { RequestLogEntry } from "../../dist/emulator/request-log.js";
-import { control, type RunningEmulator } from "../helpers/emulator.js";
+import { control, type RunningEmulator } from "../support/emulator.js";
 
 export type EmulatorCounters = CountersSnapshot;
 

@@ -4,7 +4,7 @@
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import type { EmulatorStateFile } from "../../dist/emulator/state-file.js";
-import { customer, guid, state, TOKEN } from "../helpers/state-builder.js";
+import { customer, guid, state, TOKEN } from "../support/state-builder.js";
 
 export const BENCH_TOKEN = TOKEN;
 

@@ -2,8 +2,8 @@
 // writes its roster, runs the built CLI as a child process and returns the raw measurements.
 import { join } from "node:path";
 import type { EmulatorOptions } from "../../dist/emulator/server.js";
-import { cleanEnv } from "../helpers/cli.js";
-import { startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
+import { cleanEnv } from "../support/cli.js";
+import { startTestEmulator, type RunningEmulator } from "../support/emulator.js";
 import { runBaseline, type BaselineReport } from "./baseline.js";
 import { runCliMeasured, type MeasuredRun } from "./child-run.js";
 import { readApiWindow, readCounters, type ApiWindow, type EmulatorCounters } from "./emulator-metrics.js";

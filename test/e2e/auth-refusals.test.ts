@@ -1,8 +1,8 @@
 // End to end: refusals of sign-in: rows never sent are aborted with 0 attempts, and a
 // refused static token says what to do.
 import { afterEach, describe, expect, it } from "vitest";
-import { control } from "../helpers/emulator.js";
-import { customer } from "../helpers/state-builder.js";
+import { control } from "../support/emulator.js";
+import { customer } from "../support/state-builder.js";
 import {
   STATIC,
   appUserEnv,
@@ -15,7 +15,7 @@ import {
   startIdentityEmulator,
   staticTokenEnv,
   type IdentityEmulator,
-} from "../helpers/auth-e2e.js";
+} from "../support/auth-e2e.js";
 
 let emulator: IdentityEmulator | undefined;
 afterEach(async () => {

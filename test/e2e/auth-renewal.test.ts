@@ -2,8 +2,8 @@
 // before they expire across a long run; a 401 mid-run gets one forced renewal and a retry; a
 // static token that expires cannot be renewed, so the second 401 stops the run (exit 4).
 import { afterEach, describe, expect, it } from "vitest";
-import { control } from "../helpers/emulator.js";
-import { customer } from "../helpers/state-builder.js";
+import { control } from "../support/emulator.js";
+import { customer } from "../support/state-builder.js";
 import {
   appUserEnv,
   authState,
@@ -16,7 +16,7 @@ import {
   staticTokenEnv,
   type IdentityEmulator,
   type LogEntry,
-} from "../helpers/auth-e2e.js";
+} from "../support/auth-e2e.js";
 
 let emulator: IdentityEmulator | undefined;
 afterEach(async () => {

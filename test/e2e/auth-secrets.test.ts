@@ -4,8 +4,8 @@
 // (static or minted) may appear in stdout, stderr, the results file, the summary JSON or the
 // GITHUB_STEP_SUMMARY Markdown.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { control } from "../helpers/emulator.js";
-import { customer } from "../helpers/state-builder.js";
+import { control } from "../support/emulator.js";
+import { customer } from "../support/state-builder.js";
 import {
   EXPIRED_REFRESH_TOKEN,
   KNOWN_SECRETS,
@@ -23,7 +23,7 @@ import {
   staticTokenEnv,
   type AuthRun,
   type IdentityEmulator,
-} from "../helpers/auth-e2e.js";
+} from "../support/auth-e2e.js";
 
 const c = customer(1, 12, { powerBiPro: 500 });
 const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);

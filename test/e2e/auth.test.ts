@@ -3,8 +3,8 @@
 // refresh tokens and client secrets. Each stops the run with exit 4, every row accounted for, one
 // clear message on stderr, and no more requests after the refusal than were in flight.
 import { afterEach, describe, expect, it } from "vitest";
-import { control } from "../helpers/emulator.js";
-import { customer } from "../helpers/state-builder.js";
+import { control } from "../support/emulator.js";
+import { customer } from "../support/state-builder.js";
 import {
   APP_ONLY_REFRESH_TOKEN,
   BLOCKED_REFRESH_TOKEN,
@@ -25,7 +25,7 @@ import {
   type AuthRun,
   type IdentityEmulator,
   type LogEntry,
-} from "../helpers/auth-e2e.js";
+} from "../support/auth-e2e.js";
 
 let emulator: IdentityEmulator | undefined;
 afterEach(async () => {

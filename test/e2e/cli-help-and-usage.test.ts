@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { OPTION_KEYS, flagName } from "../../dist/config.js";
-import { REPO, runCli } from "../helpers/cli.js";
+import { REPO, runCli } from "../support/cli.js";
 
 const dirs: string[] = [];
 afterAll(async () => {

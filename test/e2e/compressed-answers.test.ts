@@ -5,9 +5,9 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "node:http";
-import { cleanEnv, readResults, runCli } from "../helpers/cli.js";
-import { startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, state, TOKEN } from "../helpers/state-builder.js";
+import { cleanEnv, readResults, runCli } from "../support/cli.js";
+import { startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, state, TOKEN } from "../support/state-builder.js";
 
 let emulator: RunningEmulator | undefined;
 afterEach(async () => {

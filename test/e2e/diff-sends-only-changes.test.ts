@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanEnv, readableStderr, readResults, runCli, type ResultRow } from "../helpers/cli.js";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, SKU, state, TOKEN } from "../helpers/state-builder.js";
+import { cleanEnv, readableStderr, readResults, runCli, type ResultRow } from "../support/cli.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, SKU, state, TOKEN } from "../support/state-builder.js";
 
 const TEAMS = "57ff2da0-773e-42df-b2af-ffb7a2317929";
 

@@ -1,7 +1,7 @@
 // End to end: `license-runner emulate` serves the demo state on loopback with the flags' limits.
 import type { ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, startCli } from "../helpers/cli.js";
+import { runCli, startCli } from "../support/cli.js";
 
 const CONTOSO = "0cb71128-b604-5c47-b6e7-59988e7a307a";
 

@@ -5,11 +5,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { access, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { cleanEnv, readResults, REPO } from "../helpers/cli.js";
-import { customer, roster, state } from "../helpers/state-builder.js";
-import { cliArgs, licenseUpdatesReceived, tokenEnv, waitUntil, workspace, type Workspace } from "../helpers/resilience-e2e.js";
-import { runCliWith, startFaultProxy, type FaultProxy } from "../helpers/results-e2e.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { cleanEnv, readResults, REPO } from "../support/cli.js";
+import { customer, roster, state } from "../support/state-builder.js";
+import { cliArgs, licenseUpdatesReceived, tokenEnv, waitUntil, workspace, type Workspace } from "../support/resilience-e2e.js";
+import { runCliWith, startFaultProxy, type FaultProxy } from "../support/results-e2e.js";
 
 let emulator: RunningEmulator | undefined;
 let proxy: FaultProxy | undefined;

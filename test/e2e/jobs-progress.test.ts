@@ -4,9 +4,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, state } from "../helpers/state-builder.js";
-import { cleanEnv, cliAgainst, readResults, runCliUnderPty, TOKEN, workdir } from "../helpers/jobs-e2e.js";
+import { startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, state } from "../support/state-builder.js";
+import { cleanEnv, cliAgainst, readResults, runCliUnderPty, TOKEN, workdir } from "../support/jobs-e2e.js";
 
 const emulators: RunningEmulator[] = [];
 afterEach(async () => {

@@ -3,9 +3,9 @@
 // users and plans (invalid), and action=remove (in the same request as that user's assignments of
 // the same license group).
 import { afterEach, describe, expect, it } from "vitest";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, SKU, state } from "../helpers/state-builder.js";
-import { byLine, cliAgainst, requestLog } from "../helpers/jobs-e2e.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, SKU, state } from "../support/state-builder.js";
+import { byLine, cliAgainst, requestLog } from "../support/jobs-e2e.js";
 
 const PLAN = {
   teams: "57ff2da0-773e-42df-b2af-ffb7a2317929", // TEAMS1, of E3

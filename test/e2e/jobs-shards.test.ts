@@ -7,10 +7,10 @@ import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { shardOf } from "../../dist/plan/shard.js";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, SKU, state } from "../helpers/state-builder.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, SKU, state } from "../support/state-builder.js";
 import type { StateCustomer } from "../../dist/emulator/state-file.js";
-import { byLine, cleanEnv, essence, readResults, REPO_ROOT, runCli, TOKEN, workdir, type ResultRow } from "../helpers/jobs-e2e.js";
+import { byLine, cleanEnv, essence, readResults, REPO_ROOT, runCli, TOKEN, workdir, type ResultRow } from "../support/jobs-e2e.js";
 
 const SHARDS = 3;
 const emulators: RunningEmulator[] = [];

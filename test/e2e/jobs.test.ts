@@ -4,9 +4,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { access, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, SKU, state } from "../helpers/state-builder.js";
-import { byLine, cleanEnv, cliAgainst, mostInFlight, readResults, requestLog, REPO_ROOT, runCli, TOKEN, workdir, writeJob } from "../helpers/jobs-e2e.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, SKU, state } from "../support/state-builder.js";
+import { byLine, cleanEnv, cliAgainst, mostInFlight, readResults, requestLog, REPO_ROOT, runCli, TOKEN, workdir, writeJob } from "../support/jobs-e2e.js";
 
 let emulator: RunningEmulator | undefined;
 afterEach(async () => {

@@ -6,8 +6,8 @@ import { mkdtemp, stat, writeFile, chmod } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { control } from "../helpers/emulator.js";
-import { customer } from "../helpers/state-builder.js";
+import { control } from "../support/emulator.js";
+import { customer } from "../support/state-builder.js";
 import {
   authState,
   everySecret,
@@ -21,7 +21,7 @@ import {
   startLogin,
   WRONG_CLIENT_SECRET,
   type IdentityEmulator,
-} from "../helpers/auth-e2e.js";
+} from "../support/auth-e2e.js";
 
 let emulator: IdentityEmulator | undefined;
 afterEach(async () => {

@@ -8,8 +8,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { shardOf } from "../../dist/plan/shard.js";
-import { cleanEnv, readResults, REPO, runCli } from "../helpers/cli.js";
-import { workdir } from "../helpers/jobs-e2e.js";
+import { cleanEnv, readResults, REPO, runCli } from "../support/cli.js";
+import { workdir } from "../support/jobs-e2e.js";
 
 const SHARDS = 3;
 const DEMO_CUSTOMERS = ["0cb71128-b604-5c47-b6e7-59988e7a307a", "19d81637-3458-50c9-bb39-1f9c6462605d", "e5a8dca1-c37f-5b7e-b8d5-e4bdc2120c74"];

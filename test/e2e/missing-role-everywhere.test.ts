@@ -5,10 +5,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanEnv, readResults, runCli } from "../helpers/cli.js";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { humanStderr } from "../helpers/auth-e2e.js";
-import { customer, roster, state, TOKEN } from "../helpers/state-builder.js";
+import { cleanEnv, readResults, runCli } from "../support/cli.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { humanStderr } from "../support/auth-e2e.js";
+import { customer, roster, state, TOKEN } from "../support/state-builder.js";
 
 let emulator: RunningEmulator | undefined;
 afterEach(async () => {

@@ -4,9 +4,9 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cliAgainst, workdir } from "../helpers/jobs-e2e.js";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, SKU, state } from "../helpers/state-builder.js";
+import { cliAgainst, workdir } from "../support/jobs-e2e.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, SKU, state } from "../support/state-builder.js";
 
 const emulators: RunningEmulator[] = [];
 const dirs: string[] = [];

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, readResults, REPO } from "../helpers/cli.js";
+import { cleanEnv, readResults, REPO } from "../support/cli.js";
 
 interface Exit {
   code: number | null;

@@ -3,11 +3,11 @@
 // completes only if every call, sign-in included, goes through it. NO_PROXY bypasses it; a proxy
 // that refuses stops the run once, saying so, and its password never shows.
 import { afterEach, describe, expect, it } from "vitest";
-import { appUserEnv, humanStderr, runRoster, startIdentityEmulator, authState, type IdentityEmulator } from "../helpers/auth-e2e.js";
-import { cleanEnv } from "../helpers/cli.js";
-import { control } from "../helpers/emulator.js";
-import { startForwardProxy, type ForwardProxy } from "../helpers/forward-proxy.js";
-import { customer, TOKEN } from "../helpers/state-builder.js";
+import { appUserEnv, humanStderr, runRoster, startIdentityEmulator, authState, type IdentityEmulator } from "../support/auth-e2e.js";
+import { cleanEnv } from "../support/cli.js";
+import { control } from "../support/emulator.js";
+import { startForwardProxy, type ForwardProxy } from "../support/forward-proxy.js";
+import { customer, TOKEN } from "../support/state-builder.js";
 
 const API_HOST = "api.license-runner.invalid";
 const LOGIN_HOST = "login.license-runner.invalid";

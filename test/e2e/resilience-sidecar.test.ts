@@ -3,10 +3,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readableStderr, runCli } from "../helpers/cli.js";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, state } from "../helpers/state-builder.js";
-import { cliArgs, tokenEnv, workspace } from "../helpers/resilience-e2e.js";
+import { readableStderr, runCli } from "../support/cli.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, state } from "../support/state-builder.js";
+import { cliArgs, tokenEnv, workspace } from "../support/resilience-e2e.js";
 
 let emulator: RunningEmulator | undefined;
 afterEach(async () => {

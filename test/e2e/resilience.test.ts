@@ -3,9 +3,9 @@
 // counters, log and seat counts: one line per input row, every row done, no seat consumed twice.
 import { afterEach, describe, expect, it } from "vitest";
 import { readFile, writeFile } from "node:fs/promises";
-import { readableStderr, readResults, runCli, startCli, type ResultRow } from "../helpers/cli.js";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, SKU, state } from "../helpers/state-builder.js";
+import { readableStderr, readResults, runCli, startCli, type ResultRow } from "../support/cli.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, SKU, state } from "../support/state-builder.js";
 import {
   cliArgs,
   consumedSeats,
@@ -18,7 +18,7 @@ import {
   tokenEnv,
   waitUntil,
   workspace,
-} from "../helpers/resilience-e2e.js";
+} from "../support/resilience-e2e.js";
 
 let emulator: RunningEmulator | undefined;
 afterEach(async () => {

@@ -5,11 +5,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { access, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { readResults } from "../helpers/cli.js";
-import { customer, roster, state } from "../helpers/state-builder.js";
-import { cliArgs, emulatorLog, tokenEnv, waitUntil, workspace, type Workspace } from "../helpers/resilience-e2e.js";
-import { runCliWith } from "../helpers/results-e2e.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { readResults } from "../support/cli.js";
+import { customer, roster, state } from "../support/state-builder.js";
+import { cliArgs, emulatorLog, tokenEnv, waitUntil, workspace, type Workspace } from "../support/resilience-e2e.js";
+import { runCliWith } from "../support/results-e2e.js";
 
 let emulator: RunningEmulator | undefined;
 let ws: Workspace | undefined;

@@ -7,11 +7,11 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { chmod, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { readResults } from "../helpers/cli.js";
-import { customer, roster, state } from "../helpers/state-builder.js";
-import { cliArgs, heldLicenses, licenseUpdatesReceived, tokenEnv, workspace, type Workspace } from "../helpers/resilience-e2e.js";
-import { NOBODY, runCliWith } from "../helpers/results-e2e.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { readResults } from "../support/cli.js";
+import { customer, roster, state } from "../support/state-builder.js";
+import { cliArgs, heldLicenses, licenseUpdatesReceived, tokenEnv, workspace, type Workspace } from "../support/resilience-e2e.js";
+import { NOBODY, runCliWith } from "../support/results-e2e.js";
 
 let emulator: RunningEmulator | undefined;
 let ws: Workspace | undefined;

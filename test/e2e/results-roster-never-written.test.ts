@@ -4,11 +4,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { link, lstat, mkdir, readFile, readlink, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { cleanEnv, readableStderr, readResults } from "../helpers/cli.js";
-import { customer, roster, state, TOKEN } from "../helpers/state-builder.js";
-import { tokenEnv, workspace, type Workspace } from "../helpers/resilience-e2e.js";
-import { runCliWith } from "../helpers/results-e2e.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { cleanEnv, readableStderr, readResults } from "../support/cli.js";
+import { customer, roster, state, TOKEN } from "../support/state-builder.js";
+import { tokenEnv, workspace, type Workspace } from "../support/resilience-e2e.js";
+import { runCliWith } from "../support/results-e2e.js";
 
 let emulator: RunningEmulator | undefined;
 let ws: Workspace | undefined;

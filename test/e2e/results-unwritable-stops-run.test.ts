@@ -7,11 +7,11 @@ import { spawnSync } from "node:child_process";
 import { access, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, state } from "../helpers/state-builder.js";
-import { cliArgs, emulatorLog, emulatorSettled, tokenEnv, workspace, type Workspace } from "../helpers/resilience-e2e.js";
-import { runCliWith } from "../helpers/results-e2e.js";
-import { readableStderr } from "../helpers/cli.js";
+import { startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, state } from "../support/state-builder.js";
+import { cliArgs, emulatorLog, emulatorSettled, tokenEnv, workspace, type Workspace } from "../support/resilience-e2e.js";
+import { runCliWith } from "../support/results-e2e.js";
+import { readableStderr } from "../support/cli.js";
 
 let emulator: RunningEmulator | undefined;
 let ws: Workspace | undefined;

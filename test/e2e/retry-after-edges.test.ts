@@ -6,10 +6,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanEnv, readResults, runCli } from "../helpers/cli.js";
-import { startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { startFaultProxy, type FaultProxy, type FaultRule, type ProxiedCall } from "../helpers/fault-proxy.js";
-import { customer, roster, state, TOKEN } from "../helpers/state-builder.js";
+import { cleanEnv, readResults, runCli } from "../support/cli.js";
+import { startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { startFaultProxy, type FaultProxy, type FaultRule, type ProxiedCall } from "../support/fault-proxy.js";
+import { customer, roster, state, TOKEN } from "../support/state-builder.js";
 
 let emulator: RunningEmulator | undefined;
 let proxy: FaultProxy | undefined;

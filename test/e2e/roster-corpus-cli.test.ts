@@ -7,11 +7,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 // @ts-expect-error: a plain .mjs script with no type declarations
 import * as corpus from "../../fixtures/rosters/generate.mjs";
-import { readableStderr, readResults, runCli } from "../helpers/cli.js";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { skus as builderSkus, state } from "../helpers/state-builder.js";
+import { readableStderr, readResults, runCli } from "../support/cli.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { skus as builderSkus, state } from "../support/state-builder.js";
 import type { StateCustomer, StateSubscribedSku } from "../../dist/emulator/state-file.js";
-import { cliArgs, emulatorLog, tokenEnv, workspace, type Workspace } from "../helpers/resilience-e2e.js";
+import { cliArgs, emulatorLog, tokenEnv, workspace, type Workspace } from "../support/resilience-e2e.js";
 
 const { CUSTOMER_A, CUSTOMER_B, USER_1, USER_2, USER_3 } = corpus as Record<string, string>;
 const writeHugeFieldRoster = corpus.writeHugeFieldRoster as (path: string) => Promise<void>;

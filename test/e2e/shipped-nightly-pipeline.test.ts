@@ -8,9 +8,9 @@ import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CLI, cleanEnv, readResults, REPO } from "../helpers/cli.js";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, SKU, state, TOKEN } from "../helpers/state-builder.js";
+import { CLI, cleanEnv, readResults, REPO } from "../support/cli.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, SKU, state, TOKEN } from "../support/state-builder.js";
 
 let emulator: RunningEmulator | undefined;
 const dirs: string[] = [];

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { REPO } from "../helpers/cli.js";
+import { REPO } from "../support/cli.js";
 
 interface LintResult {
   message: string;

@@ -9,8 +9,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeLoopbackCertificate, type LoopbackCertificate } from "../../dist/emulator/identity/certificate.js";
-import { cleanEnv, runCli } from "../helpers/cli.js";
-import { roster } from "../helpers/state-builder.js";
+import { cleanEnv, runCli } from "../support/cli.js";
+import { roster } from "../support/state-builder.js";
 
 const TENANT = "7e2a4c61-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
 let server: Server | undefined;

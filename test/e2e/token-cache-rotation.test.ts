@@ -6,8 +6,8 @@ import { mkdtemp, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { control } from "../helpers/emulator.js";
-import { customer } from "../helpers/state-builder.js";
+import { control } from "../support/emulator.js";
+import { customer } from "../support/state-builder.js";
 import {
   appUserEnv,
   authState,
@@ -17,7 +17,7 @@ import {
   runRoster,
   startIdentityEmulator,
   type IdentityEmulator,
-} from "../helpers/auth-e2e.js";
+} from "../support/auth-e2e.js";
 
 let emulator: IdentityEmulator | undefined;
 afterEach(async () => {

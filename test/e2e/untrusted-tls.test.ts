@@ -8,9 +8,9 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeLoopbackCertificate, type LoopbackCertificate } from "../../dist/emulator/identity/certificate.js";
-import { cleanEnv, readResults, runCli } from "../helpers/cli.js";
-import { humanStderr } from "../helpers/auth-e2e.js";
-import { customer, roster, TOKEN } from "../helpers/state-builder.js";
+import { cleanEnv, readResults, runCli } from "../support/cli.js";
+import { humanStderr } from "../support/auth-e2e.js";
+import { customer, roster, TOKEN } from "../support/state-builder.js";
 
 let server: Server | undefined;
 let certificate: LoopbackCertificate | undefined;

@@ -8,9 +8,9 @@ import type { AddressInfo } from "node:net";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanEnv, readResults, runCli, type ResultRow } from "../helpers/cli.js";
-import { control, startTestEmulator, type RunningEmulator } from "../helpers/emulator.js";
-import { customer, roster, state, TOKEN } from "../helpers/state-builder.js";
+import { cleanEnv, readResults, runCli, type ResultRow } from "../support/cli.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { customer, roster, state, TOKEN } from "../support/state-builder.js";
 
 let emulator: RunningEmulator | undefined;
 let proxy: Server | undefined;

@@ -3,7 +3,7 @@
 // customer, 403 900150 / 20002 where the partner lacks access, and 404 60002 for an unknown user.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../dist/emulator/server.js";
-import { IDS, SKU, TOKEN, assign, demoState, get, licenseUpdatesPath, post, start } from "./helpers.js";
+import { IDS, SKU, TOKEN, assign, demoState, get, licenseUpdatesPath, post, start } from "../support/emulator-http.js";
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../dist/emulator/server.js";
-import { get, post, start } from "./helpers.js";
+import { get, post, start } from "../support/emulator-http.js";
 
 const ROSTER = new URL("../../fixtures/demo/roster.csv", import.meta.url).pathname;
 

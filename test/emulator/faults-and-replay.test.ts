@@ -3,7 +3,7 @@
 // back and no second seat is consumed.
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../dist/emulator/server.js";
-import { IDS, SKU, assign, control, get, licenseUpdatesPath, newRequestId, post, remove, skuCounts, start } from "./helpers.js";
+import { IDS, SKU, assign, control, get, licenseUpdatesPath, newRequestId, post, remove, skuCounts, start } from "../support/emulator-http.js";
 
 let emulator: RunningEmulator | undefined;
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../dist/emulator/server.js";
-import { DEMO_STATE_PATH, IDS, SKU, assign, control, demoState, get, licenseUpdatesPath, newRequestId, post, start } from "./helpers.js";
+import { DEMO_STATE_PATH, IDS, SKU, assign, control, demoState, get, licenseUpdatesPath, newRequestId, post, start } from "../support/emulator-http.js";
 
 let emulator: RunningEmulator | undefined;
 afterEach(async () => {

@@ -3,7 +3,7 @@
 // 400s for unknown SKUs and malformed input. Licenses GET shows the result.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../dist/emulator/server.js";
-import { IDS, PLAN, SKU, assign, control, get, licenseUpdatesPath, post, remove, skuCounts, start } from "./helpers.js";
+import { IDS, PLAN, SKU, assign, control, get, licenseUpdatesPath, post, remove, skuCounts, start } from "../support/emulator-http.js";
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 // and seat counts that follow assignments and removals, down to the seed's 60012 body.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../dist/emulator/server.js";
-import { IDS, SKU, assign, control, get, licenseUpdatesPath, post, remove, skuCounts, start } from "./helpers.js";
+import { IDS, SKU, assign, control, get, licenseUpdatesPath, post, remove, skuCounts, start } from "../support/emulator-http.js";
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

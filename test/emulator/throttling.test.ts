@@ -3,7 +3,7 @@
 // clock, so nothing sleeps.
 import { afterEach, describe, expect, it } from "vitest";
 import { parseRateLimit, startEmulator, type RunningEmulator } from "../../dist/emulator/server.js";
-import { IDS, control, demoState, get } from "./helpers.js";
+import { IDS, control, demoState, get } from "../support/emulator-http.js";
 
 let emulator: RunningEmulator | undefined;
 afterEach(async () => {

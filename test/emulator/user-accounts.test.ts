@@ -3,7 +3,7 @@
 // held SKU re-assigned with other excluded plans taking them without a second seat.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../dist/emulator/server.js";
-import { IDS, PLAN, SKU, TOKEN, assign, control, get, licenseUpdatesPath, newRequestId, post, skuCounts, start } from "./helpers.js";
+import { IDS, PLAN, SKU, TOKEN, assign, control, get, licenseUpdatesPath, newRequestId, post, skuCounts, start } from "../support/emulator-http.js";
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

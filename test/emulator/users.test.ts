@@ -2,7 +2,7 @@
 // MS-ContinuationToken header, as "Get a list of all user accounts for a customer" describes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../dist/emulator/server.js";
-import { IDS, get, start } from "./helpers.js";
+import { IDS, get, start } from "../support/emulator-http.js";
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

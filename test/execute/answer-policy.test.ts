@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decideAnswer } from "../../dist/execute/answer-policy.js";
 import { describeFailure, type Failure } from "../../dist/execute/call-failure.js";
 import type { ApiResult } from "../../dist/partner-center/api.js";
-import { customerId, httpFailure, outOfSeats, resetLines, row, SKU_A, SKU_B, SKU_C, userId } from "./fixtures.js";
+import { customerId, httpFailure, outOfSeats, resetLines, row, SKU_A, SKU_B, SKU_C, userId } from "../support/execute-fixtures.js";
 
 const c = customerId(1);
 const u = userId(1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { describeFailure, type Failure } from "../../dist/execute/call-failure.js";
-import { httpFailure, outOfSeats, SKU_A } from "./fixtures.js";
+import { httpFailure, outOfSeats, SKU_A } from "../support/execute-fixtures.js";
 
 const timeout: Failure = { ok: false, kind: "network", error: { description: "no answer within 30 s", data: [], cause: "timeout" } };
 

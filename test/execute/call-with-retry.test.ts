@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { callWithRetry, type RetryDeps } from "../../dist/execute/call-with-retry.js";
 import { createPacer } from "../../dist/execute/pacer.js";
 import type { ApiResult, CallContext } from "../../dist/partner-center/api.js";
-import { FakeClock } from "./fake-clock.js";
-import { httpFailure, throttled } from "./fixtures.js";
+import { FakeClock } from "../support/fake-clock.js";
+import { httpFailure, throttled } from "../support/execute-fixtures.js";
 
 const CUSTOMER = "customer-a";
 const ok: ApiResult<string> = { ok: true, body: "done", meta: { status: 201 } };

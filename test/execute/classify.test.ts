@@ -3,7 +3,7 @@ import { classifyFailure } from "../../dist/execute/classify.js";
 import { backoffDelayMs } from "../../dist/execute/backoff.js";
 import { throttleWaitMs } from "../../dist/execute/retry-after.js";
 import type { ApiResult } from "../../dist/partner-center/api.js";
-import { httpFailure } from "./fixtures.js";
+import { httpFailure } from "../support/execute-fixtures.js";
 
 type Failure = Exclude<ApiResult<unknown>, { ok: true }>;
 

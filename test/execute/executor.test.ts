@@ -4,8 +4,8 @@ import { createPacer } from "../../dist/execute/pacer.js";
 import type { ApiResult, CallContext, PartnerCenterApi } from "../../dist/partner-center/api.js";
 import type { LicenseUpdate } from "../../dist/partner-center/types.js";
 import type { LicenseUpdateRequest, RowOutcome } from "../../dist/model.js";
-import { FakeClock } from "./fake-clock.js";
-import { created, customerId, httpFailure, outOfSeats, request, resetLines, row, silentLogger, SKU_A, SKU_B, SKU_C, throttled, userId } from "./fixtures.js";
+import { FakeClock } from "../support/fake-clock.js";
+import { created, customerId, httpFailure, outOfSeats, request, resetLines, row, silentLogger, SKU_A, SKU_B, SKU_C, throttled, userId } from "../support/execute-fixtures.js";
 
 interface Call {
   customerId: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createPacer } from "../../dist/execute/pacer.js";
-import { FakeClock } from "./fake-clock.js";
+import { FakeClock } from "../support/fake-clock.js";
 
 const A = "customer-a";
 const B = "customer-b";

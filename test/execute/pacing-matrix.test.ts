@@ -7,9 +7,9 @@ import { executeRequests } from "../../dist/execute/executor.js";
 import { createPacer, type PacingState } from "../../dist/execute/pacer.js";
 import type { RowOutcome } from "../../dist/model.js";
 import { SHAPES, type LimiterShape } from "../bench/matrix.js";
-import { FakeClock } from "./fake-clock.js";
-import { customerId, request, resetLines, row, silentLogger, SKU_A, userId } from "./fixtures.js";
-import { createRateLimitedApi } from "./rate-limited-api.js";
+import { FakeClock } from "../support/fake-clock.js";
+import { customerId, request, resetLines, row, silentLogger, SKU_A, userId } from "../support/execute-fixtures.js";
+import { createRateLimitedApi } from "../support/rate-limited-api.js";
 
 export async function simulateCell(shape: LimiterShape, customers: number, writes: number, warm?: PacingState, concurrency = 8) {
   resetLines();

@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { executeRequests } from "../../dist/execute/executor.js";
 import { createPacer } from "../../dist/execute/pacer.js";
 import type { RowOutcome } from "../../dist/model.js";
-import { FakeClock } from "./fake-clock.js";
-import { customerId, request, resetLines, row, silentLogger, SKU_A, userId } from "./fixtures.js";
-import { createRateLimitedApi } from "./rate-limited-api.js";
+import { FakeClock } from "../support/fake-clock.js";
+import { customerId, request, resetLines, row, silentLogger, SKU_A, userId } from "../support/execute-fixtures.js";
+import { createRateLimitedApi } from "../support/rate-limited-api.js";
 
 function seededRandom(seed: number): () => number {
   let s = seed >>> 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RefusalMemory } from "../../dist/execute/refusal-memory.js";
 import type { ResolvedRow } from "../../dist/model.js";
-import { customerId, resetLines, row, SKU_A, SKU_B, userId } from "./fixtures.js";
+import { customerId, resetLines, row, SKU_A, SKU_B, userId } from "../support/execute-fixtures.js";
 
 const settled = (memory: RefusalMemory, rows: ResolvedRow[]) => {
   const decided: [number, string][] = [];

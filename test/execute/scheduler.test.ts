@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Scheduler, type Round } from "../../dist/execute/scheduler.js";
 import type { LicenseUpdateRequest, ResolvedRow } from "../../dist/model.js";
-import { customerId, request, resetLines, row, SKU_A, userId } from "./fixtures.js";
+import { customerId, request, resetLines, row, SKU_A, userId } from "../support/execute-fixtures.js";
 
 const A = customerId(1);
 const B = customerId(2);

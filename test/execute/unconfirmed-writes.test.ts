@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { settleUnconfirmedWrite, UNCONFIRMED_WRITE, WRITE_NOT_APPLIED } from "../../dist/execute/unconfirmed-writes.js";
 import type { ApiResult } from "../../dist/partner-center/api.js";
 import type { Collection, License } from "../../dist/partner-center/types.js";
-import { customerId, row, SKU_A, SKU_B, SKU_C, userId } from "./fixtures.js";
+import { customerId, row, SKU_A, SKU_B, SKU_C, userId } from "../support/execute-fixtures.js";
 
 const unconfirmed = { ok: false as const, kind: "unconfirmed" as const, error: { description: "HTTP 200 with an empty body", data: [] }, meta: { status: 200, requestId: "rid" } };
 const sending = { attempts: 3, requestId: "rid", correlationId: "cid", finishedAt: "2026-12-01T12:00:00.000Z" };

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script with no type declarations
 import * as corpus from "../../fixtures/rosters/generate.mjs";
-import { readAll, rejected, row } from "./read-all.js";
+import { readAll, rejected, row } from "../support/read-all.js";
 
 const { CUSTOMER_A, CUSTOMER_B, USER_1, USER_2, USER_3, PLAN_ID } = corpus as Record<string, string>;
 const smallRosters = corpus.smallRosters as Record<string, Buffer>;

@@ -1,7 +1,7 @@
 // The roster field table drives the header and the validator: every field's names map to it, and
 // the usageLocation column is read, normalised and refused like any other field.
 import { describe, expect, it } from "vitest";
-import { readAll } from "./read-all.js";
+import { readAll } from "../support/read-all.js";
 import { writeFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

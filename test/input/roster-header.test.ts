@@ -1,7 +1,7 @@
 // Header finding and mapping, and line numbering around blank lines, on small inline rosters.
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { readAll, rejected, row } from "./read-all.js";
+import { readAll, rejected, row } from "../support/read-all.js";
 
 const C = "3c5f4d9e-8b2a-4f1e-9c7d-2a6b1e0f4d3c";
 const U = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRoster, type RosterColumns } from "../../dist/input/roster-reader.js";
 // @ts-expect-error: a plain .mjs script with no type declarations
 import * as corpus from "../../fixtures/rosters/generate.mjs";
-import { readAll, rejected, row } from "./read-all.js";
+import { readAll, rejected, row } from "../support/read-all.js";
 
 const { CUSTOMER_A, CUSTOMER_B, USER_1, USER_2, USER_3 } = corpus as Record<string, string>;
 const smallRosters = corpus.smallRosters as Record<string, Buffer>;

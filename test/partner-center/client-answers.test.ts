@@ -5,7 +5,7 @@ import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPartnerCenterClient } from "../../dist/partner-center/client.js";
 import type { AccessTokenProvider, CallContext } from "../../dist/partner-center/api.js";
-import { startRecordingServer, type Handler, type RecordingServer, type SeenRequest } from "./recording-server.js";
+import { startRecordingServer, type Handler, type RecordingServer, type SeenRequest } from "../support/recording-server.js";
 
 let recording: RecordingServer;
 let baseUrl: string;

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPartnerCenterClient } from "../../dist/partner-center/client.js";
 import type { AccessTokenProvider, CallContext } from "../../dist/partner-center/api.js";
-import { startRecordingServer, type Handler, type RecordingServer, type SeenRequest } from "./recording-server.js";
+import { startRecordingServer, type Handler, type RecordingServer, type SeenRequest } from "../support/recording-server.js";
 import { makeLoopbackCertificate } from "../../dist/emulator/identity/certificate.js";
 
 let recording: RecordingServer;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { continuationPath, createPartnerCenterClient } from "../../dist/partner-center/client.js";
 import type { AccessTokenProvider, CallContext } from "../../dist/partner-center/api.js";
-import { startRecordingServer, type Handler, type RecordingServer, type SeenRequest } from "./recording-server.js";
+import { startRecordingServer, type Handler, type RecordingServer, type SeenRequest } from "../support/recording-server.js";
 
 let recording: RecordingServer;
 let baseUrl: string;

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMsalNetworkClient } from "../../dist/partner-center/msal-network-client.js";
 import { createDispatcher } from "../../dist/partner-center/http-stack.js";
 import { userImpersonationScope, cloudOfBaseUrl } from "../../dist/partner-center/cloud.js";
-import { startRecordingServer, type RecordingServer } from "./recording-server.js";
-import { startForwardProxy, type ForwardProxy } from "../helpers/forward-proxy.js";
+import { startRecordingServer, type RecordingServer } from "../support/recording-server.js";
+import { startForwardProxy, type ForwardProxy } from "../support/forward-proxy.js";
 
 let recording: RecordingServer;
 let proxy: ForwardProxy;

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { CustomerCatalogs, type CallApi } from "../../dist/catalog/customer-catalogs.js";
 import type { ApiResult, CallContext, PartnerCenterApi, UserAccountsApi } from "../../dist/partner-center/api.js";
 import type { Collection, CustomerUser, SubscribedSku } from "../../dist/partner-center/types.js";
-import { skus } from "../helpers/state-builder.js";
+import { skus } from "../support/state-builder.js";
 
 const CUSTOMER = "c0000001-0000-4000-8000-000000000000";
 

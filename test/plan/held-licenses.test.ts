@@ -8,7 +8,7 @@ import { seatCheck } from "../../dist/plan/seat-check.js";
 import { usageLocationChanges } from "../../dist/plan/usage-locations.js";
 import type { RosterRow } from "../../dist/model.js";
 import type { License, SubscribedSku } from "../../dist/partner-center/types.js";
-import { skus, SKU } from "../helpers/state-builder.js";
+import { skus, SKU } from "../support/state-builder.js";
 
 const CUSTOMER = "c0000001-0000-4000-8000-000000000000";
 const U1 = "a0000001-0000-4000-8000-000000000001";

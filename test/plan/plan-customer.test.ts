@@ -5,7 +5,7 @@ import { UserDirectory } from "../../dist/catalog/user-directory.js";
 import { planCustomer } from "../../dist/plan/plan-customer.js";
 import type { RosterRow } from "../../dist/model.js";
 import type { SubscribedSku } from "../../dist/partner-center/types.js";
-import { skus, SKU } from "../helpers/state-builder.js";
+import { skus, SKU } from "../support/state-builder.js";
 
 const CUSTOMER = "c0000001-0000-4000-8000-000000000000";
 const USER_1 = "a0000001-0000-4000-8000-000000000001";

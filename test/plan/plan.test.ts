@@ -9,7 +9,7 @@ import { seatCheck } from "../../dist/plan/seat-check.js";
 import { inShard, shardOf } from "../../dist/plan/shard.js";
 import type { ResolvedRow, RosterRow } from "../../dist/model.js";
 import type { SubscribedSku } from "../../dist/partner-center/types.js";
-import { skus, SKU } from "../helpers/state-builder.js";
+import { skus, SKU } from "../support/state-builder.js";
 
 const CUSTOMER = "c0000001-0000-4000-8000-000000000000";
 const USER = "a0000001-0000-4000-8000-000000000001";

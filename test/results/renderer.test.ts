@@ -6,7 +6,7 @@ import {
   renderProgressLine,
   renderSeatCheckTable,
 } from "../../dist/results/renderer.js";
-import { sampleSummary } from "./sample-summary.js";
+import { sampleSummary } from "../support/sample-summary.js";
 
 /** The cells of the Markdown table row whose first cell is `first`. */
 function tableRow(markdown: string, first: string): string[] | undefined {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RunSummary } from "../../dist/results/summary.js";
 import type { RowOutcome, RowStatus } from "../../dist/model.js";
-import { CONTOSO, E3, FABRIKAM, sampleSummary } from "./sample-summary.js";
+import { CONTOSO, E3, FABRIKAM, sampleSummary } from "../support/sample-summary.js";
 
 function outcome(line: number, customerId: string, sku: string, skuId: string, status: RowStatus, extra: Partial<RowOutcome> = {}): RowOutcome {
   return { line, customerId, userId: "u", userPrincipalName: "", sku, skuId, licenseGroup: "group1", action: "assign", status, attempts: 1, finishedAt: "2026-01-02T03:04:05.000Z", ...extra };

@@ -1,15 +1,15 @@
 // End-to-end sign-in tests: an emulator with its identity (token) server, the App+User
 // environment a partner sets, one CLI run with all its outputs collected (results, summary JSON,
 // GITHUB_STEP_SUMMARY), and the secrets a run must never show.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EmulatorStateFile, StateCustomer, StaticAccessToken } from "../../dist/emulator/state-file.js";
 import { cleanEnv, readableStderr, readResults, runCli, startCli, type CliRun, type ResultRow } from "./cli.js";
 import { startTestEmulator, type RunningEmulator } from "./emulator.js";
 import type { EmulatorOptions } from "../../dist/emulator/server.js";
 import { roster } from "./state-builder.js";
+import { tempDir } from "./temp-dir.js";
 
 export const PARTNER_TENANT_ID = "7e2a4c61-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
 export const CLIENT_ID = "3c4d5e6f-0000-4000-8000-0000000e2e01";
@@ -122,7 +122,7 @@ export async function runRoster(
   env: NodeJS.ProcessEnv,
   extraArgs: string[] = [],
 ): Promise<AuthRun> {
-  const dir = await mkdtemp(join(tmpdir(), "lr-e2e-auth-"));
+  const dir = await tempDir("lr-e2e-auth-");
   const input = join(dir, "roster.csv");
   const output = join(dir, "results.csv");
   const summaryPath = join(dir, "summary.json");

@@ -6,7 +6,7 @@ import type { RateLimits, ThrottleBehaviour } from "../../dist/emulator/rate-lim
 import type { ApiResult, PartnerCenterApi } from "../../dist/partner-center/api.js";
 import type { LicenseUpdate } from "../../dist/partner-center/types.js";
 import type { FakeClock } from "./fake-clock.js";
-import { created, throttled } from "./fixtures.js";
+import { created, throttled } from "./execute-fixtures.js";
 
 export interface Arrival {
   at: number;

@@ -1,15 +1,15 @@
 // Helpers of the jobs end-to-end tests: temp work folders, job files, runs of the built
 // CLI against an emulator, runs under a pseudo-terminal, and reading the emulator's request log.
 import { spawn } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CLI, REPO, cleanEnv, readResults, runCli, type CliRun, type ResultRow } from "./cli.js";
 import { control, type RunningEmulator } from "./emulator.js";
 import { TOKEN } from "./state-builder.js";
+import { tempDir } from "./temp-dir.js";
 
 export async function workdir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), "lr-jobs-e2e-"));
+  return tempDir("lr-jobs-e2e-");
 }
 
 /** Writes a job file (JSON) into dir and returns its path. */

@@ -1,13 +1,13 @@
 // Helpers of the "never lose a row" end-to-end tests: a work dir with a roster, the CLI's
 // arguments against an emulator, waiting on the emulator's counters, and reading back what the
 // emulator holds (seats, licenses, its request log) and what the runner wrote (journal lines).
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { control, type RunningEmulator } from "./emulator.js";
 import { cleanEnv } from "./cli.js";
 import { TOKEN } from "./state-builder.js";
+import { tempDir } from "./temp-dir.js";
 
 export interface Workspace {
   dir: string;
@@ -17,7 +17,7 @@ export interface Workspace {
 
 /** A fresh temp dir holding `roster.csv` (the given text or bytes); results go to `results.csv`. */
 export async function workspace(roster: string | Buffer): Promise<Workspace> {
-  const dir = await mkdtemp(join(tmpdir(), "lr-resilience-"));
+  const dir = await tempDir("lr-resilience-");
   const input = join(dir, "roster.csv");
   await writeFile(input, roster);
   return { dir, input, output: join(dir, "results.csv") };
