@@ -415,8 +415,3 @@ export function resolveRunConfig(sources: ConfigSources): ConfigResult<RunConfig
   };
 }
 
-/** --token-cache / the job file's tokenCache, else PARTNER_CENTER_TOKEN_CACHE (empty counts as unset). */
-function tokenCacheOf(chosen: string | undefined, env: NodeJS.ProcessEnv): { tokenCache?: string } {
-  const path = chosen ?? (env.PARTNER_CENTER_TOKEN_CACHE?.trim() || undefined);
-  return path ? { tokenCache: path } : {};
-}

@@ -14,7 +14,7 @@ import { confirmsCollection, confirmsLicenseUpdate, confirmsResource, type Confi
 import { classifyNetworkError } from "./network-error.js";
 import { parseJsonBody, readApiError } from "./response-body.js";
 import { readResponseMeta } from "./response-meta.js";
-import type { Collection, Customer, CustomerUser, CustomerUserUpdate, License, LicenseGroupId, LicenseUpdate, SubscribedSku } from "./types.js";
+import type { Collection, Customer, CustomerUser, License, LicenseGroupId, LicenseUpdate, SubscribedSku } from "./types.js";
 import { HEADER } from "./types.js";
 
 export interface PartnerCenterClientOptions {

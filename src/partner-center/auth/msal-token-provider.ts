@@ -10,7 +10,6 @@ import type { AccountInfo, AuthenticationResult } from "@azure/msal-node";
 import type { Logger } from "pino";
 import type { AccessTokenProvider } from "../api.js";
 import { userImpersonationScope } from "../cloud.js";
-import { createMsalNetworkClient } from "../msal-network-client.js";
 import { CredentialsRefusedError, isTransientSignInFailure, refusalFromMsalError } from "./credentials-refused.js";
 import { SecretScrubber } from "./msal-logging.js";
 import { createPartnerMsalApp, type MsalNetworkClient, type PartnerAppIdentity } from "./msal-app.js";
