@@ -97,8 +97,11 @@ describe("resume at scale", () => {
     expect(report.ascending).toBe(true);
     // Live index (~6 MB at this size, doubling) plus the done lines' bits and places (~4 MB).
     expect(report.retainedBytes).toBeLessThan(16 * 1024 * 1024);
-    // Loading adds the scanner's buffers and each parse's garbage; every get reads afresh.
-    expect(report.peakBytes).toBeLessThan(40 * 1024 * 1024);
+    // Loading adds the scanner's buffers and each parse's garbage; every get reads afresh. Node 24's
+    // collector lets more of that garbage pile up between collections than Node 20's (47-54 MB
+    // measured on 24.22 against under 40 MB on 20.20, the same code), so the bound is what both
+    // stay under; held as objects, the same done lines took over 600 MB.
+    expect(report.peakBytes).toBeLessThan(80 * 1024 * 1024);
     // After close the fd may belong to another file: get refuses, has still answers.
     expect(report.afterClose).toBe("the results journal is closed");
     expect(report.hasAfterClose).toBe(true);
