@@ -15,12 +15,35 @@ const FIELDS = ROSTER_FIELD_NAMES.map((field) => {
   return { field, spec, or: spec.required?.or as RosterField | undefined };
 });
 
+/** One field as a file's header places it: the table's entry with its column (if any). */
+interface PlacedField {
+  field: RosterField;
+  spec: (typeof FIELDS)[number]["spec"];
+  ref: ColumnRef | undefined;
+  /** The column of the field that may stand in for this one. */
+  orRef: ColumnRef | undefined;
+}
+
+/** The fields placed once per header (a roster has one), so a row's checks only read cells. */
+const PLACED = new WeakMap<RosterColumns, { placed: PlacedField[]; present: ColumnRef[] }>();
+
+function placedFields(columns: RosterColumns): { placed: PlacedField[]; present: ColumnRef[] } {
+  let known = PLACED.get(columns);
+  if (known === undefined) {
+    const placed = FIELDS.map(({ field, spec, or }) => ({ field, spec, ref: columns[field], orRef: or === undefined ? undefined : columns[or] }));
+    known = { placed, present: placed.flatMap((p) => (p.ref === undefined ? [] : [p.ref])) };
+    PLACED.set(columns, known);
+  }
+  return known;
+}
+
 export function validateRow(cells: readonly string[], line: number, columns: RosterColumns): RosterRecord {
   const raw = (ref: ColumnRef | undefined): string => (ref === undefined ? "" : (cells[ref.index] ?? ""));
   const reject = (errorCode: RowRejectionCode, errorMessage: string): RosterRecord => ({
     kind: "rejected",
     rejection: rejectionOf(line, errorCode, errorMessage, (field) => raw(columns[field])),
   });
+  const { placed, present } = placedFields(columns);
 
   if (cells.length > columns.width) {
     const extra = cells.slice(columns.width).filter((cell) => cell.trim() !== "");
@@ -32,30 +55,27 @@ export function validateRow(cells: readonly string[], line: number, columns: Ros
       );
     }
   }
-  for (const { field, spec } of FIELDS) {
-    const ref = columns[field];
-    const cell = raw(ref);
-    const max = spec.maxLength;
-    if (ref !== undefined && cell.length > max) {
-      return reject("FIELD_TOO_LONG", `${ref.name} is ${cell.length} characters long; at most ${max} are read`);
+  for (const { spec, ref } of placed) {
+    if (ref === undefined) continue;
+    const cell = cells[ref.index] ?? "";
+    if (cell.length > spec.maxLength) {
+      return reject("FIELD_TOO_LONG", `${ref.name} is ${cell.length} characters long; at most ${spec.maxLength} are read`);
     }
   }
-  for (const field of ROSTER_FIELD_NAMES) {
-    const ref = columns[field];
-    if (ref !== undefined && raw(ref).includes(REPLACEMENT_CHARACTER)) {
+  for (const ref of present) {
+    if ((cells[ref.index] ?? "").includes(REPLACEMENT_CHARACTER)) {
       return reject("INVALID_ENCODING", `${ref.name} holds bytes that are not UTF-8 (a file saved as ANSI / Latin-1?): save the roster as "CSV UTF-8"`);
     }
   }
 
   const row: Record<string, unknown> = { line };
-  for (const { field, spec, or } of FIELDS) {
-    const ref = columns[field];
+  for (const { field, spec, ref, orRef } of placed) {
     const cell = ref === undefined ? "" : cleanCell(cells[ref.index] ?? "");
     if (cell === "") {
       const required = spec.required;
-      if (required && !(or !== undefined && cleanCell(raw(columns[or])) !== "")) {
-        const names = [ref?.name, or !== undefined ? columns[or]?.name : undefined].filter((name) => name !== undefined);
-        const message = or === undefined ? `${names[0]} is empty` : `no ${required.what}: ${names.join(" and ")} ${names.length > 1 ? "are both" : "is"} empty`;
+      if (required && !(required.or !== undefined && cleanCell(raw(orRef)) !== "")) {
+        const names = [ref?.name, required.or !== undefined ? orRef?.name : undefined].filter((name) => name !== undefined);
+        const message = required.or === undefined ? `${names[0]} is empty` : `no ${required.what}: ${names.join(" and ")} ${names.length > 1 ? "are both" : "is"} empty`;
         return reject(required.missingCode as RowRejectionCode, message);
       }
       if (spec.empty !== undefined) row[field] = spec.empty;

@@ -4,6 +4,19 @@ import type { CallFailure, ResolvedRow, RosterRow, RowOutcome, RowRejection, Row
 
 type Detail = Partial<Omit<RowOutcome, "line" | "status">>;
 
+let isoMs = Number.NaN;
+let isoText = "";
+
+/** Now as an ISO timestamp; the text is formatted once per millisecond (a plan settles many rows in one). */
+function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 export function outcomeOf(row: RosterRow | ResolvedRow, status: RowStatus, detail: Detail = {}): RowOutcome {
   const resolved = "skuId" in row ? row : undefined;
   return {
@@ -18,7 +31,7 @@ export function outcomeOf(row: RosterRow | ResolvedRow, status: RowStatus, detai
     action: row.action,
     status,
     attempts: 0,
-    finishedAt: new Date().toISOString(),
+    finishedAt: nowIso(),
     ...detail,
   };
 }
@@ -37,7 +50,7 @@ export function rejectedOutcome(rejection: RowRejection): RowOutcome {
     errorCode: rejection.errorCode,
     errorMessage: rejection.errorMessage,
     attempts: 0,
-    finishedAt: new Date().toISOString(),
+    finishedAt: nowIso(),
   };
 }
 

@@ -5,8 +5,8 @@
 // Bounded memory whatever the journal's size or order: each kept record's place in the output is
 // known in advance (prefix sums of the indexed lengths), so the journal is read once front to
 // back and each latest entry is copied straight to its place. Writes to consecutive places are
-// coalesced, so a journal already in line order is copied in 1 MB writes.
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+// coalesced. A journal already in line order with each line once is left as it is.
+import { closeSync, fsyncSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { open, realpath, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { LatestEntryIndex } from "./line-index.js";
@@ -26,6 +26,10 @@ export async function compactJournal(
     places[line] = position;
     position += index.lengthOf(line);
   }
+
+  // A journal written in line order, each line once, is its own compacted form (a plan, a run
+  // without retries): rewriting it would copy every byte for nothing.
+  if (position === fileSize(path) && isContiguous(index, header.length) && startsWith(path, header)) return { rows: index.size };
 
   // Through a symlinked results file to its target: the rename replaces the file, not the link.
   const target = await realpath(path);
@@ -70,6 +74,38 @@ export async function compactJournal(
   await rename(temporary, target);
   syncDirectory(dirname(target));
   return { rows };
+}
+
+/** Whether the latest entries, in line order, follow each other from `start` without a gap. */
+function isContiguous(index: LatestEntryIndex, start: number): boolean {
+  let expected = start;
+  for (let line = 1; line <= index.maxLine; line += 1) {
+    const offset = index.offsetOf(line);
+    if (offset === undefined) continue;
+    if (offset !== expected) return false;
+    expected += index.lengthOf(line);
+  }
+  return true;
+}
+
+function fileSize(path: string): number {
+  return statSync(path).size;
+}
+
+function startsWith(path: string, header: Buffer): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(header.length);
+    let read = 0;
+    while (read < head.length) {
+      const got = readSync(fd, head, read, head.length - read, read);
+      if (got === 0) return false;
+      read += got;
+    }
+    return head.equals(header);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function writeFully(fd: number, bytes: Buffer, position: number): void {

@@ -39,13 +39,16 @@ export class FileResultsJournal implements ResultsJournal {
 
   record(outcome: RowOutcome): void {
     if (this.closed) throw new Error("the results journal is closed");
-    const bytes = Buffer.from(formatOutcomeLine(outcome), "utf8");
-    let written = 0;
-    while (written < bytes.length) {
-      written += writeSync(this.fd, bytes, written, bytes.length - written, this.end + written);
+    const line = formatOutcomeLine(outcome);
+    const length = Buffer.byteLength(line, "utf8");
+    // The string straight to the file: no Buffer per line. A short write (rare) goes on from a copy.
+    let written = writeSync(this.fd, line, this.end, "utf8");
+    if (written < length) {
+      const bytes = Buffer.from(line, "utf8");
+      while (written < length) written += writeSync(this.fd, bytes, written, length - written, this.end + written);
     }
-    this.index.set(outcome.line, this.end, bytes.length);
-    this.end += bytes.length;
+    this.index.set(outcome.line, this.end, length);
+    this.end += length;
     this.scheduleSync();
   }
 

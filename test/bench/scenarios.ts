@@ -162,9 +162,9 @@ export function rawOverhead(sizes: Sizes, skusPerUser: 1 | 2, workdir: string): 
 }
 
 /** 4. The big plan: 100 customers, users by id, two SKUs each; the emulator holds no users. */
-export function bigPlan(sizes: Sizes, workdir: string): Promise<RunnerScenario> {
+export function bigPlan(sizes: Sizes, workdir: string, usersPerCustomer = sizes.planUsersPerCustomer): Promise<RunnerScenario> {
   return runRunnerScenario(
-    { name: "plan-1m", shape: { customers: 100, usersPerCustomer: sizes.planUsersPerCustomer, skusPerUser: 2 }, withUsers: false, emulator: {}, command: "plan", concurrency: CONCURRENCY, window: false },
+    { name: `plan-${usersPerCustomer}`, shape: { customers: 100, usersPerCustomer, skusPerUser: 2 }, withUsers: false, emulator: {}, command: "plan", concurrency: CONCURRENCY, window: false },
     workdir,
   );
 }

@@ -114,3 +114,65 @@ describe("results CSV cells", () => {
     expect(splitRecord('a,"b\n')).toBeUndefined();
   });
 });
+
+describe("the hand-written results line against csv-stringify", () => {
+  // The reference: each column's cell by name (so an order slip in outcomeCells shows), written by
+  // csv-stringify with the options the results file used to be written with.
+  const text = (value: string | undefined): string => (value === undefined ? "" : neutraliseCell(value));
+  const reference = (o: RowOutcome): string => {
+    const byColumn: Record<(typeof RESULT_COLUMNS)[number], string> = {
+      line: String(o.line),
+      customerId: text(o.customerId),
+      userId: text(o.userId),
+      userPrincipalName: text(o.userPrincipalName),
+      sku: text(o.sku),
+      skuId: text(o.skuId),
+      licenseGroup: text(o.licenseGroup),
+      action: text(o.action),
+      status: text(o.status),
+      httpStatus: o.httpStatus === undefined ? "" : String(o.httpStatus),
+      errorCode: text(o.errorCode),
+      errorMessage: text(o.errorMessage),
+      attempts: String(o.attempts),
+      requestId: text(o.requestId),
+      correlationId: text(o.correlationId),
+      finishedAt: text(o.finishedAt),
+      licenseWarnings: text(o.licenseWarnings && o.licenseWarnings.length > 0 ? JSON.stringify(o.licenseWarnings) : ""),
+      msCv: text(o.msCv),
+      heldBefore: o.heldBefore === undefined ? "" : o.heldBefore ? "yes" : "no",
+      previousExcludedPlans: text(o.previousExcludedPlans?.join(";")),
+    };
+    return stringify([RESULT_COLUMNS.map((column) => byColumn[column])], { record_delimiter: "\n", quoted_match: /\r/ });
+  };
+
+  const hostile = [
+    "", " ", "plain", ",", ",,", '"', '""', 'a"b', '"quoted"', "a,b", "a\nb", "a\rb", "a\r\nb", "\n", "\r", "\r\n",
+    "=SUM(A1)", "+1", "-1", "@cmd", "\tlead", "\rlead", "'quoted lead", "''", "=", "'", " =not a lead", "trailing ",
+    "\u00e9\u00e8 \u4e2d\u6587 \ud83d\ude00", "\ufeffbom", "\u0000nul", "a;b;c", "x\ty", '=HYPERLINK("http://x","y")', '"\n"', ',"\r',
+    "\uff1dfull-width", "\\", "a\\\"b", "\u2028line separator",
+  ];
+
+  it("writes every hostile cell in every text column exactly as csv-stringify does", () => {
+    const textColumns = ["customerId", "userId", "userPrincipalName", "sku", "skuId", "licenseGroup", "action", "status", "errorCode", "errorMessage", "requestId", "correlationId", "finishedAt", "msCv"] as const;
+    let compared = 0;
+    for (const column of textColumns) {
+      for (const cell of hostile) {
+        const outcome: RowOutcome = { ...base, [column]: cell };
+        expect(formatOutcomeLine(outcome), `${column} = ${JSON.stringify(cell)}`).toBe(reference(outcome));
+        compared += 1;
+      }
+    }
+    for (const cell of hostile) {
+      const outcome: RowOutcome = { ...base, heldBefore: true, previousExcludedPlans: [cell, cell], licenseWarnings: [{ code: cell, message: cell, servicePlans: [cell] }] };
+      expect(formatOutcomeLine(outcome)).toBe(reference(outcome));
+      compared += 1;
+    }
+    expect(compared).toBe((textColumns.length + 1) * hostile.length);
+  });
+
+  it("leaves absent optional fields empty as csv-stringify does", () => {
+    const minimal: RowOutcome = { line: 1, customerId: "c", userId: "", userPrincipalName: "", sku: "s", skuId: "", licenseGroup: "", action: "assign", status: "planned", attempts: 0, finishedAt: "" };
+    expect(formatOutcomeLine(minimal)).toBe(reference(minimal));
+    expect(formatOutcomeLine({ ...minimal, heldBefore: false, previousExcludedPlans: [], licenseWarnings: [] })).toBe(reference({ ...minimal, heldBefore: false, previousExcludedPlans: [], licenseWarnings: [] }));
+  });
+});

@@ -105,6 +105,27 @@ describe("results journal", () => {
     expect((await leftovers).sort()).toEqual(["roster.csv", "roster.csv.results.csv", "roster.csv.results.csv.run.json"]);
   });
 
+  it("finalize leaves a journal written in line order, each line once, in place (no rewrite)", async () => {
+    const journal = await open(false);
+    for (const line of [2, 3, 5]) journal.record(outcome(line, "planned"));
+    const before = await stat(results);
+    expect(await journal.finalize()).toEqual({ rows: 3 });
+    const after = await stat(results);
+    expect(after.ino).toBe(before.ino); // the same file, not a renamed copy
+    expect(await readFile(results, "utf8")).toBe(BOM + HEADER + [2, 3, 5].map((line) => formatOutcomeLine(outcome(line, "planned"))).join(""));
+  });
+
+  it("finalize rewrites a journal with a superseded entry even when its lines are in order", async () => {
+    const journal = await open(false);
+    journal.record(outcome(2, "failed"));
+    journal.record(outcome(2, "assigned", { attempts: 2 }));
+    journal.record(outcome(3, "assigned"));
+    const before = await stat(results);
+    expect(await journal.finalize()).toEqual({ rows: 2 });
+    expect((await stat(results)).ino).not.toBe(before.ino);
+    expect(await readFile(results, "utf8")).toBe(BOM + HEADER + formatOutcomeLine(outcome(2, "assigned", { attempts: 2 })) + formatOutcomeLine(outcome(3, "assigned")));
+  });
+
   it("without --resume replaces an existing results file", async () => {
     const first = await open(false);
     first.record(outcome(2, "assigned"));
