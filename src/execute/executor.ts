@@ -237,14 +237,11 @@ export async function executeRequests(
   /** The estimated allowance of the customers with work: the sum of their paces (unknown while any is unpaced), at most the partner's. */
   const allowance = (): number | undefined => {
     let sum = 0;
-    for (const customerId of scheduler.activeCustomers()) {
+    scheduler.visitActiveCustomers((customerId) => {
       const rate = pacer.state(customerId).ratePerSecond;
-      if (rate === undefined) {
-        sum = Infinity;
-        break;
-      }
-      sum += rate;
-    }
+      sum = rate === undefined ? Infinity : sum + rate;
+      return rate !== undefined;
+    });
     const total = Math.min(sum, pacer.state().ratePerSecond ?? Infinity);
     return Number.isFinite(total) && total > 0 ? total : undefined;
   };

@@ -127,11 +127,10 @@ export class Scheduler {
     return soonest;
   }
 
-  /** Customers with requests queued or in flight. */
-  activeCustomers(): Set<string> {
-    const active = new Set(this.queues.keys());
-    for (const customerId of this.inFlightByCustomer.keys()) active.add(customerId);
-    return active;
+  /** Calls `visit` for each customer with requests queued or in flight, once each, until it returns false. */
+  visitActiveCustomers(visit: (customerId: string) => boolean): void {
+    for (const customerId of this.queues.keys()) if (!visit(customerId)) return;
+    for (const customerId of this.inFlightByCustomer.keys()) if (!this.queues.has(customerId) && !visit(customerId)) return;
   }
 
   /** Everything still queued, in no particular order; the queues are emptied. */
