@@ -31,7 +31,7 @@ export function emulateOptions(y: Argv) {
     .option("rate-limit", { type: "string", describe: 'per customer/partner: token bucket "customer=10:5" (rate:burst), "customer=fixed:10/1s" or "partner=sliding:600/1m" windows' })
     .option("accrue-refused", { type: "boolean", describe: "a refused (429) call counts against the limit too" })
     .option("retry-after", { type: "string", describe: "what a 429's Retry-After says: exact, pessimistic:SECONDS (at least), optimistic:SECONDS (at most)" })
-    .option("retry-after-format", { type: "string", choices: ["seconds", "http-date", "missing"], describe: "Retry-After as seconds, an HTTP-date, or no header" })
+    .option("retry-after-format", { type: "string", choices: ["seconds", "http-date", "missing", "gateway-html"], describe: "Retry-After as seconds, an HTTP-date, no header, or no header and a gateway's HTML page" })
     .option("bom", { type: "boolean", describe: "a UTF-8 byte-order mark before every JSON body" })
     .option("gzip", { type: "boolean", describe: "gzip-compressed answers to requests that accept gzip" })
     .option("users-paging", { choices: ["links-next", "continuation-token"], describe: "how a users page points to the next (default links-next)" })

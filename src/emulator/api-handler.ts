@@ -20,7 +20,6 @@ import {
   partnerTokenNotAllowed,
   applicationCredentialsRefused,
   routeNotFound,
-  throttled,
   userNotFound,
   type ApiAnswer,
 } from "./errors.js";
@@ -100,6 +99,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
       bom: ctx.runtime.bom,
       gzip: ctx.runtime.gzip && acceptsGzip(req),
       ...(answer.headers ? { extra: answer.headers } : {}),
+      ...(answer.contentType ? { contentType: answer.contentType } : {}),
     });
     ctx.counters.status(answer.status);
   } else {
@@ -151,7 +151,7 @@ function decide(
   const verdict = ctx.runtime.throttle.admit(customerKey);
   if (!verdict.admitted) {
     ctx.counters.throttled(verdict.scope);
-    return answer(throttled(verdict.retryAfterSeconds, ctx.runtime.throttle.retryAfterHeaders(verdict.retryAfterSeconds)));
+    return answer(ctx.runtime.throttle.refusal(verdict.retryAfterSeconds));
   }
 
   const front = ctx.runtime.dice.rollFront();

@@ -9,6 +9,8 @@ export interface ApiAnswer {
   body: unknown;
   errorCode: string | null;
   headers?: Record<string, string>;
+  /** A body that is not JSON (a gateway's HTML page): sent as it is, with this Content-Type. */
+  contentType?: string;
 }
 
 /** The emulator's own codes, for failures Microsoft documents without a code. */

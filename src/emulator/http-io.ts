@@ -45,6 +45,8 @@ export interface AnswerHeaders {
   /** Send the body gzip-compressed (Content-Encoding: gzip). */
   gzip?: boolean;
   extra?: Record<string, string>;
+  /** The body is text of this type (a gateway's HTML page), sent as it is: no JSON, no BOM. */
+  contentType?: string;
 }
 
 /** Whether a request's Accept-Encoding allows gzip (RFC 9110: a q of 0 refuses it). */
@@ -60,11 +62,11 @@ export function acceptsGzip(req: IncomingMessage): boolean {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: AnswerHeaders): void {
-  const text = (headers.bom ? BOM : "") + JSON.stringify(body);
+  const text = headers.contentType !== undefined ? String(body) : (headers.bom ? BOM : "") + JSON.stringify(body);
   const payload = headers.gzip ? gzipSync(text) : text;
   res.writeHead(status, {
     ...headers.extra,
-    "Content-Type": "application/json; charset=utf-8",
+    "Content-Type": headers.contentType ?? "application/json; charset=utf-8",
     ...(headers.gzip ? { "Content-Encoding": "gzip" } : {}),
     "Content-Length": Buffer.byteLength(payload),
     "MS-RequestId": headers.requestId,

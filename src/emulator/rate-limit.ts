@@ -97,13 +97,15 @@ export function checkRateLimit(limit: RateLimit): string | undefined {
  * - `retryAfter`: "exact" says the whole seconds (at least 1) until a call would pass;
  *   "pessimistic" says at least `retryAfterSeconds` (more than needed); "optimistic" at most
  *   `retryAfterSeconds` (a retry then may be refused again).
- * - `retryAfterFormat`: "seconds" (as Partner Center answers), "http-date", or "missing" (no header).
+ * - `retryAfterFormat`: "seconds" (as Partner Center answers), "http-date", "missing" (no header),
+ *   or "gateway-html": no header and an HTML page for a body, as a gateway in front of the service
+ *   answers when it throttles (Azure API Management's default text is the documented 429 body).
  */
 export interface ThrottleBehaviour {
   accrueRefused?: boolean;
   retryAfter?: "exact" | "pessimistic" | "optimistic";
   retryAfterSeconds?: number;
-  retryAfterFormat?: "seconds" | "http-date" | "missing";
+  retryAfterFormat?: "seconds" | "http-date" | "missing" | "gateway-html";
 }
 
 /** "exact", "pessimistic:5", "optimistic:1" -> the Retry-After settings. */

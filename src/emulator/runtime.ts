@@ -35,7 +35,7 @@ export const throttlingSchema = z.strictObject({
   accrueRefused: z.boolean().optional(),
   retryAfter: z.enum(["exact", "pessimistic", "optimistic"]).optional(),
   retryAfterSeconds: z.number().int().min(1).optional(),
-  retryAfterFormat: z.enum(["seconds", "http-date", "missing"]).optional(),
+  retryAfterFormat: z.enum(["seconds", "http-date", "missing", "gateway-html"]).optional(),
 });
 const faultsSchema = z.object({
   errorRate: z.number().optional(),

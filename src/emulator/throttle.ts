@@ -4,7 +4,11 @@
 // usage limits": then it counts like an admitted one). Its Retry-After is the whole seconds
 // (at least 1) until both would admit a call, or, in the pessimistic and optimistic modes, a
 // figure that is wrong the way real services are wrong.
+import { throttled, type ApiAnswer } from "./errors.js";
 import { isWindowLimit, type RateLimit, type RateLimits, type ThrottleBehaviour } from "./rate-limit.js";
+
+/** What a gateway in front of the service answers when it throttles: a page, no Retry-After. */
+const GATEWAY_PAGE = "<!DOCTYPE html>\n<html><head><title>429 Too Many Requests</title></head><body><h1>Too Many Requests</h1><p>The service is busy. Please try again later.</p></body></html>\n";
 
 interface Limiter {
   /** Milliseconds until one call is admitted (0: now). */
@@ -166,10 +170,16 @@ export class Throttle {
     return { admitted: true };
   }
 
-  /** The Retry-After header of a refusal, in the configured format (none when "missing"). */
+  /** The 429 answer of a refusal: the documented JSON body, or a gateway's HTML page ("gateway-html"). */
+  refusal(seconds: number): ApiAnswer {
+    if (this.behaviour.retryAfterFormat === "gateway-html") return { status: 429, body: GATEWAY_PAGE, errorCode: null, headers: {}, contentType: "text/html; charset=utf-8" };
+    return throttled(seconds, this.retryAfterHeaders(seconds));
+  }
+
+  /** The Retry-After header of a refusal, in the configured format (none when "missing" or "gateway-html"). */
   retryAfterHeaders(seconds: number): Record<string, string> {
     const format = this.behaviour.retryAfterFormat ?? "seconds";
-    if (format === "missing") return {};
+    if (format === "missing" || format === "gateway-html") return {};
     if (format === "http-date") return { "Retry-After": new Date(Math.ceil(this.now() / 1000) * 1000 + seconds * 1000).toUTCString() };
     return { "Retry-After": String(seconds) };
   }

@@ -53,6 +53,8 @@ export interface RetryOutcome<T> {
   interrupted: boolean;
 }
 
+const CLOCK_GRANULARITY_MS = 1;
+
 function notSent(): ApiResult<never> {
   return { ok: false, kind: "network", error: { description: "not sent: the run stopped before the first attempt", data: [], cause: "other" } };
 }
@@ -143,7 +145,9 @@ export async function callWithRetry<T>(
       // (without a Retry-After the wait itself already grows).
       const extra = consecutiveThrottles > 0 && wait.told ? backoffDelayMs(consecutiveThrottles - 1, deps.random, backoff) : 0;
       consecutiveThrottles++;
-      notBefore = deps.clock.now() + retryAfterMs + extra;
+      // The clock reads whole milliseconds: the answer may have come up to 1 ms after the reading,
+      // so the retry waits 1 ms more and is never sent before Retry-After has passed.
+      notBefore = deps.clock.now() + retryAfterMs + extra + CLOCK_GRANULARITY_MS;
       log()?.debug({ attempt: attempts, retryAfterMs, extraMs: extra }, "throttled; waiting for Retry-After");
     } else {
       consecutiveThrottles = 0;

@@ -2,9 +2,12 @@
 // happens (business failure, customer- or run-fatal, stop signal). It only composes:
 // - the scheduler (scheduler.ts): which request starts next (read-ahead, most work left first,
 //   slot gate, slow start, the customer's pace);
-// - p-limit: the bound on requests in flight (--concurrency). It wraps each attempt with its pacer
-//   wait, not the whole logical call: a request sleeping out a Retry-After or a backoff holds no
-//   slot another customer could use;
+// - p-limit: the bound on requests in flight (--concurrency, the most the user allows). It wraps
+//   each attempt with its pacer wait, not the whole logical call: a request sleeping out a
+//   Retry-After or a backoff holds no slot another customer could use;
+// - the in-flight sizer (in-flight.ts): below that bound, the requests on the wire follow the
+//   estimated allowance times the measured latency (Little's law), and the run-bound tally
+//   (run-bound.ts) says which of allowance, concurrency and latency held the run back;
 // - callWithRetry (call-with-retry.ts): one logical call, paced and retried;
 // - the answer policy (answer-policy.ts): what a final failure means for the request's rows;
 // - the refusal memory (refusal-memory.ts): rows earlier answers decided fail without a call.
@@ -26,7 +29,9 @@ import type { PartnerWideFailures } from "./partner-wide-failures.js";
 import { callWithRetry, type RetryDeps } from "./call-with-retry.js";
 import type { Clock } from "./clock.js";
 import type { Pacer } from "./pacer.js";
+import { InFlightSizer } from "./in-flight.js";
 import { RefusalMemory } from "./refusal-memory.js";
+import { RunBoundTally, type RunBound } from "./run-bound.js";
 import { abortedRow, failedRow, messages, refusedWithoutCall, succeededRow, type Sending } from "./row-outcomes.js";
 import { Scheduler } from "./scheduler.js";
 import { updateFor } from "./update-for.js";
@@ -56,6 +61,18 @@ export interface ExecuteReport {
   /** HTTP attempts sent. */
   requestsSent: number;
   throttled: number;
+  pacing: PacingReport;
+}
+
+/** How the run was paced, for the summary. */
+export interface PacingReport {
+  boundBy: RunBound;
+  /** The user's bound (--concurrency). */
+  concurrency: number;
+  /** Most write attempts on the wire at once. */
+  mostInFlight: number;
+  /** Moving average of the writes' answer times, ms; undefined when none answered. */
+  latencyMs?: number;
 }
 
 /** Abort reason of the dispatcher's own sleep timer: it only cancels a timer. */
@@ -88,7 +105,13 @@ export async function executeRequests(
   let stoppedBy: StoppedBy | undefined;
   let haltCode = "INTERRUPTED";
   let haltReason = "";
-  const report: ExecuteReport = { requestsSent: 0, throttled: 0 };
+  const report: ExecuteReport = { requestsSent: 0, throttled: 0, pacing: { boundBy: "latency", concurrency, mostInFlight: 0 } };
+  const sizer = new InFlightSizer({ ceiling: concurrency });
+  const bound = new RunBoundTally();
+  /** Write attempts sent and not answered yet. */
+  let onWire = 0;
+  /** The bound on `onWire` for this dispatch round: allowance x latency, at most `concurrency`. */
+  let sizedLimit = concurrency;
 
   const now = (): string => new Date(clock.now()).toISOString();
   const emit = (outcome: RowOutcome): void => deps.onOutcome(outcome);
@@ -127,7 +150,21 @@ export async function executeRequests(
         onAcquired();
       },
     };
-    const attempt = (ctx: CallContext): Promise<ApiResult<LicenseUpdate>> => api.postLicenseUpdate(request.customerId, request.userId, update, ctx);
+    const attempt = async (ctx: CallContext): Promise<ApiResult<LicenseUpdate>> => {
+      const sentAt = clock.now();
+      report.pacing.mostInFlight = Math.max(report.pacing.mostInFlight, ++onWire);
+      try {
+        const result = await api.postLicenseUpdate(request.customerId, request.userId, update, ctx);
+        // Only an answer measures the latency: a timeout or a lost connection says nothing of it.
+        if (result.ok || result.kind === "http") {
+          sizer.observeLatency(clock.now() - sentAt);
+          sizer.onAnswer(!result.ok && result.meta.status === 429);
+        }
+        return result;
+      } finally {
+        onWire--;
+      }
+    };
     const call = await callWithRetry(request.customerId, attempt, { ...deps.retry, pacer: retryPacer, signal: halt.signal, slot, onWait: wake });
     report.requestsSent += call.attempts;
     report.throttled += call.throttled;
@@ -196,7 +233,27 @@ export async function executeRequests(
     }
   };
 
-  const slotFree = (): boolean => limit.activeCount + limit.pendingCount < concurrency;
+  const slotFree = (): boolean => limit.activeCount + limit.pendingCount < concurrency && onWire < sizedLimit;
+  /** The estimated allowance of the customers with work: the sum of their paces (unknown while any is unpaced), at most the partner's. */
+  const allowance = (): number | undefined => {
+    let sum = 0;
+    scheduler.visitActiveCustomers((customerId) => {
+      const rate = pacer.state(customerId).ratePerSecond;
+      sum = rate === undefined ? Infinity : sum + rate;
+      return rate !== undefined;
+    });
+    const total = Math.min(sum, pacer.state().ratePerSecond ?? Infinity);
+    return Number.isFinite(total) && total > 0 ? total : undefined;
+  };
+  /** What held the queued requests back in the last round (undefined: nothing is queued). */
+  const heldBy = (): RunBound | undefined => {
+    if (scheduler.isEmpty) return undefined;
+    const held = scheduler.heldBack;
+    if (held.slots) return sizedLimit >= concurrency || limit.activeCount + limit.pendingCount >= concurrency ? "concurrency" : "latency";
+    if (held.pace) return "allowance";
+    if (held.window) return "latency";
+    return undefined;
+  };
   // Each attempt runs in a slot. The dispatcher is woken when a request starts waiting between
   // attempts (its slot is free) or ends (after its rows are recorded and decided refusals remembered).
   const slot = <R>(run: () => Promise<R>): Promise<R> => limit(run);
@@ -239,7 +296,9 @@ export async function executeRequests(
     dirty = false;
     await readMore();
     if (halt.signal.aborted) break;
+    sizedLimit = sizer.limit(allowance());
     const soonest = scheduler.round(round);
+    bound.note(heldBy(), clock.now());
     if (sourceDone && scheduler.isEmpty && scheduler.inFlight === 0) break;
     // A slot is free but every ready customer is paced: sleep until the soonest may go.
     await waitForEvent(slotFree() ? soonest : Infinity);
@@ -259,6 +318,8 @@ export async function executeRequests(
     }
   }
   deps.stop.removeEventListener("abort", onStop);
+  report.pacing.boundBy = bound.boundBy(clock.now());
+  if (sizer.latencyMs !== undefined) report.pacing.latencyMs = Math.round(sizer.latencyMs);
   if (stoppedBy) report.stoppedBy = stoppedBy;
   return report;
 }

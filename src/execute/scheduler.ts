@@ -32,6 +32,16 @@ export interface Round {
   start(request: LicenseUpdateRequest): void;
 }
 
+/** Why customers with work queued were held back in the last round. */
+export interface HeldBack {
+  /** No concurrency slot was free. */
+  slots: boolean;
+  /** A pace or a Retry-After (the customer's pacer wait). */
+  pace: boolean;
+  /** The customer's slow-start window was full. */
+  window: boolean;
+}
+
 interface SlowStart {
   window: number;
   finishedSinceGrowth: number;
@@ -44,6 +54,8 @@ export class Scheduler {
   private readonly inFlightByCustomer = new Map<string, number>();
   private inFlightTotal = 0;
   private readonly slowStart = new Map<string, SlowStart>();
+  /** Why the last round held customers back. */
+  readonly heldBack: HeldBack = { slots: false, pace: false, window: false };
 
   constructor(private readonly options: SchedulerOptions) {}
 
@@ -69,6 +81,8 @@ export class Scheduler {
   /** Offers every customer's next request; returns the wait until a paced customer may go (Infinity: none waits on a pace). */
   round(round: Round): number {
     let soonest = Infinity;
+    const held = this.heldBack;
+    held.slots = held.pace = held.window = false;
     const byWorkLeft = this.queues.size > 1 ? [...this.queues].sort((a, b) => b[1].length - a[1].length) : this.queues;
     for (const [customerId, queue] of byWorkLeft) {
       while (queue.length > 0) {
@@ -86,10 +100,21 @@ export class Scheduler {
         this.queues.delete(customerId);
         continue;
       }
-      if (!round.slotFree() || this.waitingForSlot.has(customerId)) continue;
-      if ((this.inFlightByCustomer.get(customerId) ?? 0) >= this.windowOf(customerId)) continue;
+      if (!round.slotFree()) {
+        held.slots = true;
+        continue;
+      }
+      if (this.waitingForSlot.has(customerId)) {
+        held.pace = true;
+        continue;
+      }
+      if ((this.inFlightByCustomer.get(customerId) ?? 0) >= this.windowOf(customerId)) {
+        held.window = true;
+        continue;
+      }
       const delay = round.delayMs(customerId);
       if (delay > 0) {
+        held.pace = true;
         soonest = Math.min(soonest, delay);
         continue;
       }
@@ -100,6 +125,12 @@ export class Scheduler {
       round.start(request);
     }
     return soonest;
+  }
+
+  /** Calls `visit` for each customer with requests queued or in flight, once each, until it returns false. */
+  visitActiveCustomers(visit: (customerId: string) => boolean): void {
+    for (const customerId of this.queues.keys()) if (!visit(customerId)) return;
+    for (const customerId of this.inFlightByCustomer.keys()) if (!this.queues.has(customerId) && !visit(customerId)) return;
   }
 
   /** Everything still queued, in no particular order; the queues are emptied. */

@@ -225,6 +225,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
       partnerWide,
     });
     summary.addRequests(report.requestsSent);
+    summary.setPacing(report.pacing);
     stoppedBy = report.stoppedBy;
     if (config.pacingState && pacer.snapshot) {
       try {

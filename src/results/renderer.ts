@@ -34,6 +34,17 @@ export interface ConsoleSummaryOptions {
   maxErrors?: number;
 }
 
+const BOUND_TEXT: Record<NonNullable<RunSummaryDocument["pacing"]>["boundBy"], string> = {
+  allowance: "the API's allowance (paced)",
+  concurrency: "--concurrency",
+  latency: "the API's answer time",
+};
+
+function pacingLine(pacing: NonNullable<RunSummaryDocument["pacing"]>): string {
+  const latency = pacing.latencyMs === null ? "" : `, ${pacing.latencyMs} ms a call`;
+  return `Bound by ${BOUND_TEXT[pacing.boundBy]}: at most ${pacing.mostInFlight} of ${pacing.concurrency} requests in flight${latency}.`;
+}
+
 /** A few lines for stderr at the end of a run. */
 export function renderConsoleSummary(document: RunSummaryDocument, options: ConsoleSummaryOptions = {}): string {
   const lines: string[] = [];
@@ -41,6 +52,7 @@ export function renderConsoleSummary(document: RunSummaryDocument, options: Cons
   lines.push(`${document.mode}: ${document.rows.total} rows${took}: ${statusList(document.rows.byStatus)}.`);
   if (document.mode === "run") {
     lines.push(`  ${document.requests.sent} requests sent, ${document.requests.throttled} throttled.${readsText(document)}`);
+    if (document.pacing && document.pacing.mostInFlight > 0) lines.push(`  ${pacingLine(document.pacing)}`);
   } else if (document.requests.reads > 0) {
     lines.push(` ${readsText(document)}`);
   }

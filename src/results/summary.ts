@@ -43,7 +43,10 @@ export interface ProgressCounts {
  *   skus: [{ skuId, sku, total, byStatus }],       // sku: the product name (as written when it never resolved, skuId ""); sorted by sku
  *   errors: [{ errorCode, count, httpStatus, example, advice }], // most frequent first
  *   seatCheck: [{ customerId, sku, skuId, licenseGroup, toAssign, toRemove, available, shortfall }],
- *   shortfall: number                              // sum of seatCheck shortfalls
+ *   shortfall: number,                             // sum of seatCheck shortfalls
+ *   pacing?: { boundBy, concurrency, mostInFlight, latencyMs }  // runs that sent writes: what bound the
+ *            // run ("allowance": the API's pace; "concurrency": --concurrency; "latency": the answers' time),
+ *            // the most writes on the wire at once, the writes' average answer time in ms (null: none answered)
  * }
  * byStatus objects always carry all seven statuses, zeros included.
  */
@@ -61,6 +64,15 @@ export interface RunSummaryDocument {
   errors: { errorCode: string; count: number; httpStatus: number | null; example: string; advice: string | null }[];
   seatCheck: SeatCheckEntry[];
   shortfall: number;
+  pacing?: PacingSummary;
+}
+
+/** How the writes were paced: which bound held the run back, and the requests in flight it allowed. */
+export interface PacingSummary {
+  boundBy: "concurrency" | "allowance" | "latency";
+  concurrency: number;
+  mostInFlight: number;
+  latencyMs: number | null;
 }
 
 export interface RunSummaryOptions {
@@ -98,6 +110,7 @@ export class RunSummary {
   private readonly customerNames = new Map<string, string>();
   private throttled = 0;
   private rows = 0;
+  private pacing: PacingSummary | undefined;
 
   constructor(options: RunSummaryOptions) {
     this.startedAt = toDate(options.startedAt);
@@ -149,6 +162,11 @@ export class RunSummary {
   /** The customer's company name, shown beside its id. */
   nameCustomer(customerId: string, name: string): void {
     this.customerNames.set(customerId, name);
+  }
+
+  /** How the executor paced the writes. */
+  setPacing(pacing: { boundBy: PacingSummary["boundBy"]; concurrency: number; mostInFlight: number; latencyMs?: number | undefined }): void {
+    this.pacing = { boundBy: pacing.boundBy, concurrency: pacing.concurrency, mostInFlight: pacing.mostInFlight, latencyMs: pacing.latencyMs ?? null };
   }
 
   setSeatCheck(rows: readonly SeatCheckEntry[]): void {
@@ -213,6 +231,7 @@ export class RunSummary {
       errors,
       seatCheck: this.seats.map((row) => ({ ...row })),
       shortfall: this.seats.reduce((sum, row) => sum + Math.max(0, row.shortfall), 0),
+      ...(this.pacing && !this.dryRun ? { pacing: { ...this.pacing } } : {}),
     };
   }
 }

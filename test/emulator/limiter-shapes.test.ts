@@ -130,6 +130,16 @@ describe("Retry-After modes and shapes", () => {
     expect(refused.headers.get("retry-after")).toBeNull();
   });
 
+  it("gateway-html: no Retry-After and a gateway's HTML page for a body, even with a BOM set", async () => {
+    const refused = await refusedAfterOne({ rateLimit: oneInThreeSeconds, bom: true, throttling: { retryAfterFormat: "gateway-html" } });
+    expect(refused.headers.get("retry-after")).toBeNull();
+    expect(refused.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(refused.text).toMatch(/^<!DOCTYPE html>\n<html>.*Too Many Requests/);
+    expect(refused.json).toBeUndefined();
+    const log = (await control(emulator!, "log")).json.entries;
+    expect(log.at(-1)).toMatchObject({ status: 429, retryAfterSeconds: null });
+  });
+
   it("set at run time through /_emulator/config, and shown there", async () => {
     clock = Date.parse("2026-01-01T00:00:00Z");
     await start({});

@@ -1,5 +1,5 @@
 // The benchmark's pacing matrix on the fake clock: every limiter shape of the benchmark, 60 and 300
-// writes, 1 and 10 customers, the runner's default concurrency (8) and 50 ms calls, each run cold
+// writes, 1 and 10 customers, --concurrency 8 (the default before in-flight sizing) and 50 ms calls, each run cold
 // and then warm from the state the cold run left. Fast enough to run with the unit tests; it pins
 // that no fewer cells meet the goal than when this was written.
 import { describe, expect, it } from "vitest";

@@ -55,6 +55,17 @@ describe("renderer", () => {
     expect(lines.at(-1)).toBe("  Results: out/results.csv");
   });
 
+  it("says which bound held the run: the allowance, --concurrency or the answer time", () => {
+    const summary = sampleSummary();
+    expect(renderConsoleSummary(summary.toJSON())).not.toContain("Bound by");
+    summary.setPacing({ boundBy: "concurrency", concurrency: 8, mostInFlight: 8, latencyMs: 502 });
+    expect(summary.toJSON().pacing).toEqual({ boundBy: "concurrency", concurrency: 8, mostInFlight: 8, latencyMs: 502 });
+    expect(renderConsoleSummary(summary.toJSON())).toContain("  Bound by --concurrency: at most 8 of 8 requests in flight, 502 ms a call.\n");
+    summary.setPacing({ boundBy: "allowance", concurrency: 32, mostInFlight: 12 });
+    expect(summary.toJSON().pacing!.latencyMs).toBeNull();
+    expect(renderConsoleSummary(summary.toJSON())).toContain("  Bound by the API's allowance (paced): at most 12 of 32 requests in flight.\n");
+  });
+
   it("renders the seat check as an aligned table", () => {
     const table = renderSeatCheckTable(sampleSummary().toJSON().seatCheck);
     const lines = table.trimEnd().split("\n");
