@@ -92,13 +92,7 @@ export function answerTokenRequest(params: URLSearchParams, ctx: GrantContext): 
     return refuse("invalid_request", { status: 400, aadsts: 900144, text: "The request body must contain the following parameter: 'refresh_token'." });
   }
   const scope = grantedScope(params.get("scope"));
-  if (scope === undefined) {
-    return refuse("invalid_scope", {
-      status: 400,
-      aadsts: 70011,
-      text: "The provided request must include a 'scope' input parameter for https://api.partnercenter.microsoft.com (the only resource this emulator serves).",
-    });
-  }
+  if (scope === undefined) return refuseMissingScope(refuse);
 
   const redeemed = ctx.refreshTokens.redeem(presented, clientId);
   if (!redeemed.ok) return refuse("invalid_grant", refusalFor(redeemed.reason, ctx.now(), redeemed.issuedAtMs));
@@ -124,6 +118,15 @@ export function answerTokenRequest(params: URLSearchParams, ctx: GrantContext): 
 
 type Refuse = (outcome: Exclude<GrantOutcome, "issued">, err: Omit<AadError, "error">) => GrantAnswer;
 
+/** Both grants need the Partner Center scope; AAD's answer when it is missing. */
+function refuseMissingScope(refuse: Refuse): GrantAnswer {
+  return refuse("invalid_scope", {
+    status: 400,
+    aadsts: 70011,
+    text: "The provided request must include a 'scope' input parameter for https://api.partnercenter.microsoft.com (the only resource this emulator serves).",
+  });
+}
+
 /** The consent's code, redeemed once with its PKCE verifier: a new lineage of refresh tokens for the user. */
 function answerCodeGrant(params: URLSearchParams, clientId: string, ctx: GrantContext, refuse: Refuse): GrantAnswer {
   const code = params.get("code");
@@ -131,13 +134,7 @@ function answerCodeGrant(params: URLSearchParams, clientId: string, ctx: GrantCo
     return refuse("invalid_request", { status: 400, aadsts: 900144, text: "The request body must contain the following parameter: 'code'." });
   }
   const scope = grantedScope(params.get("scope"));
-  if (scope === undefined) {
-    return refuse("invalid_scope", {
-      status: 400,
-      aadsts: 70011,
-      text: "The provided request must include a 'scope' input parameter for https://api.partnercenter.microsoft.com (the only resource this emulator serves).",
-    });
-  }
+  if (scope === undefined) return refuseMissingScope(refuse);
   const redeemed = ctx.authorization.redeemCode(code, clientId, params.get("redirect_uri"), params.get("code_verifier"));
   if (!redeemed.ok) {
     return { ...refuse("invalid_grant", { status: 400, aadsts: redeemed.aadsts, text: redeemed.text }), code: redeemed.pkce ? "pkce-mismatch" : "refused" };
