@@ -7,23 +7,14 @@ import { createServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createPartnerCenterClient } from "../../dist/partner-center/client.js";
 import type { AccessTokenProvider, CallContext } from "../../dist/partner-center/api.js";
-import { startRecordingServer, type Handler, type RecordingServer, type SeenRequest } from "../support/recording-server.js";
+import { useRecordingServer, type Handler } from "../support/recording-server.js";
 import { makeLoopbackCertificate } from "../../dist/emulator/identity/certificate.js";
 
-let recording: RecordingServer;
-let baseUrl: string;
-let seen: SeenRequest[];
-
-beforeAll(async () => {
-  recording = await startRecordingServer();
-  baseUrl = recording.url;
-  seen = recording.seen;
-});
-afterAll(() => recording.close());
-beforeEach(() => recording.forget());
+const recording = useRecordingServer();
+const { seen } = recording;
 
 const tokens: AccessTokenProvider = { getToken: async () => "token" };
 const ctx: CallContext = { requestId: "a37d3009-665d-4e12-b76e-1aa10cf80140", correlationId: "c73c9570-c352-459e-98a3-dafe4bd8c821" };
@@ -49,7 +40,7 @@ function ok(body = EMPTY): Handler {
 describe("partner center client transport", () => {
   it("keeps the connection for the next call, sends the body with its length and asks for gzip, deflate or br", async () => {
     recording.handler = ok('{"licensesToAssign":null,"licensesToRemove":null,"attributes":{"objectType":"LicenseUpdate"}}');
-    const client = createPartnerCenterClient({ baseUrl, tokens });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens });
     expect((await client.postLicenseUpdate(CUSTOMER, USER, update, ctx)).ok).toBe(true);
     // undici hands the connection back to its pool a turn of the event loop after the answer.
     await new Promise((resolve) => setImmediate(resolve));
@@ -63,7 +54,7 @@ describe("partner center client transport", () => {
 
   it("resolves the path as a URL would: dot segments and stray characters of a continuation link", async () => {
     recording.handler = ok();
-    const client = createPartnerCenterClient({ baseUrl: `${baseUrl}/`, tokens });
+    const client = createPartnerCenterClient({ baseUrl: `${recording.url}/`, tokens });
     await client.getUsersPage(CUSTOMER, { uri: "/customers/c/./users/../users?seek=a b#frag", token: "tok" }, ctx);
     expect(seen[0]!.url).toBe("/v1/customers/c/users?seek=a%20b");
   });
@@ -74,7 +65,7 @@ describe("partner center client transport", () => {
       res.writeHead(200, { "Content-Type": "application/json", "MS-ServerId": "s1" });
       res.end(EMPTY);
     };
-    const result = await createPartnerCenterClient({ baseUrl, tokens }).getSubscribedSkus(CUSTOMER, ["group1"], ctx);
+    const result = await createPartnerCenterClient({ baseUrl: recording.url, tokens }).getSubscribedSkus(CUSTOMER, ["group1"], ctx);
     expect(result).toMatchObject({ ok: true, meta: { status: 200, cv: "cv1, cv2", serverId: "s1" } });
   });
 
@@ -83,7 +74,7 @@ describe("partner center client transport", () => {
       res.writeHead(302, { Location: "/elsewhere" });
       res.end();
     };
-    const result = await createPartnerCenterClient({ baseUrl, tokens }).postLicenseUpdate(CUSTOMER, USER, update, ctx);
+    const result = await createPartnerCenterClient({ baseUrl: recording.url, tokens }).postLicenseUpdate(CUSTOMER, USER, update, ctx);
     expect(result).toMatchObject({ ok: false, kind: "http", meta: { status: 302 }, error: { description: "HTTP 302 Found" } });
     await new Promise((resolve) => setImmediate(resolve));
     expect(seen).toHaveLength(1);
@@ -95,7 +86,7 @@ describe("partner center client transport", () => {
       res.write('{"totalCount":0,');
       setImmediate(() => res.socket?.destroy());
     };
-    const client = createPartnerCenterClient({ baseUrl, tokens });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens });
     const cut = await client.getSubscribedSkus(CUSTOMER, ["group1"], ctx);
     expect(cut).toMatchObject({ ok: false, kind: "network", error: { cause: "reset" } });
     recording.handler = ok();
@@ -108,7 +99,7 @@ describe("partner center client transport", () => {
       res.writeHead(503, { "Content-Type": "application/json", "Content-Length": "200" });
       res.write('{"totalCount":0,');
     };
-    const client = createPartnerCenterClient({ baseUrl, tokens, timeoutMs: 100 });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens, timeoutMs: 100 });
     const stalled = await client.getSubscribedSkus(CUSTOMER, ["group1"], ctx);
     expect(stalled).toEqual({ ok: false, kind: "network", error: { cause: "timeout", description: "no answer within 100 ms", data: [] } });
     // The abandoned connection is closed, not left half-read (nor pooled).
@@ -120,7 +111,7 @@ describe("partner center client transport", () => {
 
   it("stops when the caller's signal aborts, and leaves no listener on it", async () => {
     recording.handler = () => undefined; // never answers
-    const client = createPartnerCenterClient({ baseUrl, tokens });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens });
     const controller = new AbortController();
     const pending = client.postLicenseUpdate(CUSTOMER, USER, update, { ...ctx, signal: controller.signal });
     while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -151,7 +142,7 @@ describe("partner center client transport", () => {
   });
 
   it("refuses a header value with a line break before sending anything, without echoing it", async () => {
-    const result = await createPartnerCenterClient({ baseUrl, tokens }).getUsersPage(CUSTOMER, { uri: "/customers/c/users", token: "tok\r\nX-Evil: 1" }, ctx);
+    const result = await createPartnerCenterClient({ baseUrl: recording.url, tokens }).getUsersPage(CUSTOMER, { uri: "/customers/c/users", token: "tok\r\nX-Evil: 1" }, ctx);
     expect(result).toMatchObject({ ok: false, kind: "network", error: { cause: "other" } });
     expect(JSON.stringify(result)).not.toContain("X-Evil");
     expect(seen).toHaveLength(0);

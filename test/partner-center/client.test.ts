@@ -1,21 +1,12 @@
 // The HTTP client against a tiny local server on loopback: headers, URLs, BOM, entities, error
 // shapes, response meta, network failures and token failures.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { continuationPath, createPartnerCenterClient } from "../../dist/partner-center/client.js";
 import type { AccessTokenProvider, CallContext } from "../../dist/partner-center/api.js";
-import { startRecordingServer, type Handler, type RecordingServer, type SeenRequest } from "../support/recording-server.js";
+import { useRecordingServer, type Handler } from "../support/recording-server.js";
 
-let recording: RecordingServer;
-let baseUrl: string;
-let seen: SeenRequest[];
-
-beforeAll(async () => {
-  recording = await startRecordingServer();
-  baseUrl = recording.url;
-  seen = recording.seen;
-});
-afterAll(() => recording.close());
-beforeEach(() => recording.forget());
+const recording = useRecordingServer();
+const { seen } = recording;
 
 const TOKEN = "secret-token-value";
 const tokens: AccessTokenProvider = { getToken: async () => TOKEN };
@@ -40,7 +31,7 @@ describe("partner center client", () => {
       "MS-CV": "5AnzcZQrvUqCq3kd.0",
       "MS-ServerId": "030020525",
     });
-    const client = createPartnerCenterClient({ baseUrl, tokens });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens });
     const result = await client.postLicenseUpdate(CUSTOMER, USER, update, ctx);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -62,7 +53,7 @@ describe("partner center client", () => {
 
   it("asks for the license groups and encodes path ids", async () => {
     recording.handler = reply(200, '{"totalCount":0,"items":[],"attributes":{"objectType":"Collection"}}');
-    const client = createPartnerCenterClient({ baseUrl, tokens, applicationName: "tests" });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens, applicationName: "tests" });
     const result = await client.getSubscribedSkus("../x?y/%2e", ["group1", "group2"], ctx);
     expect(result.ok).toBe(true);
     expect(seen[0]!.url).toBe("/v1/customers/..%2Fx%3Fy%2F%252e/subscribedskus?licenseGroupIds=Group1&licenseGroupIds=Group2");
@@ -73,7 +64,7 @@ describe("partner center client", () => {
 
   it("pages users: size on the first page, then the continuation link on our own host with its token", async () => {
     recording.handler = reply(200, '{"totalCount":1,"items":[{"id":"u","userPrincipalName":"a@b"}],"links":{"next":{"uri":"/customers/c/users?size=2&seekOperation=Next","method":"GET","headers":[{"key":"MS-ContinuationToken","value":"tok"}]}},"attributes":{"objectType":"Collection"}}');
-    const client = createPartnerCenterClient({ baseUrl, tokens, usersPageSize: 2 });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens, usersPageSize: 2 });
     const first = await client.getUsersPage(CUSTOMER, undefined, ctx);
     expect(seen[0]!.url).toBe(`/v1/customers/${CUSTOMER}/users?size=2`);
     expect(first.ok && first.body.links?.next?.headers[0]).toEqual({ key: "MS-ContinuationToken", value: "tok" });
@@ -90,7 +81,7 @@ describe("partner center client", () => {
     recording.handler = reply(400, '\uFEFF{"code":60012,"description":"You don&#39;t have &quot;seats&quot; &amp; more &lt;x&gt; &#x41;&#66;","data":["LicenseQuotaExceededException : Subscription with Account a and SKU b does not have any available licenses left."],"source":"PartnerFD"}', {
       "MS-CV": "cv",
     });
-    const client = createPartnerCenterClient({ baseUrl, tokens });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens });
     const result = await client.postLicenseUpdate(CUSTOMER, USER, update, ctx);
     expect(result).toMatchObject({ ok: false, kind: "http", meta: { status: 400, cv: "cv" } });
     if (result.ok || result.kind !== "http") return;
@@ -101,7 +92,7 @@ describe("partner center client", () => {
 
   it("reads the 429 body without a code, and Retry-After as seconds or an HTTP date", async () => {
     recording.handler = reply(429, '{"statusCode":429,"message":"Rate limit is exceeded. Try again in 57 seconds."}', { "Retry-After": "57" });
-    const client = createPartnerCenterClient({ baseUrl, tokens });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens });
     const result = await client.postLicenseUpdate(CUSTOMER, USER, update, ctx);
     expect(result).toMatchObject({ ok: false, kind: "http", meta: { status: 429, retryAfterSeconds: 57 }, error: { description: "Rate limit is exceeded. Try again in 57 seconds." } });
     if (!result.ok && result.kind === "http") expect(result.error.code).toBeUndefined();
@@ -120,7 +111,7 @@ describe("partner center client", () => {
       res.writeHead(502, { "Content-Type": "text/html" });
       res.end("<html>bad gateway</html>");
     };
-    const client = createPartnerCenterClient({ baseUrl, tokens });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens });
     const result = await client.postLicenseUpdate(CUSTOMER, USER, update, ctx);
     expect(result).toMatchObject({ ok: false, kind: "http", meta: { status: 502 }, error: { description: "HTTP 502 Bad Gateway", data: [] } });
   });
@@ -130,13 +121,13 @@ describe("partner center client", () => {
       res.writeHead(201);
       res.end();
     };
-    const client = createPartnerCenterClient({ baseUrl, tokens });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens });
     expect(await client.postLicenseUpdate(CUSTOMER, USER, update, ctx)).toMatchObject({ ok: false, kind: "unconfirmed", meta: { status: 201 }, error: { description: "HTTP 201 with an empty body" } });
   });
 
   it("reports a dropped connection as a reset and no answer as a timeout", async () => {
     recording.handler = (req) => req.socket.destroy();
-    const client = createPartnerCenterClient({ baseUrl, tokens, timeoutMs: 150 });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens, timeoutMs: 150 });
     const reset = await client.postLicenseUpdate(CUSTOMER, USER, update, ctx);
     expect(reset).toMatchObject({ ok: false, kind: "network", error: { cause: "reset" } });
     recording.handler = () => undefined; // never answers
@@ -150,13 +141,13 @@ describe("partner center client", () => {
         throw Object.assign(new Error("the refresh token was refused (AADSTS70000)"), { reason: "invalid_grant" });
       },
     };
-    const client = createPartnerCenterClient({ baseUrl, tokens: refusing });
+    const client = createPartnerCenterClient({ baseUrl: recording.url, tokens: refusing });
     const result = await client.getSubscribedSkus(CUSTOMER, ["group1"], ctx);
     expect(result).toEqual({ ok: false, kind: "credentials", error: { code: "invalid_grant", description: "the refresh token was refused (AADSTS70000)", data: [] } });
     expect(seen).toHaveLength(0);
 
     recording.handler = reply(401, "");
-    const unauthorized = await createPartnerCenterClient({ baseUrl, tokens }).getSubscribedSkus(CUSTOMER, ["group1"], ctx);
+    const unauthorized = await createPartnerCenterClient({ baseUrl: recording.url, tokens }).getSubscribedSkus(CUSTOMER, ["group1"], ctx);
     expect(JSON.stringify(unauthorized)).not.toContain(TOKEN);
   });
 });

@@ -2,6 +2,7 @@
 // whatever handler the test sets.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -25,8 +26,8 @@ export interface RecordingServer {
   close(): Promise<void>;
 }
 
-export async function startRecordingServer(): Promise<RecordingServer> {
-  const seen: SeenRequest[] = [];
+/** `seen`: the array to record into (default a new one). */
+export async function startRecordingServer(seen: SeenRequest[] = []): Promise<RecordingServer> {
   const recording = {
     url: "",
     seen,
@@ -50,4 +51,32 @@ export async function startRecordingServer(): Promise<RecordingServer> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   recording.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return recording;
+}
+
+/**
+ * One recording server for a test file: started before its tests, its requests forgotten before
+ * each test, closed after them. `seen` is the same array throughout; `url` and `handler` reach the
+ * running server.
+ */
+export function useRecordingServer(): { readonly url: string; readonly seen: SeenRequest[]; handler: Handler; forget(): void } {
+  const seen: SeenRequest[] = [];
+  let server: RecordingServer | undefined;
+  beforeAll(async () => {
+    server = await startRecordingServer(seen);
+  });
+  afterAll(() => server?.close());
+  beforeEach(() => server?.forget());
+  return {
+    seen,
+    forget: () => void seen.splice(0),
+    get url() {
+      return server!.url;
+    },
+    get handler() {
+      return server!.handler;
+    },
+    set handler(handler: Handler) {
+      server!.handler = handler;
+    },
+  };
 }
