@@ -4,24 +4,22 @@
 // token endpoint for refresh_token and authorization_code grants; owns the TLS certificate made at
 // start and the endpoint's counters. Access tokens it mints go into the shared
 // TokenStore, which the Partner Center side of the emulator checks.
-import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { IdentityState } from "../state-file.js";
 import type { TokenStore } from "../token-store.js";
 import { aadErrorBody, openIdConfiguration } from "./aad-responses.js";
-import { AuthorizationEndpoint, type AuthorizeAnswer } from "./authorization.js";
+import { AuthorizationEndpoint } from "./authorization.js";
 import { makeLoopbackCertificate } from "./certificate.js";
 import { RefreshTokenRegistry, type RefreshTokenUsePolicy } from "./refresh-token-registry.js";
-import { answerTokenRequest, type GrantOutcome } from "./token-grant.js";
+import { IdentityLedger, type IdentityCounter } from "./identity-ledger.js";
+import { readBody, sendAuthorize, sendJson } from "./identity-http-io.js";
+import { answerTokenRequest } from "./token-grant.js";
 
 export const DEFAULT_ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
 /** A rotated refresh token keeps working this long (see README): shards started together share one. */
 export const DEFAULT_ROTATION_GRACE_SECONDS = 600;
-const MAX_BODY_BYTES = 64 * 1024;
-/** How many issued tokens of each kind issuedTokens() remembers: bounded for long-running emulators. */
-const ISSUED_MEMORY = 1000;
 /** Tenants MSAL may put in the path besides the partner tenant itself. */
 const MULTI_TENANT_ALIASES = new Set(["organizations", "common"]);
 
@@ -69,16 +67,6 @@ export interface IdentityServerOptions {
   refreshTokenUse?: RefreshTokenUsePolicy;
 }
 
-const COUNTER_BY_OUTCOME: Record<GrantOutcome, string> = {
-  issued: "tokensIssued",
-  invalid_grant: "invalidGrant",
-  invalid_client: "invalidClient",
-  unauthorized_client: "unauthorizedClient",
-  invalid_request: "invalidRequest",
-  invalid_scope: "invalidScope",
-  unsupported_grant_type: "unsupportedGrantType",
-};
-
 export async function startIdentityServer(options: IdentityServerOptions): Promise<RunningIdentityServer> {
   const now = options.now ?? Date.now;
   const host = options.host ?? "127.0.0.1";
@@ -93,40 +81,8 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
     },
   );
   const authorization = new AuthorizationEndpoint(options.identity.clients, options.partnerTenantId, now);
-  const counters: Record<string, number> = {
-    tokenRequests: 0,
-    tokensIssued: 0,
-    refreshTokensRotated: 0,
-    supersededRefreshTokensRedeemed: 0,
-    invalidGrant: 0,
-    invalidClient: 0,
-    unauthorizedClient: 0,
-    invalidRequest: 0,
-    invalidScope: 0,
-    unsupportedGrantType: 0,
-    invalidTenant: 0,
-    openIdConfigurationRequests: 0,
-    notFound: 0,
-    authorizeRequests: 0,
-    consentsAccepted: 0,
-    consentsDeclined: 0,
-    codesRedeemed: 0,
-    codesRefused: 0,
-    pkceMismatches: 0,
-  };
-  const count = (name: string): void => {
-    counters[name] = (counters[name] ?? 0) + 1;
-  };
-
-  const issuedAccessTokens: string[] = [];
-  const issuedRefreshTokens: string[] = [];
-  const issuedCodes: string[] = [];
-  const presentedCodeVerifiers: string[] = [];
-  const remember = (list: string[], token: unknown): void => {
-    if (typeof token !== "string") return;
-    list.push(token);
-    if (list.length > ISSUED_MEMORY) list.shift();
-  };
+  const ledger = new IdentityLedger();
+  const count = (name: IdentityCounter): void => ledger.count(name);
 
   const certificate = await makeLoopbackCertificate();
   let authorityHost = ""; // known once listening
@@ -183,7 +139,7 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
       const form = await readBody(req).catch(() => "");
       const answer = authorization.submit(new URLSearchParams(form));
       if (answer.kind === "redirect") count(answer.outcome === "consented" ? "consentsAccepted" : "consentsDeclined");
-      if (answer.kind === "redirect") remember(issuedCodes, new URL(answer.location).searchParams.get("code") ?? undefined);
+      if (answer.kind === "redirect") ledger.remember("codes", new URL(answer.location).searchParams.get("code"));
       return sendAuthorize(res, answer);
     }
 
@@ -197,7 +153,7 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
     }
     if (options.tokenLatencyMs) await new Promise((resolve) => setTimeout(resolve, options.tokenLatencyMs));
     const params = new URLSearchParams(body);
-    remember(presentedCodeVerifiers, params.get("code_verifier") ?? undefined);
+    ledger.remember("codeVerifiers", params.get("code_verifier"));
     const answer = answerTokenRequest(params, {
       clients: options.identity.clients,
       refreshTokens,
@@ -208,18 +164,7 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
       issuer: `${authorityHost}/${options.partnerTenantId}/v2.0`,
       now,
     });
-    count(COUNTER_BY_OUTCOME[answer.outcome]);
-    if (answer.outcome === "issued") {
-      remember(issuedAccessTokens, answer.body.access_token);
-      remember(issuedRefreshTokens, answer.body.refresh_token);
-    }
-    if (answer.code === "redeemed") count("codesRedeemed");
-    if (answer.code === "refused" || answer.code === "pkce-mismatch") count("codesRefused");
-    if (answer.code === "pkce-mismatch") count("pkceMismatches");
-    if (answer.rotated) {
-      count("refreshTokensRotated");
-      if (answer.rotated.presentedWasSuperseded) count("supersededRefreshTokensRedeemed");
-    }
+    ledger.recordTokenAnswer(answer);
     return sendJson(res, answer.status, answer.body);
   };
 
@@ -245,17 +190,12 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
     port,
     caCertPem: certificate.certPem,
     caCertPath: certificate.certPath,
-    counters: () => ({ ...counters }),
+    counters: () => ledger.snapshot(),
     setAccessTokenLifetime: (seconds: number) => {
       accessTokenLifetimeSeconds = seconds;
     },
     revokeAllRefreshTokens: () => refreshTokens.revokeAll(),
-    issuedTokens: () => ({
-      accessTokens: [...issuedAccessTokens],
-      refreshTokens: [...issuedRefreshTokens],
-      codes: [...issuedCodes],
-      codeVerifiers: [...presentedCodeVerifiers],
-    }),
+    issuedTokens: () => ledger.issuedSecrets(),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -269,54 +209,4 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
 function isServedTenant(tenant: string, partnerTenantId: string): boolean {
   const t = tenant.toLowerCase();
   return t === partnerTenantId.toLowerCase() || MULTI_TENANT_ALIASES.has(t);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(payload),
-    // Token responses must never be cached by anything in between (RFC 6749 5.1).
-    "cache-control": "no-store, no-cache",
-    pragma: "no-cache",
-    "x-ms-request-id": randomUUID(),
-  });
-  res.end(payload);
-}
-
-/** The consent page, or the browser's redirect back to the client's loopback listener. */
-function sendAuthorize(res: ServerResponse, answer: AuthorizeAnswer): void {
-  if (answer.kind === "redirect") {
-    res.writeHead(302, { location: answer.location, "cache-control": "no-store", "content-length": 0 });
-    res.end();
-    return;
-  }
-  res.writeHead(answer.status, {
-    "content-type": "text/html; charset=utf-8",
-    "content-length": Buffer.byteLength(answer.html),
-    "cache-control": "no-store",
-    // No scripts, styles or frames: the page is one plain form (no form-action: the browser must
-    // follow the redirect to the client's loopback listener).
-    "content-security-policy": "default-src 'none'",
-    "x-frame-options": "DENY",
-  });
-  res.end(answer.html);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error("body too large"));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
