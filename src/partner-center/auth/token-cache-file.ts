@@ -1,24 +1,17 @@
 // The token cache file (--token-cache, PARTNER_CENTER_TOKEN_CACHE): MSAL's serialized cache, kept
 // between runs so the refresh token each renewal rotates in replaces the one it used ("Token cache
 // serialization in MSAL Node": an ICachePlugin reads the cache before MSAL accesses it and writes it
-// after a change). Owns the file: its permissions (0600, refused when others may read it), atomic
-// writes (temp file + rename), the lock that makes read-redeem-write safe for several runs sharing
-// one file, and when the refresh token in it was issued. Never logs or returns a token.
-import { createHash, randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from "node:fs/promises";
-import { hostname } from "node:os";
-import { basename, dirname, join } from "node:path";
+// after a change). Owns the file's format and when the refresh token in it was issued; it is read
+// and written as a private file (private-file.ts: 0600, refused when others may read it, atomic
+// writes) under the lock that makes read-redeem-write safe for several runs sharing one file
+// (cache-lock.ts). Never logs or returns a token.
+import { createHash } from "node:crypto";
 import type { ICachePlugin, TokenCacheContext } from "@azure/msal-node";
+import { acquireCacheLock, CacheLockTimeout } from "./cache-lock.js";
+import { openPrivateFile, writePrivateFileAtomically } from "./private-file.js";
 
 const FORMAT = "license-runner-token-cache";
 const FORMAT_VERSION = 1;
-/** Any permission for group or others: a cache holding a refresh token is its owner's alone. */
-const OTHERS_MAY_ACCESS = 0o077;
-/** A lock older than this is from a run that died while renewing: token requests take seconds. */
-const LOCK_STALE_MS = 30_000;
-/** How long a run waits for another to finish renewing before it gives up. */
-const LOCK_WAIT_MS = 60_000;
 
 /** The file as it is on disk: MSAL's cache, plus when the refresh token in it was first kept. */
 interface TokenCacheDocument {
@@ -100,11 +93,18 @@ export class TokenCacheFile {
    * runs sharing the file never redeem the same refresh token or overwrite each other's rotation.
    */
   async exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const release = await this.lock();
+    let lock;
+    try {
+      lock = await acquireCacheLock(this.path, this.options.onLockWait);
+    } catch (error) {
+      if (error instanceof CacheLockTimeout) throw new TokenCacheError(error.message);
+      throw error;
+    }
+    if (lock.unavailable) this.writeError = lock.unavailable;
     try {
       return await task();
     } finally {
-      await release();
+      await lock.release();
     }
   }
 
@@ -125,7 +125,7 @@ export class TokenCacheFile {
     }
     const document: TokenCacheDocument = { format: FORMAT, version: FORMAT_VERSION, ...this.meta, msal };
     try {
-      await this.writeAtomically(`${JSON.stringify(document, null, 2)}\n`);
+      await writePrivateFileAtomically(this.path, `${JSON.stringify(document, null, 2)}\n`);
       this.lastWrittenAt = this.now();
       this.writeError = undefined;
       this.replace = false; // from now on, read what was written (another run may rotate it)
@@ -137,14 +137,14 @@ export class TokenCacheFile {
 
   /** For login, which replaces the file: may this file be written and kept (whatever it holds now)? */
   async checkAccess(): Promise<{ ok: true } | { ok: false; error: string }> {
-    const opened = await this.openChecked();
+    const opened = await openPrivateFile(this.path, "token cache");
     if (!opened.ok) return opened;
     await opened.handle?.close();
     return { ok: true };
   }
 
   private async read(): Promise<{ ok: true; document: TokenCacheDocument | undefined } | { ok: false; error: string }> {
-    const opened = await this.openChecked();
+    const opened = await openPrivateFile(this.path, "token cache");
     if (!opened.ok) return opened;
     const handle = opened.handle;
     if (!handle) return { ok: true, document: undefined };
@@ -165,93 +165,6 @@ export class TokenCacheFile {
       return { ok: true, document: parsed };
     } finally {
       await handle.close();
-    }
-  }
-
-  /** The file opened for reading once it passed the checks; no handle: there is no file yet. */
-  private async openChecked(): Promise<{ ok: true; handle: FileHandle | undefined } | { ok: false; error: string }> {
-    let handle: FileHandle;
-    try {
-      handle = await open(this.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") return { ok: true, handle: undefined };
-      if (code === "ELOOP") return { ok: false, error: `token cache ${this.path} is a symbolic link: give the file itself` };
-      return { ok: false, error: `cannot read token cache ${this.path}: ${code ?? "unreadable"}` };
-    }
-    const refuse = async (error: string): Promise<{ ok: false; error: string }> => {
-      await handle.close();
-      return { ok: false, error };
-    };
-    const info = await handle.stat();
-    if (!info.isFile()) return refuse(`token cache ${this.path} is not a regular file`);
-    if ((info.mode & OTHERS_MAY_ACCESS) !== 0) {
-      const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
-      return refuse(`token cache ${this.path} can be read or written by others (mode ${mode}); it holds a refresh token: chmod 600 ${this.path}`);
-    }
-    if (typeof process.getuid === "function" && info.uid !== process.getuid()) {
-      return refuse(`token cache ${this.path} belongs to another user (uid ${info.uid}): the runner keeps its own cache`);
-    }
-    return { ok: true, handle };
-  }
-
-  /** Temp file in the same directory (0600 from creation), fsync, rename over the cache. */
-  private async writeAtomically(text: string): Promise<void> {
-    const dir = dirname(this.path);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const temp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.chmod(0o600); // whatever the umask did
-      await handle.sync();
-    } catch (error) {
-      await handle.close();
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    await handle.close();
-    try {
-      await rename(temp, this.path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  /** `<cache>.lock`, created exclusively; a stale one (a run that died) is taken over. */
-  private async lock(): Promise<() => Promise<void>> {
-    const lockPath = `${this.path}.lock`;
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 }).catch(() => undefined);
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    let waited = false;
-    for (;;) {
-      try {
-        const handle = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-        await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
-        await handle.close();
-        return () => unlink(lockPath).catch(() => undefined);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== "EEXIST") {
-          // A folder the runner cannot write: no other run can write the cache there either, and
-          // this run's own write will fail and be reported; sign-in itself goes on.
-          this.writeError = code ?? "lock failed";
-          return async () => undefined;
-        }
-      }
-      const held = await stat(lockPath).catch(() => undefined);
-      if (held && Date.now() - held.mtimeMs > LOCK_STALE_MS) {
-        await unlink(lockPath).catch(() => undefined);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        const holder = await readFile(lockPath, "utf8").catch(() => "");
-        throw new TokenCacheError(`token cache ${this.path} is locked by another run (${holder.slice(0, 200) || "unknown holder"})`);
-      }
-      if (!waited) this.options.onLockWait?.();
-      waited = true;
-      await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 75));
     }
   }
 }
