@@ -1,6 +1,6 @@
 // End to end: refusals of sign-in: rows never sent are aborted with 0 attempts, and a
 // refused static token says what to do.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { control } from "../support/emulator.js";
 import { customer } from "../support/state-builder.js";
 import {
@@ -12,16 +12,12 @@ import {
   linesOf,
   rosterLines,
   runRoster,
-  startIdentityEmulator,
+  useIdentityEmulator,
   staticTokenEnv,
   type IdentityEmulator,
 } from "../support/auth-e2e.js";
 
-let emulator: IdentityEmulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
+const startEmulator = useIdentityEmulator();
 
 describe("rows never sent because sign-in was refused are `aborted`", () => {
   // When the token provider refuses (the renewal's refresh token was revoked), the request never
@@ -29,7 +25,7 @@ describe("rows never sent because sign-in was refused are `aborted`", () => {
   it("consent revoked mid-run: every row that was not answered by the API is aborted with attempts 0", async () => {
     // 30 rows at 150 ms, 3 at a time: the run outlives the 1-second token, so a renewal must happen.
     const c = customer(1, 30, { powerBiPro: 50 });
-    emulator = await startIdentityEmulator({ state: authState([c], { accessTokenLifetimeSeconds: 1 }), latencyMs: 150 });
+    const emulator = await startEmulator({ state: authState([c], { accessTokenLifetimeSeconds: 1 }), latencyMs: 150 });
     const em = emulator;
     const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);
     interceptTokenChecks(em, (verdict, n) => {
@@ -52,7 +48,7 @@ describe("a refused static token says what to do", () => {
   // the advice for the status, which says a static token cannot be renewed.
   it("an expired PARTNER_CENTER_ACCESS_TOKEN: exit 4 and advice naming the variable", async () => {
     const c = customer(1, 4, { powerBiPro: 10 });
-    emulator = await startIdentityEmulator({ state: authState([c]) });
+    const emulator = await startEmulator({ state: authState([c]) });
     const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);
     const run = await runRoster(emulator, rows, staticTokenEnv(STATIC.expired), ["--concurrency", "2"]);
 

@@ -1,7 +1,7 @@
 // End to end: access tokens that expire during a run. MSAL renews short-lived tokens
 // before they expire across a long run; a 401 mid-run gets one forced renewal and a retry; a
 // static token that expires cannot be renewed, so the second 401 stops the run (exit 4).
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { control } from "../support/emulator.js";
 import { customer } from "../support/state-builder.js";
 import {
@@ -12,17 +12,13 @@ import {
   linesOf,
   rosterLines,
   runRoster,
-  startIdentityEmulator,
+  useIdentityEmulator,
   staticTokenEnv,
   type IdentityEmulator,
   type LogEntry,
 } from "../support/auth-e2e.js";
 
-let emulator: IdentityEmulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
+const startEmulator = useIdentityEmulator();
 
 async function logOf(em: IdentityEmulator): Promise<LogEntry[]> {
   return (await control(em, "log")).entries as LogEntry[];
@@ -42,7 +38,7 @@ function jumpableClock() {
 describe("renewal through MSAL", () => {
   it("renews 2-second access tokens before they expire across a run of 10+ seconds: every row assigned, no 401", async () => {
     const c = customer(1, 30, { powerBiPro: 50 });
-    emulator = await startIdentityEmulator({ state: authState([c], { accessTokenLifetimeSeconds: 2 }), latencyMs: 700 });
+    const emulator = await startEmulator({ state: authState([c], { accessTokenLifetimeSeconds: 2 }), latencyMs: 700 });
     const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);
     const run = await runRoster(emulator, rows, appUserEnv(emulator), ["--concurrency", "2"]);
 
@@ -70,7 +66,7 @@ describe("renewal through MSAL", () => {
   it("a 401 mid-run (the token expired early): one forced renewal shared by the requests in flight, each retried once, the run completes", async () => {
     const c = customer(1, 24, { powerBiPro: 50 });
     const clock = jumpableClock();
-    emulator = await startIdentityEmulator({ state: authState([c], { accessTokenLifetimeSeconds: 3600 }), latencyMs: 120, now: clock.now });
+    const emulator = await startEmulator({ state: authState([c], { accessTokenLifetimeSeconds: 3600 }), latencyMs: 120, now: clock.now });
     const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);
     // After the 8th API request the emulator's clock jumps two hours: the hour-long token the
     // runner holds (and believes fresh) is expired for the API from then on.
@@ -106,7 +102,7 @@ describe("a static token that expires mid-run", () => {
     const token = "eyJ0eXAi.e2e-static-SHORT-LIVED-access-token.sig6";
     const clock = jumpableClock();
     const expiresAt = new Date(clock.now() + 3600_000).toISOString();
-    emulator = await startIdentityEmulator({ state: authState([c], { accessTokens: [{ token, kind: "app+user", expiresAt }] }), latencyMs: 100, now: clock.now });
+    const emulator = await startEmulator({ state: authState([c], { accessTokens: [{ token, kind: "app+user", expiresAt }] }), latencyMs: 100, now: clock.now });
     // The token expires mid-run whatever the machine's load: the emulator's clock jumps two hours
     // at the 8th token check, after the catalog read and the first writes went through.
     interceptTokenChecks(emulator, (verdict, n) => {

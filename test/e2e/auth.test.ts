@@ -2,7 +2,7 @@
 // identity server: app-only tokens (900316), conditional access (900309), no MFA (900421), refused
 // refresh tokens and client secrets. Each stops the run with exit 4, every row accounted for, one
 // clear message on stderr, and no more requests after the refusal than were in flight.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { control } from "../support/emulator.js";
 import { customer } from "../support/state-builder.js";
 import {
@@ -20,18 +20,14 @@ import {
   linesOf,
   rosterLines,
   runRoster,
-  startIdentityEmulator,
+  useIdentityEmulator,
   staticTokenEnv,
   type AuthRun,
   type IdentityEmulator,
   type LogEntry,
 } from "../support/auth-e2e.js";
 
-let emulator: IdentityEmulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
+const startEmulator = useIdentityEmulator();
 
 /** Three customers of four users each, one Power BI Pro row per user: 12 rows. */
 function threeCustomers() {
@@ -60,7 +56,7 @@ function stopMessage(run: AuthRun): string {
 describe("900316: an app-only token stops the run", () => {
   it("with a static app-only PARTNER_CENTER_ACCESS_TOKEN: exit 4, every row aborted, the App+User advice, nothing sent after the refusal", async () => {
     const { customers, rows } = threeCustomers();
-    emulator = await startIdentityEmulator({ state: authState(customers), latencyMs: 50 });
+    const emulator = await startEmulator({ state: authState(customers), latencyMs: 50 });
     const concurrency = 2;
     const run = await runRoster(emulator, rows, staticTokenEnv(STATIC.appOnly), ["--concurrency", String(concurrency)]);
 
@@ -84,7 +80,7 @@ describe("900316: an app-only token stops the run", () => {
 
   it("with an app-only refresh token through MSAL: exit 4 with the same advice, every row aborted", async () => {
     const { customers, rows } = threeCustomers();
-    emulator = await startIdentityEmulator({ state: authState(customers) });
+    const emulator = await startEmulator({ state: authState(customers) });
     const run = await runRoster(emulator, rows, appUserEnv(emulator, { PARTNER_CENTER_REFRESH_TOKEN: APP_ONLY_REFRESH_TOKEN }), ["--concurrency", "3"]);
 
     expectStoppedWithEveryRow(run, rows.length);
@@ -96,7 +92,7 @@ describe("900316: an app-only token stops the run", () => {
 
   it("mid-run: the requests in flight are drained and recorded, no more than `concurrency` requests arrive after the refusal, the rest are aborted", async () => {
     const c = customer(1, 24, { powerBiPro: 50 });
-    emulator = await startIdentityEmulator({ state: authState([c]), latencyMs: 60 });
+    const emulator = await startEmulator({ state: authState([c]), latencyMs: 60 });
     const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);
     // The catalog and company-name reads and the first 8 writes pass; from then on the API judges the token app-only.
     interceptTokenChecks(emulator, (verdict, n) => (verdict.valid && n > 10 ? { valid: true, kind: "app-only" } : verdict));
@@ -138,7 +134,7 @@ describe("refused sign-in: nothing is sent", () => {
   for (const c of cases) {
     it(`${c.name}: exit 4, every row aborted, a message saying what to do, no API request at all`, async () => {
       const { customers, rows } = threeCustomers();
-      emulator = await startIdentityEmulator({ state: authState(customers) });
+      const emulator = await startEmulator({ state: authState(customers) });
       const run = await runRoster(emulator, rows, appUserEnv(emulator, c.env), ["--concurrency", "4"]);
 
       expectStoppedWithEveryRow(run, rows.length);
@@ -159,7 +155,7 @@ describe("refused sign-in: nothing is sent", () => {
 
   it("consent revoked mid-run: the renewal is refused, the rows answered are kept, the rest aborted, exit 4", async () => {
     const c = customer(1, 20, { powerBiPro: 50 });
-    emulator = await startIdentityEmulator({ state: authState([c], { accessTokenLifetimeSeconds: 2 }), latencyMs: 150 });
+    const emulator = await startEmulator({ state: authState([c], { accessTokenLifetimeSeconds: 2 }), latencyMs: 150 });
     const em = emulator;
     const rows = c.users.map((u) => [c.id, u.id, "Power BI Pro", "assign"]);
     interceptTokenChecks(em, (verdict, n) => {
@@ -196,7 +192,7 @@ describe("900309 and 900421 stop the run with a message each", () => {
   for (const c of cases) {
     it(`${c.name}: exit 4, every row aborted, the advice on stderr`, async () => {
       const { customers, rows } = threeCustomers();
-      emulator = await startIdentityEmulator({ state: authState(customers) });
+      const emulator = await startEmulator({ state: authState(customers) });
       const run = await runRoster(emulator, rows, c.env(emulator), ["--concurrency", "2"]);
 
       expectStoppedWithEveryRow(run, rows.length);

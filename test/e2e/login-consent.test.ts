@@ -5,7 +5,7 @@
 import { mkdtemp, stat, writeFile, chmod } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { control } from "../support/emulator.js";
 import { customer } from "../support/state-builder.js";
 import {
@@ -17,17 +17,13 @@ import {
   loginEnv,
   playBrowser,
   runRoster,
-  startIdentityEmulator,
+  useIdentityEmulator,
   startLogin,
   WRONG_CLIENT_SECRET,
   type IdentityEmulator,
 } from "../support/auth-e2e.js";
 
-let emulator: IdentityEmulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
+const startEmulator = useIdentityEmulator();
 
 async function cachePath(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), "lr-e2e-login-")), "partner-center.token-cache.json");
@@ -40,7 +36,7 @@ async function modeOf(path: string): Promise<number> {
 describe("license-runner login", () => {
   it("drives the full consent (authorization code + PKCE, loopback redirect), leaves a 0600 cache, and a run signs in from it alone", async () => {
     const c = customer(1, 3, { powerBiPro: 10 });
-    emulator = await startIdentityEmulator({ state: authState([c]) });
+    const emulator = await startEmulator({ state: authState([c]) });
     const cache = await cachePath();
     const env = loginEnv(emulator);
 
@@ -98,7 +94,7 @@ describe("license-runner login", () => {
   });
 
   it("--print-refresh-token writes the refresh token alone to stdout, and nowhere else", async () => {
-    emulator = await startIdentityEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
+    const emulator = await startEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
     const login = startLogin(emulator, ["--print-refresh-token", "--log-level", "trace", "--log-format", "json"], loginEnv(emulator));
     await playBrowser(emulator, await login.signInUrl, { decision: "accept" });
     const done = await login.done;
@@ -110,7 +106,7 @@ describe("license-runner login", () => {
   });
 
   it("a declined consent: exit 2 with its message, nothing kept", async () => {
-    emulator = await startIdentityEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
+    const emulator = await startEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
     const cache = await cachePath();
     const login = startLogin(emulator, ["--token-cache", cache], loginEnv(emulator));
     const visit = await playBrowser(emulator, await login.signInUrl, { decision: "decline" });
@@ -125,7 +121,7 @@ describe("license-runner login", () => {
   });
 
   it("no answer from the browser in time: exit 2 with the timeout's message", async () => {
-    emulator = await startIdentityEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
+    const emulator = await startEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
     const cache = await cachePath();
     const login = startLogin(emulator, ["--token-cache", cache, "--timeout", "1"], loginEnv(emulator));
     await login.signInUrl; // printed, then nobody signs in
@@ -136,7 +132,7 @@ describe("license-runner login", () => {
   });
 
   it("an answer whose state is not this login's: refused, exit 2, the code never redeemed", async () => {
-    emulator = await startIdentityEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
+    const emulator = await startEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
     const cache = await cachePath();
     const login = startLogin(emulator, ["--token-cache", cache], loginEnv(emulator));
     const visit = await playBrowser(emulator, await login.signInUrl, { decision: "accept", tamperState: true });
@@ -149,7 +145,7 @@ describe("license-runner login", () => {
   });
 
   it("a code the token endpoint refuses (a wrong client secret): exit 2 naming the secret's variable, never its value", async () => {
-    emulator = await startIdentityEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
+    const emulator = await startEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
     const cache = await cachePath();
     const login = startLogin(emulator, ["--token-cache", cache, "--log-level", "trace", "--log-format", "json"], loginEnv(emulator, { PARTNER_CENTER_CLIENT_SECRET: WRONG_CLIENT_SECRET }));
     const visit = await playBrowser(emulator, await login.signInUrl, { decision: "accept" });
@@ -163,7 +159,7 @@ describe("license-runner login", () => {
   });
 
   it("refuses a token cache that others can read (exit 2, before anything is sent), for login and for run", async () => {
-    emulator = await startIdentityEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
+    const emulator = await startEmulator({ state: authState([customer(1, 1, { powerBiPro: 1 })]) });
     const cache = await cachePath();
     await writeFile(cache, "{}");
     await chmod(cache, 0o644);

@@ -5,7 +5,7 @@
 import { mkdtemp, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { control } from "../support/emulator.js";
 import { customer } from "../support/state-builder.js";
 import {
@@ -15,19 +15,15 @@ import {
   humanStderr,
   leaks,
   runRoster,
-  startIdentityEmulator,
+  useIdentityEmulator,
   type IdentityEmulator,
 } from "../support/auth-e2e.js";
 
-let emulator: IdentityEmulator | undefined;
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
+const startEmulator = useIdentityEmulator();
 
 async function singleUseEmulator(users: number) {
   const c = customer(1, users, { powerBiPro: 50 });
-  emulator = await startIdentityEmulator({ state: authState([c]), refreshTokenUse: { maxUses: 1 } });
+  const emulator = await startEmulator({ state: authState([c]), refreshTokenUse: { maxUses: 1 } });
   return { c, emulator };
 }
 
@@ -82,7 +78,7 @@ describe("the token cache keeps the rotated refresh token", () => {
     const c2 = customer(2, 4, { powerBiPro: 50 });
     // 2-second access tokens: each run renews several times while the other one does too; every
     // token answer takes 700 ms, so the two runs' renewals overlap unless the lock orders them.
-    emulator = await startIdentityEmulator({
+    const emulator = await startEmulator({
       state: authState([c1, c2], { accessTokenLifetimeSeconds: 2 }),
       refreshTokenUse: { maxUses: 1 },
       latencyMs: 500,
@@ -94,7 +90,7 @@ describe("the token cache keeps the rotated refresh token", () => {
     const seed = await runRoster(emulator, [[c1.id, c1.users[0]!.id, "Power BI Pro", "assign"]], env, ["--token-cache", cache]);
     expect(seed.run.code, humanStderr(seed.run.stderr)).toBe(0);
 
-    const shard = (c: typeof c1) => runRoster(emulator!, c.users.slice(1).map((u) => [c.id, u.id, "Power BI Pro", "assign"]), env, ["--token-cache", cache, "--concurrency", "1"]);
+    const shard = (c: typeof c1) => runRoster(emulator, c.users.slice(1).map((u) => [c.id, u.id, "Power BI Pro", "assign"]), env, ["--token-cache", cache, "--concurrency", "1"]);
     const [a, b] = await Promise.all([shard(c1), shard(c2)]);
     expect(a.run.code, humanStderr(a.run.stderr)).toBe(0);
     expect(b.run.code, humanStderr(b.run.stderr)).toBe(0);

@@ -4,6 +4,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
+import { afterEach } from "vitest";
 import type { EmulatorStateFile, StateCustomer, StaticAccessToken } from "../../dist/emulator/state-file.js";
 import { cleanEnv, readableStderr, readResults, runCli, startCli, type CliRun, type ResultRow } from "./cli.js";
 import { startTestEmulator, type RunningEmulator } from "./emulator.js";
@@ -85,6 +86,23 @@ export async function startIdentityEmulator(options: Omit<EmulatorOptions, "iden
   const emulator = await startTestEmulator({ ...options, identity: true });
   if (!emulator.identity) throw new Error("the emulator started without its identity server");
   return emulator as IdentityEmulator;
+}
+
+/**
+ * For a test file whose tests each start their own emulator with its identity server: the
+ * returned function starts one (closing the one before) and every test's emulator is closed after it.
+ */
+export function useIdentityEmulator(): (options: Omit<EmulatorOptions, "identity">) => Promise<IdentityEmulator> {
+  let running: IdentityEmulator | undefined;
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+  });
+  return async (options) => {
+    await running?.close();
+    running = await startIdentityEmulator(options);
+    return running;
+  };
 }
 
 /** The environment of an App+User run through MSAL against the emulator's identity server. */
