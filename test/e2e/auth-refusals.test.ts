@@ -1,7 +1,7 @@
 // End to end: refusals of sign-in: rows never sent are aborted with 0 attempts, and a
 // refused static token says what to do.
 import { describe, expect, it } from "vitest";
-import { control } from "../support/emulator.js";
+import { control, requestLog } from "../support/emulator.js";
 import { customer } from "../support/state-builder.js";
 import {
   STATIC,
@@ -36,7 +36,7 @@ describe("rows never sent because sign-in was refused are `aborted`", () => {
 
     expect(run.run.code).toBe(4);
     expect(linesOf(run.results)).toEqual(rosterLines(rows.length));
-    const writes = ((await control(em, "log")).entries as { endpoint: string; status: number }[]).filter((e) => e.endpoint === "licenseUpdates");
+    const writes = (await requestLog(em)).filter((e) => e.endpoint === "licenseUpdates");
     const rest = run.results.filter((r) => r.status !== "assigned");
     expect(run.results.length - rest.length).toBe(writes.filter((e) => e.status === 201).length);
     expect(rest.every((r) => r.status === "aborted" && r.attempts === "0" && r.errorCode === "invalid_grant")).toBe(true);

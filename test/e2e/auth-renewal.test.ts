@@ -2,7 +2,7 @@
 // before they expire across a long run; a 401 mid-run gets one forced renewal and a retry; a
 // static token that expires cannot be renewed, so the second 401 stops the run (exit 4).
 import { describe, expect, it } from "vitest";
-import { control } from "../support/emulator.js";
+import { control, requestLog } from "../support/emulator.js";
 import { customer } from "../support/state-builder.js";
 import {
   appUserEnv,
@@ -21,7 +21,7 @@ import {
 const startEmulator = useIdentityEmulator();
 
 async function logOf(em: IdentityEmulator): Promise<LogEntry[]> {
-  return (await control(em, "log")).entries as LogEntry[];
+  return requestLog(em);
 }
 
 /** The emulator's clock: the wall clock plus an offset a test can jump forward. */

@@ -4,7 +4,7 @@
 // (static or minted) may appear in stdout, stderr, the results file, the summary JSON or the
 // GITHUB_STEP_SUMMARY Markdown.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { control } from "../support/emulator.js";
+import { control, requestLog } from "../support/emulator.js";
 import { customer } from "../support/state-builder.js";
 import {
   EXPIRED_REFRESH_TOKEN,
@@ -98,7 +98,7 @@ describe("no secret in any output", () => {
     runs.push({ name: "msal-trace-401", run });
     expect(run.run.code, humanStderr(run.run.stderr)).toBe(0);
     expect(run.run.stderr).toMatch(/"level":20/); // nothing logs at trace itself; debug lines come through
-    const log = (await control(emulator, "log")).entries as { status: number }[];
+    const log = await requestLog(emulator);
     expect(log.some((e) => e.status === 401)).toBe(true); // the forced renewal path really ran
     expect((await control(emulator, "counters")).identity.tokensIssued).toBeGreaterThan(before + 1);
     expectNoSecrets(run);

@@ -3,7 +3,7 @@
 // refresh tokens and client secrets. Each stops the run with exit 4, every row accounted for, one
 // clear message on stderr, and no more requests after the refusal than were in flight.
 import { describe, expect, it } from "vitest";
-import { control } from "../support/emulator.js";
+import { control, requestLog } from "../support/emulator.js";
 import { customer } from "../support/state-builder.js";
 import {
   APP_ONLY_REFRESH_TOKEN,
@@ -37,7 +37,7 @@ function threeCustomers() {
 }
 
 async function logOf(em: IdentityEmulator): Promise<LogEntry[]> {
-  return (await control(em, "log")).entries as LogEntry[];
+  return requestLog(em);
 }
 
 /** Exit 4, one results line per roster row, nothing left `assigned` beyond what the API applied. */

@@ -9,7 +9,7 @@ import { customer, roster, SKU, state } from "../support/state-builder.js";
 import {
   cliArgs,
   consumedSeats,
-  emulatorLog,
+  requestLog,
   emulatorSettled,
   heldLicenses,
   journalLines,
@@ -76,7 +76,7 @@ describe("crash safety: SIGKILL mid-run, then --resume", () => {
     expect(assignedBefore.length).toBeLessThan(rows.length); // it really died mid-run
     expect(applied - assignedBefore.length).toBeGreaterThanOrEqual(0);
     expect(applied - assignedBefore.length).toBeLessThanOrEqual(concurrency);
-    const logBefore = (await emulatorLog(emulator)).length;
+    const logBefore = (await requestLog(emulator)).length;
 
     await control(emulator, "config", { latencyMs: 0 }); // the resume need not be slow
     const resumed = await runCli(cliArgs("run", emulator, ws, ["--resume", "--concurrency", "8"]), { env: tokenEnv() });
@@ -91,7 +91,7 @@ describe("crash safety: SIGKILL mid-run, then --resume", () => {
 
     // The resume never sent a row the first run had recorded done.
     const doneUsers = new Set(assignedBefore.map((line) => rows[line - 2]![1]));
-    const resentWrites = (await emulatorLog(emulator)).slice(logBefore).filter((e) => e.endpoint === "licenseUpdates");
+    const resentWrites = (await requestLog(emulator)).slice(logBefore).filter((e) => e.endpoint === "licenseUpdates");
     expect(resentWrites.filter((e) => doneUsers.has(e.userId!))).toEqual([]);
     expect(resentWrites).toHaveLength(rows.length - assignedBefore.length);
 
@@ -119,7 +119,7 @@ describe("transient faults: 5xx, resets and drops after commit", () => {
     expect(counters.faults.dropAfterCommit).toBeGreaterThan(0); // the faults really fired
     expect(counters.faults.error500 + counters.faults.error503).toBeGreaterThan(0);
 
-    const writes = (await emulatorLog(emulator)).filter((e) => e.endpoint === "licenseUpdates");
+    const writes = (await requestLog(emulator)).filter((e) => e.endpoint === "licenseUpdates");
     const resultByUser = new Map(results.map((r) => [r.userId, r]));
     const dropped = writes.filter((e) => e.fault?.includes("dropAfterCommit"));
     expect(dropped.length).toBe(counters.faults.dropAfterCommit);
@@ -164,7 +164,7 @@ describe("graceful stop: SIGTERM", () => {
     expect(aborted.length).toBeGreaterThan(0);
     expect(aborted.every((r) => r.errorCode === "INTERRUPTED" && r.httpStatus === "")).toBe(true);
     // Every write the emulator applied, those in flight at the signal included, is recorded assigned.
-    const writes = (await emulatorLog(emulator)).filter((e) => e.endpoint === "licenseUpdates");
+    const writes = (await requestLog(emulator)).filter((e) => e.endpoint === "licenseUpdates");
     const appliedUsers = new Set(writes.filter((e) => e.applied).map((e) => e.userId));
     expect(new Set(assigned.map((r) => r.userId))).toEqual(appliedUsers);
     const requestIdOf = new Map(writes.map((e) => [e.userId, e.requestId]));
@@ -198,8 +198,7 @@ describe("graceful stop: SIGTERM", () => {
     const stopped = await first.done;
     expect(stopped.code).toBe(130);
     // The writes in flight (2 s of latency) were not answered yet: the process did not wait for them.
-    const log = await control(emulator, "log");
-    expect(log.entries.filter((e: { endpoint: string }) => e.endpoint === "licenseUpdates")).toEqual([]);
+    expect((await requestLog(emulator)).filter((e) => e.endpoint === "licenseUpdates")).toEqual([]);
     // The results file is still a valid journal that --resume picks up.
     expect((await readFile(ws.output)).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
 

@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
 import { readResults } from "../support/cli.js";
 import { customer, roster, state } from "../support/state-builder.js";
-import { cliArgs, emulatorLog, tokenEnv, waitUntil, workspace, type Workspace } from "../support/resilience-e2e.js";
+import { cliArgs, requestLog, tokenEnv, waitUntil, workspace, type Workspace } from "../support/resilience-e2e.js";
 import { runCliWith } from "../support/results-e2e.js";
 
 let emulator: RunningEmulator | undefined;
@@ -46,7 +46,7 @@ describe("a lock per results file", () => {
     const done = await first;
     expect(done.code, done.stderr).toBe(0);
 
-    const writes = (await emulatorLog(em)).filter((entry) => entry.endpoint === "licenseUpdates");
+    const writes = (await requestLog(em)).filter((entry) => entry.endpoint === "licenseUpdates");
     expect(writes).toHaveLength(12);
     expect(new Set(writes.map((entry) => entry.userId)).size).toBe(12); // one write per user, none twice
     const rows = await readResults(ws.output);

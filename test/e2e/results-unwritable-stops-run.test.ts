@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestEmulator, type RunningEmulator } from "../support/emulator.js";
 import { customer, roster, state } from "../support/state-builder.js";
-import { cliArgs, emulatorLog, emulatorSettled, tokenEnv, workspace, type Workspace } from "../support/resilience-e2e.js";
+import { cliArgs, requestLog, emulatorSettled, tokenEnv, workspace, type Workspace } from "../support/resilience-e2e.js";
 import { runCliWith } from "../support/results-e2e.js";
 import { readableStderr } from "../support/cli.js";
 
@@ -41,7 +41,7 @@ function assignedUsers(text: string): Set<string> {
 
 async function committedUsers(em: RunningEmulator): Promise<string[]> {
   await emulatorSettled(em);
-  return (await emulatorLog(em)).filter((entry) => entry.endpoint === "licenseUpdates" && entry.applied).map((entry) => entry.userId!);
+  return (await requestLog(em)).filter((entry) => entry.endpoint === "licenseUpdates" && entry.applied).map((entry) => entry.userId!);
 }
 
 const readIfThere = (path: string): Promise<string> => readFile(path, "utf8").catch(() => "");

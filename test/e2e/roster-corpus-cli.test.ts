@@ -11,7 +11,7 @@ import { readableStderr, readResults, runCli } from "../support/cli.js";
 import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
 import { skus as builderSkus, state } from "../support/state-builder.js";
 import type { StateCustomer, StateSubscribedSku } from "../../dist/emulator/state-file.js";
-import { cliArgs, emulatorLog, tokenEnv, workspace, type Workspace } from "../support/resilience-e2e.js";
+import { cliArgs, requestLog, tokenEnv, workspace, type Workspace } from "../support/resilience-e2e.js";
 
 const { CUSTOMER_A, CUSTOMER_B, USER_1, USER_2, USER_3 } = corpus as Record<string, string>;
 const writeHugeFieldRoster = corpus.writeHugeFieldRoster as (path: string) => Promise<void>;
@@ -254,7 +254,7 @@ describe("ids with path characters never reach a request path", () => {
       ["14", "assigned", USER_1],
     ]);
 
-    const log = await emulatorLog(emulator);
+    const log = await requestLog(emulator);
     expect(log.length).toBeGreaterThan(0);
     const known = new Set(["customer", "subscribedSkus", "users", "user", "userLicenses", "licenseUpdates"]);
     for (const entry of log) {

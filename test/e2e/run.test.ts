@@ -4,7 +4,7 @@ import { mkdtemp, writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanEnv, readResults, runCli, type ResultRow } from "../support/cli.js";
-import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { control, requestLog, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
 import { customer, roster, SKU, state, TOKEN } from "../support/state-builder.js";
 
 let emulator: RunningEmulator | undefined;
@@ -110,13 +110,13 @@ describe("run, end to end against the emulator", () => {
 
     expect(run.code, run.stderr).toBe(0);
     expect(results.filter((r) => r.status === "assigned")).toHaveLength(30);
-    const log: any[] = (await control(emulator, "log")).entries;
+    const log = await requestLog(emulator);
     const throttled = log.filter((e) => e.status === 429);
     expect(throttled.length).toBeGreaterThan(0); // the limit was really hit
     for (const answer of throttled) {
       const next = log.find((e) => e.requestId === answer.requestId && e.arrivalMs > answer.arrivalMs);
       expect(next, `request ${answer.requestId} retried`).toBeDefined();
-      expect(next.arrivalMs).toBeGreaterThanOrEqual(answer.answerMs + answer.retryAfterSeconds * 1000);
+      expect(next!.arrivalMs).toBeGreaterThanOrEqual(answer.answerMs + answer.retryAfterSeconds! * 1000);
     }
   });
 
@@ -128,7 +128,7 @@ describe("run, end to end against the emulator", () => {
 
     expect(run.code, run.stderr).toBe(0);
     expect(results.filter((r) => r.status === "assigned")).toHaveLength(20);
-    const arrivals = ((await control(emulator, "log")).entries as { endpoint: string; arrivalMs: number }[])
+    const arrivals = (await requestLog(emulator))
       .filter((e) => e.endpoint === "licenseUpdates")
       .map((e) => e.arrivalMs)
       .sort((a, b) => a - b);

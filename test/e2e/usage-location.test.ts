@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanEnv, readResults, runCli, type ResultRow } from "../support/cli.js";
-import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { control, requestLog, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
 import { customer, roster, state, TOKEN } from "../support/state-builder.js";
 
 let emulator: RunningEmulator | undefined;
@@ -83,12 +83,12 @@ describe("usage locations", () => {
 
     const counters = await control(emulator, "counters");
     expect(counters.requests.byEndpoint.userUpdate).toBe(4);
-    const log = await control(emulator, "log");
-    const patched = log.entries.filter((e: { endpoint: string }) => e.endpoint === "userUpdate").map((e: { userId: string }) => e.userId);
+    const log = await requestLog(emulator);
+    const patched = log.filter((e) => e.endpoint === "userUpdate").map((e) => e.userId);
     expect(new Set(patched)).toEqual(new Set([0, 1, 2, 4].map((n) => c.users[n]!.id)));
     // Each PATCH came before its user's license update.
     for (const userId of patched) {
-      const order = log.entries.filter((e: { userId: string }) => e.userId === userId).map((e: { endpoint: string }) => e.endpoint);
+      const order = log.filter((e) => e.userId === userId).map((e) => e.endpoint);
       expect(order).toEqual(["userUpdate", "licenseUpdates"]);
     }
     const live = await control(emulator, `state?customerId=${c.id}`);

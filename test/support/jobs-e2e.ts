@@ -69,13 +69,8 @@ export function essence(row: ResultRow): string {
   return [row.line, row.customerId, row.userId, row.sku, row.skuId, row.licenseGroup, row.action, row.status, row.httpStatus, row.errorCode].join("|");
 }
 
-/** One entry of the emulator's request log (GET /_emulator/log). */
-import type { RequestLogEntry as LogEntry } from "../../dist/emulator/request-log.js";
-export type { LogEntry };
-
-export async function requestLog(em: RunningEmulator): Promise<LogEntry[]> {
-  return (await control<{ entries: LogEntry[] }>(em, "log")).entries;
-}
+export { requestLog, type LogEntry } from "./emulator.js";
+import type { LogEntry } from "./emulator.js";
 
 /** The most requests of one endpoint that were in flight at the same moment, from the emulator's timestamps. */
 export function mostInFlight(entries: readonly LogEntry[], endpoint: string): number {

@@ -42,15 +42,7 @@ export async function waitUntil(probe: () => Promise<boolean>, message: string, 
   }
 }
 
-/** One entry of the emulator's request log (GET /_emulator/log). */
-import type { RequestLogEntry as LogEntry } from "../../dist/emulator/request-log.js";
-export type { LogEntry };
-
-export async function emulatorLog(em: RunningEmulator): Promise<LogEntry[]> {
-  const log = await control<{ entries: LogEntry[]; dropped: number }>(em, "log");
-  if (log.dropped > 0) throw new Error("the emulator log dropped entries: the test cannot see every request");
-  return log.entries;
-}
+export { requestLog, type LogEntry } from "./emulator.js";
 
 /** licenseupdates calls the emulator has counted (counted once their body arrived, before any answer). */
 export async function licenseUpdatesReceived(em: RunningEmulator): Promise<number> {
