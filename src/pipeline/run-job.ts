@@ -101,7 +101,10 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
   const fingerprint = config.input === "-" ? undefined : fingerprinter.digest();
   const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input });
   if (!opened.ok) return { exitCode: 2, error: opened.message, seatCheck: [] };
-  const { done } = opened;
+  const { done, unsaved } = opened;
+  if (unsaved.kind === "taken-back") logger.info({ file: unsaved.path, outcomes: unsaved.outcomes }, "took back the outcomes the last run could not write to the results file; their rows are not sent again");
+  if (unsaved.kind === "stale") logger.warn({ file: unsaved.path }, "left a fallback file older than the results file's run as it is: its outcomes are another run's");
+  if (unsaved.kind === "unreadable") logger.warn({ file: unsaved.path, reason: unsaved.reason }, "left a fallback file that is not a results file as it is: its rows run again");
   // A results file that cannot be written stops the run like a run-fatal error: nothing more is sent.
   const halt = new AbortController();
   const stop = AbortSignal.any([deps.stop, halt.signal]);

@@ -33,7 +33,7 @@ const ADVICE: Readonly<Record<string, string>> = {
   MALFORMED_ANSWER:
     "Partner Center's answer for this customer lacked fields every answer has (see the message): the customer's other rows ran; run again with --resume later, and report it if it persists.",
   RESULTS_UNWRITABLE:
-    "The results file could not be written (disk full, a file-size limit, an I/O error): free space or fix the file, add the outcomes of the fallback file named above to your records, then run again with --resume.",
+    "The results file could not be written (disk full, a file-size limit, an I/O error): free space or fix the file, then run again with --resume: it takes the fallback file's outcomes back into the results file and does not send their rows again (outcomes printed to stderr instead are not taken back: keep them).",
   RUN_STOPPED: "The run stopped on a run-fatal error before these rows were sent: fix the cause, then run again with --resume.",
   USAGE_LOCATION_NOT_SET:
     "The user's usage location could not be set (PATCH of the user refused, see the message): your partner user needs User Administrator or Directory Writers in the customer's GDAP relationship; then run again with --resume.",

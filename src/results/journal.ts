@@ -1,20 +1,24 @@
 // The results file as a crash-safe journal: opening it for a fresh run or a --resume. The parts
 // live apart: resume-admission.ts (may this roster continue this file?), journal-recovery.ts (read
-// back what earlier runs did, cut a torn record), done-lines.ts (the lines they finished),
+// back what earlier runs did, cut a torn record), unsaved-outcomes.ts (take back what a run could
+// not write to it), done-lines.ts (the lines they finished),
 // journal-writer.ts (append, sync, compact).
 import { fdatasyncSync, openSync, writeSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { LatestEntryIndex } from "./line-index.js";
 import { JournalDoneLines, NO_DONE_LINES, type DoneLines } from "./done-lines.js";
-import { renderResumeNeedsFile, renderUnopenableResults, renderUnreadableResults } from "./messages.js";
+import { renderResumeNeedsFile, renderUnopenableResults, renderUnreadableResults, renderUnsavedNotTakenBack } from "./messages.js";
+import { fallbackPath } from "./results-sink.js";
 import { recoverJournal } from "./journal-recovery.js";
 import { FileResultsJournal, HEADER_BYTES, SYNC_INTERVAL_MS, type ResultsJournal } from "./journal-writer.js";
 import { packageVersion } from "./package-version.js";
 import { refuseForeignResults } from "./resume-admission.js";
 import { readRunRecord, writeRunRecord, type RunRecord } from "./sidecar.js";
+import { takeBackUnsavedOutcomes, type UnsavedTakeBack } from "./unsaved-outcomes.js";
 
 export type { DoneLines } from "./done-lines.js";
 export type { ResultsJournal } from "./journal-writer.js";
+export type { UnsavedTakeBack } from "./unsaved-outcomes.js";
 
 export interface JournalOptions {
   path: string;
@@ -43,6 +47,8 @@ export type OpenJournalResult =
       journal: ResultsJournal;
       /** Lines already assigned/removed/skipped by earlier runs (resume only), with their latest outcome. */
       done: DoneLines;
+      /** Resume only: what became of the outcomes an earlier run could not write (its fallback file). */
+      unsaved: UnsavedTakeBack;
     }
   | { ok: false; code: OpenJournalErrorCode; message: string };
 
@@ -68,7 +74,7 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
     if (await exists(path)) {
       const refusal = await refuseForeignResults(path, rosterFingerprint, options.rosterName);
       if (refusal) return { ok: false, ...refusal };
-      const recovered = await recoverJournal(path);
+      let recovered = await recoverJournal(path);
       if (!recovered.ok) {
         return {
           ok: false,
@@ -78,12 +84,20 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
       }
       if (recovered.fresh) return startFresh(path, runRecord, syncIntervalMs);
       const previous = await readRunRecord(path);
+      const unsaved = await takeBackUnsavedOutcomes(path, recovered.end, previous.ok ? (previous.record.resumedAt ?? previous.record.startedAt) : undefined);
+      if (unsaved.kind === "unwritable") return { ok: false, code: "UNWRITABLE_RESULTS", message: renderUnsavedNotTakenBack(path, fallbackPath(path), unsaved.errno) };
+      if (unsaved.kind === "taken-back" && unsaved.outcomes > 0) {
+        recovered = await recoverJournal(path);
+        if (!recovered.ok || recovered.fresh) {
+          return { ok: false, code: "UNREADABLE_RESULTS", message: renderUnreadableResults(path, recovered.ok ? "it lost its header" : recovered.reason) };
+        }
+      }
       const kept: RunRecord = previous.ok ? { ...previous.record, resumedAt: now } : runRecord;
       try {
         const fd = openSync(path, "r+");
         await writeRunRecord(path, kept);
         const journal = new FileResultsJournal(fd, path, recovered.index, recovered.end, syncIntervalMs);
-        return { ok: true, journal, done: new JournalDoneLines(recovered.done, journal) };
+        return { ok: true, journal, done: new JournalDoneLines(recovered.done, journal), unsaved };
       } catch (error) {
         return unwritable(path, error);
       }
@@ -102,7 +116,7 @@ async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: nu
     fdatasyncSync(fd);
     await writeRunRecord(path, runRecord);
     const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(), HEADER_BYTES.length, syncIntervalMs);
-    return { ok: true, journal, done: NO_DONE_LINES };
+    return { ok: true, journal, done: NO_DONE_LINES, unsaved: { kind: "none" } };
   } catch (error) {
     return unwritable(path, error);
   }

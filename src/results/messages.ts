@@ -17,6 +17,10 @@ export function renderUnopenableResults(path: string, errno: string): string {
   return `Cannot write the results file "${path}" (${errno}).`;
 }
 
+export function renderUnsavedNotTakenBack(path: string, fallback: string, errno: string): string {
+  return `Cannot resume "${path}": the outcomes in "${fallback}" cannot be taken back into it (${errno}). Free space or fix the file, then run --resume again; "${fallback}" is kept.`;
+}
+
 export function renderSidecarMissing(path: string, sidecar: string, why: string): string {
   return `Cannot resume "${path}": its roster fingerprint ${sidecar} is ${why}, so it cannot be matched to this roster. ${capitalise(startOver(path))}.`;
 }

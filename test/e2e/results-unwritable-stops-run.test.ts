@@ -86,5 +86,22 @@ describe("a results file that cannot be written stops the run, and no outcome is
     const inFallback = assignedUsers(await readFile(`${output}.unsaved.csv`, "utf8"));
     expect(inFallback.size).toBeGreaterThan(0);
     expect(committed.filter((user) => !inResults.has(user) && !inFallback.has(user))).toEqual([]);
+
+    // Room again: --resume takes the fallback's outcomes back and sends none of their rows again.
+    const resumed = await runCliWith(cliArgs("run", emulator, { ...ws, output }, ["--concurrency", "4", "--resume"]), { env: tokenEnv() });
+    expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
+    await expect(access(`${output}.unsaved.csv`)).rejects.toThrow();
+    const writesPerUser = new Map<string, number>();
+    for (const user of await committedUsers(emulator)) writesPerUser.set(user, (writesPerUser.get(user) ?? 0) + 1);
+    expect(writesPerUser.size).toBe(ROWS);
+    expect([...writesPerUser.values()].filter((n) => n !== 1)).toEqual([]); // no user was written twice
+    expect(readableStderr(resumed.stderr)).toMatch(/took back the outcomes the last run could not write/);
+    const final = await readFile(output, "utf8");
+    // Every row is done: assigned now, or kept as skipped (with its 201) from the first run, the
+    // fallback's outcomes included.
+    const statuses = final.replace(/^\uFEFF/, "").trimEnd().split("\n").slice(1).map((line) => `${line.split(",")[8]},${line.split(",")[9]}`);
+    expect(statuses.filter((s) => s !== "assigned,201" && s !== "skipped,201")).toEqual([]);
+    expect(statuses.filter((s) => s === "skipped,201").length).toBe(new Set([...inResults, ...inFallback]).size); // a torn last line of the first file is in both
+    expect(final.replace(/^\uFEFF/, "").trimEnd().split("\n")).toHaveLength(ROWS + 1); // compacted: one line per row
   });
 });
