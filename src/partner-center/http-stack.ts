@@ -18,10 +18,12 @@ export const IDLE_SOCKET_MS = 4_000;
 
 let shared: Dispatcher | undefined;
 
-export function createDispatcher(options: { httpProxy?: string; httpsProxy?: string; noProxy?: string } = {}): Dispatcher {
+export function createDispatcher(options: { httpProxy?: string; httpsProxy?: string; noProxy?: string } = {}, env: NodeJS.ProcessEnv = process.env): Dispatcher {
   watchSocketReuse();
   return new EnvHttpProxyAgent({
     ...options,
+    // Read once, as the proxies are: left to undici, NO_PROXY is read from the environment again on every request.
+    noProxy: options.noProxy ?? env.no_proxy ?? env.NO_PROXY ?? "",
     connections: MAX_CONNECTIONS_PER_ORIGIN,
     keepAliveTimeout: IDLE_SOCKET_MS,
     keepAliveMaxTimeout: IDLE_SOCKET_MS,
@@ -37,38 +39,27 @@ export function sharedDispatcher(): Dispatcher {
 // --- which requests went out on a reused socket ------------------------------------------------
 
 const exchangesBySocket = new WeakMap<object, number>();
-/** MS-RequestId -> whether its latest send went out on a socket that had carried one before. */
-const reusedByRequestId = new Map<string, boolean>();
-const REQUEST_ID_LINE = /\r\nms-requestid:\s*([^\r\n]+)/i;
+let headersSent: ((reused: boolean) => void) | undefined;
 let watching = false;
 
 function watchSocketReuse(): void {
   if (watching) return;
   watching = true;
   subscribe("undici:client:sendHeaders", (message) => {
-    const { headers, socket } = message as { headers: string; socket: object };
+    const { socket } = message as { socket: object };
     const sent = exchangesBySocket.get(socket) ?? 0;
     exchangesBySocket.set(socket, sent + 1);
-    const requestId = REQUEST_ID_LINE.exec(headers)?.[1]?.trim();
-    // Only while an exchange waits for the answer: taken (and so removed) once it settles.
-    if (requestId !== undefined && pendingRequestIds.has(requestId)) reusedByRequestId.set(requestId, sent > 0);
+    headersSent?.(sent > 0);
   });
 }
 
-const pendingRequestIds = new Set<string>();
-
-/** Marks `requestId` as in flight, so its socket's reuse is noted when its headers are sent. */
-export function noteSending(requestId: string | undefined): void {
-  if (requestId !== undefined) pendingRequestIds.add(requestId);
-}
-
-/** Whether the request's latest send used a socket that had carried an exchange before; forgets it. */
-export function takeSocketReuse(requestId: string | undefined): boolean {
-  if (requestId === undefined) return false;
-  pendingRequestIds.delete(requestId);
-  const reused = reusedByRequestId.get(requestId) ?? false;
-  reusedByRequestId.delete(requestId);
-  return reused;
+/**
+ * `listener` is told, as undici writes each request's headers, whether the socket had carried an
+ * exchange before. It runs in the same synchronous step as that request's handler's onConnect
+ * (http-exchange.ts pairs the two), for every request on the process's pools.
+ */
+export function onHeadersSent(listener: (reused: boolean) => void): void {
+  headersSent = listener;
 }
 
 // --- what may be said about the proxy in a log ---------------------------------------------------
