@@ -113,7 +113,14 @@ export async function executeRequests(
   /** The bound on `onWire` for this dispatch round: allowance x latency, at most `concurrency`. */
   let sizedLimit = concurrency;
 
-  const now = (): string => new Date(clock.now()).toISOString();
+  // Every row's outcome is stamped: the text is made once per millisecond, not once per row.
+  let stampedMs = Number.NaN;
+  let stamp = "";
+  const now = (): string => {
+    const ms = clock.now();
+    if (ms !== stampedMs) stamp = new Date((stampedMs = ms)).toISOString();
+    return stamp;
+  };
   const emit = (outcome: RowOutcome): void => deps.onOutcome(outcome);
 
   const stopRun = (by: StoppedBy, code: string, reason: string): void => {

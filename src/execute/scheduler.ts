@@ -83,7 +83,8 @@ export class Scheduler {
     let soonest = Infinity;
     const held = this.heldBack;
     held.slots = held.pace = held.window = false;
-    const byWorkLeft = this.queues.size > 1 ? [...this.queues].sort((a, b) => b[1].length - a[1].length) : this.queues;
+    // With no slot free nothing starts this round (heads are only settled): no order is needed.
+    const byWorkLeft = this.queues.size > 1 && round.slotFree() ? [...this.queues].sort((a, b) => b[1].length - a[1].length) : this.queues;
     for (const [customerId, queue] of byWorkLeft) {
       while (queue.length > 0) {
         const head = queue[0]!;
