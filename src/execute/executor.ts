@@ -30,7 +30,7 @@ import { callWithRetry, type RetryDeps } from "./call-with-retry.js";
 import type { Clock } from "./clock.js";
 import type { Pacer } from "./pacer.js";
 import { InFlightSizer } from "./in-flight.js";
-import { RefusalMemory } from "./refusal-memory.js";
+import { RefusalMemory, type Decided } from "./refusal-memory.js";
 import { RunBoundTally, type RunBound } from "./run-bound.js";
 import { abortedRow, failedRow, messages, refusedWithoutCall, succeededRow, type Sending } from "./row-outcomes.js";
 import { Scheduler } from "./scheduler.js";
@@ -139,7 +139,9 @@ export async function executeRequests(
     const message = stoppedBy?.kind === "run-fatal" ? messages.runStopped(haltReason) : messages.interrupted();
     for (const row of rows) emit(abortedRow(row, haltCode, message, now()));
   };
-  const settle = (rows: readonly ResolvedRow[]): ResolvedRow[] => memory.settle(rows, (row, decided) => emit(refusedWithoutCall(row, decided.errorCode, decided.message, now())));
+  // Called for every queued customer in every dispatch round: one callback for all of them.
+  const refuse = (row: ResolvedRow, decided: Decided): void => emit(refusedWithoutCall(row, decided.errorCode, decided.message, now()));
+  const settle = (rows: readonly ResolvedRow[]): ResolvedRow[] => memory.settle(rows, refuse);
 
   /** Send `rows` of `request` until each has its outcome. */
   const sendRows = async (request: LicenseUpdateRequest, initialRows: ResolvedRow[], onAcquired: () => void): Promise<void> => {
