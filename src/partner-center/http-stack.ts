@@ -1,7 +1,8 @@
 // The one HTTP stack of the process, shared by the Partner Center client and MSAL's sign-in
 // (msal-network-client.ts): an undici EnvHttpProxyAgent, which sends each origin through the proxy
 // the environment names (HTTPS_PROXY for https:, HTTP_PROXY for http:, either spelling case,
-// NO_PROXY honoured) and keeps a keep-alive pool per origin.
+// NO_PROXY honoured) and keeps a keep-alive pool per origin; with no proxy named, the plain Agent
+// it would use for every origin.
 //
 // Idle sockets are closed well before servers close theirs (Node's own server closes after 5 s,
 // load balancers after a few minutes), and a server's shorter `Keep-Alive: timeout` hint is
@@ -9,7 +10,7 @@
 // What is left of that race is healed in http-exchange.ts, which needs to know whether the socket
 // a failed request went out on had carried an exchange before; undici's diagnostics channel tells.
 import { subscribe } from "node:diagnostics_channel";
-import { EnvHttpProxyAgent, type Dispatcher } from "undici";
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from "undici";
 
 /** Sockets per origin: above the highest --concurrency (256) plus the reads beside the writes. */
 export const MAX_CONNECTIONS_PER_ORIGIN = 512;
@@ -20,14 +21,22 @@ let shared: Dispatcher | undefined;
 
 export function createDispatcher(options: { httpProxy?: string; httpsProxy?: string; noProxy?: string } = {}, env: NodeJS.ProcessEnv = process.env): Dispatcher {
   watchSocketReuse();
-  return new EnvHttpProxyAgent({
-    ...options,
-    // Read once, as the proxies are: left to undici, NO_PROXY is read from the environment again on every request.
-    noProxy: options.noProxy ?? env.no_proxy ?? env.NO_PROXY ?? "",
+  const pool = {
     connections: MAX_CONNECTIONS_PER_ORIGIN,
     keepAliveTimeout: IDLE_SOCKET_MS,
     keepAliveMaxTimeout: IDLE_SOCKET_MS,
     keepAliveTimeoutThreshold: 1_000,
+  };
+  // No proxy named (an empty value names none, as EnvHttpProxyAgent reads it): it would hand every
+  // request to a plain Agent, after parsing its origin and matching NO_PROXY each time.
+  const httpProxy = options.httpProxy ?? env.http_proxy ?? env.HTTP_PROXY;
+  const httpsProxy = options.httpsProxy ?? env.https_proxy ?? env.HTTPS_PROXY;
+  if (!httpProxy && !httpsProxy) return new Agent(pool);
+  return new EnvHttpProxyAgent({
+    ...options,
+    // Read once, as the proxies are: left to undici, NO_PROXY is read from the environment again on every request.
+    noProxy: options.noProxy ?? env.no_proxy ?? env.NO_PROXY ?? "",
+    ...pool,
   });
 }
 
