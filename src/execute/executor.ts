@@ -300,7 +300,7 @@ export async function executeRequests(
     timer.abort(WAIT_OVER);
   };
 
-  const round = { settle, slotFree, delayMs: (customerId: string) => pacer.delayMs(customerId), start };
+  const round = { settle, slotFree, delayMs: (customerId: string) => pacer.delayMs(customerId), start, nothingDecided: () => memory.isEmpty };
   while (!halt.signal.aborted) {
     dirty = false;
     await readMore();

@@ -30,6 +30,8 @@ export interface Round {
   /** Wait until this customer's pace lets a request start (0: now). */
   delayMs(customerId: string): number;
   start(request: LicenseUpdateRequest): void;
+  /** No answer has decided any row yet: `settle` would keep every row (so a round without a free slot does nothing). */
+  nothingDecided?(): boolean;
 }
 
 /** Why customers with work queued were held back in the last round. */
@@ -83,6 +85,11 @@ export class Scheduler {
     let soonest = Infinity;
     const held = this.heldBack;
     held.slots = held.pace = held.window = false;
+    // Nothing to start and nothing to settle: every queue (none is empty) is held back by the slots.
+    if (!round.slotFree() && round.nothingDecided?.()) {
+      held.slots = this.queued > 0;
+      return soonest;
+    }
     // With no slot free nothing starts this round (heads are only settled): no order is needed.
     const byWorkLeft = this.queues.size > 1 && round.slotFree() ? [...this.queues].sort((a, b) => b[1].length - a[1].length) : this.queues;
     for (const [customerId, queue] of byWorkLeft) {
