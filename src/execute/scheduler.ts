@@ -110,6 +110,8 @@ export class Scheduler {
       }
       if (!round.slotFree()) {
         held.slots = true;
+        // Nothing decided: every customer after this one would only be found held back by the slots too.
+        if (round.nothingDecided?.()) break;
         continue;
       }
       if (this.waitingForSlot.has(customerId)) {
