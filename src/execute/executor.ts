@@ -174,7 +174,7 @@ export async function executeRequests(
         onWire--;
       }
     };
-    const call = await callWithRetry(request.customerId, attempt, { ...deps.retry, pacer: retryPacer, signal: halt.signal, slot, onWait: wake });
+    const call = await callWithRetry(request.customerId, attempt, { ...writeRetry, pacer: retryPacer });
     report.requestsSent += call.attempts;
     report.throttled += call.throttled;
     const sending: Sending = { attempts: call.attempts, requestId: call.requestId, correlationId: deps.retry.correlationId, finishedAt: now() };
@@ -266,6 +266,9 @@ export async function executeRequests(
   // Each attempt runs in a slot. The dispatcher is woken when a request starts waiting between
   // attempts (its slot is free) or ends (after its rows are recorded and decided refusals remembered).
   const slot = <R>(run: () => Promise<R>): Promise<R> => limit(run);
+  // The same for every write: spread once (a spread that adds keys to deps.retry costs microseconds,
+  // one that only overrides `pacer` on this copy costs nanoseconds).
+  const writeRetry: RetryDeps = { ...deps.retry, signal: halt.signal, slot, onWait: wake };
 
   const start = (request: LicenseUpdateRequest): void => {
     const customerId = request.customerId;
