@@ -9,7 +9,7 @@
 // request sent on it with a reset before any answer byte: that request is sent once more on a fresh
 // connection, with the same headers (the same MS-RequestId), and the caller never sees the reset.
 import { STATUS_CODES } from "node:http";
-import { util, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { decodeContent } from "./content-encoding.js";
 import { onHeadersSent, sharedDispatcher } from "./http-stack.js";
 import { stripByteOrderMark } from "./response-body.js";
@@ -75,15 +75,35 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+/**
+ * Every value of the header `name` (case-insensitive) joined with ", ", as fetch's Headers.get and
+ * undici's parsed headers give them; read from the raw name/value pairs, only the values asked for
+ * decoded (latin1, as undici decodes them).
+ */
 function headerReader(rawHeaders: Buffer[] | null): (name: string) => string | null {
-  // Parsed (as undici's request() parses them) on the first look, once.
-  let headers: Record<string, string | string[]> | undefined;
   return (name) => {
-    headers ??= rawHeaders === null ? {} : util.parseHeaders(rawHeaders);
-    const value = headers[name.toLowerCase()];
-    if (value === undefined) return null;
-    return Array.isArray(value) ? value.join(", ") : value;
+    if (rawHeaders === null) return null;
+    let joined: string | null = null;
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      if (!isHeaderName(rawHeaders[i]!, name)) continue;
+      const value = rawHeaders[i + 1]!.toString("latin1");
+      joined = joined === null ? value : `${joined}, ${value}`;
+    }
+    return joined;
   };
+}
+
+/** Whether the raw header name is `name`, ASCII letters compared without case (header names are ASCII tokens). */
+function isHeaderName(raw: Buffer, name: string): boolean {
+  if (raw.length !== name.length) return false;
+  for (let i = 0; i < raw.length; i++) {
+    const byte = raw[i]!;
+    const char = name.charCodeAt(i);
+    if (byte === char) continue;
+    const lower = byte | 0x20;
+    if (lower !== (char | 0x20) || lower < 0x61 || lower > 0x7a) return false;
+  }
+  return true;
 }
 
 /**
