@@ -35,10 +35,11 @@ const DEFAULT_USERS_PAGE_SIZE = 500;
 
 /**
  * A path and query the URL parser gives back unchanged: "/" then unreserved characters, "/", "%XX",
- * and at most one "?" followed by a non-empty query of the same characters and "=", "&". No dot
- * (dot segments), no "#", "\\", space or other character it would encode.
+ * and at most one "?" followed by a non-empty query of the same characters and "=", "&". No dot and
+ * no "%2e" in the path (either may make a dot segment), no "#", "\\", space or other character it
+ * would encode.
  */
-const PLAIN_PATH = /^(?:\/(?:[A-Za-z0-9_~-]|%[0-9A-Fa-f]{2})*)+(?:\?(?:[A-Za-z0-9_~=&-]|%[0-9A-Fa-f]{2})+)?$/;
+const PLAIN_PATH = /^(?:\/(?:[A-Za-z0-9_~-]|%(?!2[Ee])[0-9A-Fa-f]{2})*)+(?:\?(?:[A-Za-z0-9_~=&-]|%[0-9A-Fa-f]{2})+)?$/;
 
 const GROUP_QUERY: Readonly<Record<LicenseGroupId, string>> = { group1: "Group1", group2: "Group2" };
 
