@@ -139,7 +139,13 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
     return { ok: false, kind: "http", error: readApiError(parsed, status, statusText), meta };
   }
 
-  const customerPath = (customerId: string): string => `/v1/customers/${encodeURIComponent(customerId)}`;
+  // Every call names its customer, and a run has far fewer customers than calls: encoded once each.
+  const customerPaths = new Map<string, string>();
+  const customerPath = (customerId: string): string => {
+    let path = customerPaths.get(customerId);
+    if (path === undefined) customerPaths.set(customerId, (path = `/v1/customers/${encodeURIComponent(customerId)}`));
+    return path;
+  };
 
   return {
     getSubscribedSkus(customerId, groups, ctx) {
