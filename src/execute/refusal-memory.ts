@@ -18,6 +18,11 @@ export class RefusalMemory {
   private readonly users = new Map<string, Decided>(); // key: customer|user
   private readonly skus = new Map<string, Decided>(); // key: customer|sku
 
+  /** No refusal remembered: `settle` keeps every row. */
+  get isEmpty(): boolean {
+    return this.customers.size === 0 && this.users.size === 0 && this.skus.size === 0;
+  }
+
   remember(refusal: Refusal): void {
     if (refusal.kind === "customer") this.customers.set(refusal.customerId, refusal.decided);
     else if (refusal.kind === "user") this.users.set(`${refusal.customerId}|${refusal.userId}`, refusal.decided);
@@ -39,7 +44,7 @@ export class RefusalMemory {
   /** Rows still to send; each decided row is handed to `onDecided` instead. */
   settle(rows: readonly ResolvedRow[], onDecided: (row: ResolvedRow, decided: Decided) => void): ResolvedRow[] {
     // Nothing decided yet (the usual case): no per-row key building, no copy.
-    if (this.customers.size === 0 && this.users.size === 0 && this.skus.size === 0) return rows as ResolvedRow[];
+    if (this.isEmpty) return rows as ResolvedRow[];
     const toSend: ResolvedRow[] = [];
     for (const row of rows) {
       const decided = this.decidedFor(row);

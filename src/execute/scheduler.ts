@@ -30,6 +30,8 @@ export interface Round {
   /** Wait until this customer's pace lets a request start (0: now). */
   delayMs(customerId: string): number;
   start(request: LicenseUpdateRequest): void;
+  /** No answer has decided any row yet: `settle` would keep every row (so a round without a free slot does nothing). */
+  nothingDecided?(): boolean;
 }
 
 /** Why customers with work queued were held back in the last round. */
@@ -83,7 +85,13 @@ export class Scheduler {
     let soonest = Infinity;
     const held = this.heldBack;
     held.slots = held.pace = held.window = false;
-    const byWorkLeft = this.queues.size > 1 ? [...this.queues].sort((a, b) => b[1].length - a[1].length) : this.queues;
+    // Nothing to start and nothing to settle: every queue (none is empty) is held back by the slots.
+    if (!round.slotFree() && round.nothingDecided?.()) {
+      held.slots = this.queued > 0;
+      return soonest;
+    }
+    // With no slot free nothing starts this round (heads are only settled): no order is needed.
+    const byWorkLeft = this.queues.size > 1 && round.slotFree() ? [...this.queues].sort((a, b) => b[1].length - a[1].length) : this.queues;
     for (const [customerId, queue] of byWorkLeft) {
       while (queue.length > 0) {
         const head = queue[0]!;
@@ -102,6 +110,8 @@ export class Scheduler {
       }
       if (!round.slotFree()) {
         held.slots = true;
+        // Nothing decided: every customer after this one would only be found held back by the slots too.
+        if (round.nothingDecided?.()) break;
         continue;
       }
       if (this.waitingForSlot.has(customerId)) {

@@ -3,10 +3,15 @@ import type { LicenseUpdate } from "../partner-center/types.js";
 import type { ResolvedRow } from "../model.js";
 
 export function updateFor(planned: LicenseUpdate, rows: readonly ResolvedRow[]): LicenseUpdate {
-  const assign = new Set(rows.filter((r) => r.action === "assign").map((r) => r.skuId.toLowerCase()));
-  const remove = new Set(rows.filter((r) => r.action === "remove").map((r) => r.skuId.toLowerCase()));
-  const toAssign = (planned.licensesToAssign ?? []).filter((l) => assign.has(l.skuId.toLowerCase()));
-  const toRemove = (planned.licensesToRemove ?? []).filter((id) => remove.has(id.toLowerCase()));
+  // A request carries a handful of rows and this runs for every one sent: arrays searched, no sets built.
+  const assign: string[] = [];
+  const remove: string[] = [];
+  for (const row of rows) {
+    if (row.action === "assign") assign.push(row.skuId.toLowerCase());
+    else if (row.action === "remove") remove.push(row.skuId.toLowerCase());
+  }
+  const toAssign = (planned.licensesToAssign ?? []).filter((l) => assign.includes(l.skuId.toLowerCase()));
+  const toRemove = (planned.licensesToRemove ?? []).filter((id) => remove.includes(id.toLowerCase()));
   // Rows the planned body does not mention (should not happen) are added, so no row is dropped silently.
   for (const row of rows) {
     const id = row.skuId.toLowerCase();

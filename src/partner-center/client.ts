@@ -33,6 +33,14 @@ export interface PartnerCenterClientOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_USERS_PAGE_SIZE = 500;
 
+/**
+ * A path and query the URL parser gives back unchanged: "/" then unreserved characters, "/", "%XX",
+ * and at most one "?" followed by a non-empty query of the same characters and "=", "&". No dot and
+ * no "%2e" in the path (either may make a dot segment), no "#", "\\", space or other character it
+ * would encode.
+ */
+const PLAIN_PATH = /^(?:\/(?:[A-Za-z0-9_~-]|%(?!2[Ee])[0-9A-Fa-f]{2})*)+(?:\?(?:[A-Za-z0-9_~=&-]|%[0-9A-Fa-f]{2})+)?$/;
+
 const GROUP_QUERY: Readonly<Record<LicenseGroupId, string>> = { group1: "Group1", group2: "Group2" };
 
 interface Exchange {
@@ -74,6 +82,14 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const applicationName = options.applicationName ?? "license-runner";
   const pageSize = options.usersPageSize ?? DEFAULT_USERS_PAGE_SIZE;
+  // Parsed as fetch parsed it: dot segments resolved, stray characters percent-encoded, no fragment.
+  // A path of only characters the URL parser keeps as they are (ids are percent-encoded) is that already.
+  const requestPath = (pathAndQuery: string): string => {
+    const path = `${basePath}${pathAndQuery}`;
+    if (PLAIN_PATH.test(path)) return path;
+    const url = new URL(`${origin}${path}`);
+    return `${url.pathname}${url.search}`;
+  };
 
   async function send<T>(exchange: Exchange, ctx: CallContext): Promise<ApiResult<T>> {
     let token: string;
@@ -91,14 +107,12 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
       [HEADER.correlationId]: ctx.correlationId,
       [HEADER.locale]: "en-US",
       [HEADER.application]: applicationName,
-      ...exchange.extraHeaders,
     };
+    if (exchange.extraHeaders) Object.assign(headers, exchange.extraHeaders);
     const body = exchange.body === undefined ? undefined : JSON.stringify(exchange.body);
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    // Parsed as fetch parsed it: dot segments resolved, stray characters percent-encoded, no fragment.
-    const url = new URL(`${origin}${basePath}${exchange.pathAndQuery}`);
     // The timeout covers the whole exchange, body included: a connection cut mid-body is a network failure.
-    const outcome = await exchanger.exchange({ method: exchange.method, path: `${url.pathname}${url.search}`, headers, body, timeoutMs, signal: ctx.signal });
+    const outcome = await exchanger.exchange({ method: exchange.method, path: requestPath(exchange.pathAndQuery), headers, body, timeoutMs, signal: ctx.signal });
     if (!outcome.ok) {
       const { cause, description, reach } = classifyNetworkError(outcome.error, ctx.signal?.aborted === true, timeoutMs);
       // A 2xx whose body never arrived whole may have been applied: not a plain network failure.
@@ -125,7 +139,13 @@ export function createPartnerCenterClient(options: PartnerCenterClientOptions): 
     return { ok: false, kind: "http", error: readApiError(parsed, status, statusText), meta };
   }
 
-  const customerPath = (customerId: string): string => `/v1/customers/${encodeURIComponent(customerId)}`;
+  // Every call names its customer, and a run has far fewer customers than calls: encoded once each.
+  const customerPaths = new Map<string, string>();
+  const customerPath = (customerId: string): string => {
+    let path = customerPaths.get(customerId);
+    if (path === undefined) customerPaths.set(customerId, (path = `/v1/customers/${encodeURIComponent(customerId)}`));
+    return path;
+  };
 
   return {
     getSubscribedSkus(customerId, groups, ctx) {

@@ -41,9 +41,10 @@ export function confirmsLicenseUpdate(body: unknown, request: { licensesToAssign
   const assigned = skuIds(body.licensesToAssign, (e) => (isRecord(e) ? e.skuId : undefined));
   const removed = skuIds(body.licensesToRemove, (e) => (isRecord(e) ? e.skuId : e));
   if (assigned === undefined || removed === undefined) return "the LicenseUpdate lists its licenses in an unreadable form";
-  const askedAssign = new Set((request.licensesToAssign ?? []).map((l) => l.skuId.toLowerCase()));
-  const askedRemove = new Set((request.licensesToRemove ?? []).map((id) => id.toLowerCase()));
-  const stray = assigned.find((id) => !askedAssign.has(id)) ?? removed.find((id) => !askedRemove.has(id));
+  // A handful of SKUs, for every write answered: arrays searched, no sets built.
+  const askedAssign = (request.licensesToAssign ?? []).map((l) => l.skuId.toLowerCase());
+  const askedRemove = (request.licensesToRemove ?? []).map((id) => id.toLowerCase());
+  const stray = assigned.find((id) => !askedAssign.includes(id)) ?? removed.find((id) => !askedRemove.includes(id));
   if (stray !== undefined) return `the LicenseUpdate names SKU ${stray}, which the request did not carry`;
   return undefined;
 }

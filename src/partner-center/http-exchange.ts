@@ -11,7 +11,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Dispatcher } from "undici";
 import { decodeContent } from "./content-encoding.js";
-import { noteSending, sharedDispatcher, takeSocketReuse } from "./http-stack.js";
+import { onHeadersSent, sharedDispatcher } from "./http-stack.js";
 import { stripByteOrderMark } from "./response-body.js";
 
 export interface HttpExchangeRequest {
@@ -64,18 +64,73 @@ export interface HttpExchanger {
 /** What undici reports when the peer closed a connection before the answer. */
 const RESET_BEFORE_ANSWER = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 
+// undici says, as it writes a request's headers, whether the socket carried an exchange before.
+onHeadersSent((reused) => {
+  if (connecting) connecting.reused = reused;
+  connecting = undefined;
+});
+
 function errorCode(error: unknown): string | undefined {
   const code = error !== null && typeof error === "object" ? (error as { code?: unknown }).code : undefined;
   return typeof code === "string" ? code : undefined;
 }
 
-function headerReader(headers: Dispatcher.ResponseData["headers"]): (name: string) => string | null {
+/**
+ * Every value of the header `name` (case-insensitive) joined with ", ", as fetch's Headers.get and
+ * undici's parsed headers give them; read from the raw name/value pairs, only the values asked for
+ * decoded (latin1, as undici decodes them).
+ */
+function headerReader(rawHeaders: Buffer[] | null): (name: string) => string | null {
   return (name) => {
-    const value = headers[name.toLowerCase()];
-    if (value === undefined) return null;
-    return Array.isArray(value) ? value.join(", ") : value;
+    if (rawHeaders === null) return null;
+    let joined: string | null = null;
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      if (!isHeaderName(rawHeaders[i]!, name)) continue;
+      const value = rawHeaders[i + 1]!.toString("latin1");
+      joined = joined === null ? value : `${joined}, ${value}`;
+    }
+    return joined;
   };
 }
+
+/** Whether the raw header name is `name`, ASCII letters compared without case (header names are ASCII tokens). */
+function isHeaderName(raw: Buffer, name: string): boolean {
+  if (raw.length !== name.length) return false;
+  for (let i = 0; i < raw.length; i++) {
+    const byte = raw[i]!;
+    const char = name.charCodeAt(i);
+    if (byte === char) continue;
+    const lower = byte | 0x20;
+    if (lower !== (char | 0x20) || lower < 0x61 || lower > 0x7a) return false;
+  }
+  return true;
+}
+
+/**
+ * One exchange's stop: the per-attempt timeout or the caller's signal. Once given, a reason ends the
+ * request on the wire (undici's abort, which destroys its socket) or, not yet on a socket, as soon as
+ * it gets one, as undici's own request() does with a signal.
+ */
+interface Stop {
+  reason: unknown;
+  stopped: boolean;
+  /** The abort of the request on the wire, if one is. */
+  abort: ((error: Error) => void) | undefined;
+}
+
+function stop(state: Stop, reason: unknown): void {
+  if (state.stopped) return;
+  state.stopped = true;
+  state.reason = reason;
+  state.abort?.(reason instanceof Error ? reason : new Error(String(reason)));
+}
+
+/**
+ * The one send in progress whose headers undici is about to write: its handler's onConnect runs in
+ * the same synchronous step as undici's sendHeaders message (http-stack.ts), which says whether the
+ * socket carried an exchange before.
+ */
+let connecting: { reused: boolean } | undefined;
 
 /** An exchanger for the origin of `baseUrl` (http: or https:), on the process's one proxy-aware pool. */
 export function createHttpExchanger(baseUrl: string, dispatcher: Dispatcher = sharedDispatcher()): HttpExchanger {
@@ -83,63 +138,92 @@ export function createHttpExchanger(baseUrl: string, dispatcher: Dispatcher = sh
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error(`expected an http(s) base URL, not ${url.protocol}`);
   const origin = `${url.protocol}//${url.host}`;
 
-  async function once(request: HttpExchangeRequest, signal: AbortSignal): Promise<HttpOutcome> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await dispatcher.request({
-        origin,
-        path: request.path,
-        method: request.method,
-        headers: request.headers,
-        body: request.body ?? null,
-        signal,
-        // The whole-exchange timer below rules; undici's own per-phase timers must not fire first.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-    } catch (error) {
-      return { ok: false, error: signal.aborted ? signal.reason : error };
-    }
-    const header = headerReader(response.headers);
-    let raw: Buffer;
-    try {
-      raw = Buffer.from(await response.body.arrayBuffer());
-    } catch (error) {
-      return { ok: false, status: response.statusCode, header, error: signal.aborted ? signal.reason : error };
-    }
-    const decoded = decodeContent(raw, header("content-encoding"));
-    if (!decoded.ok) return { ok: false, status: response.statusCode, header, error: decoded.error };
-    return {
-      ok: true,
-      status: response.statusCode,
-      statusText: STATUS_CODES[response.statusCode] ?? "",
-      header,
-      text: stripByteOrderMark(decoded.body.toString("utf8")),
-    };
+  // undici's dispatch with a handler of our own: no response stream, no AbortSignal, no promise per
+  // phase; the body's chunks are kept as they come and joined once at the end.
+  function once(request: HttpExchangeRequest, state: Stop): Promise<{ outcome: HttpOutcome; reused: boolean }> {
+    return new Promise((resolve) => {
+      const send = { reused: false };
+      let status: number | undefined;
+      let rawHeaders: Buffer[] | null = null;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const settle = (outcome: HttpOutcome): void => {
+        state.abort = undefined;
+        resolve({ outcome, reused: send.reused });
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onConnect(abort) {
+          if (state.stopped) {
+            abort(state.reason instanceof Error ? state.reason : new Error(String(state.reason)));
+            return;
+          }
+          state.abort = abort;
+          connecting = send;
+        },
+        onHeaders(statusCode, headers) {
+          // 1xx: informational, the answer is still to come.
+          if (statusCode < 200) return true;
+          status = statusCode;
+          rawHeaders = headers;
+          return true;
+        },
+        onData(chunk) {
+          chunks.push(chunk);
+          size += chunk.length;
+          return true;
+        },
+        onComplete() {
+          const header = headerReader(rawHeaders);
+          const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+          const decoded = decodeContent(raw, header("content-encoding"));
+          if (!decoded.ok) return settle({ ok: false, status: status!, header, error: decoded.error });
+          settle({ ok: true, status: status!, statusText: STATUS_CODES[status!] ?? "", header, text: stripByteOrderMark(decoded.body.toString("utf8")) });
+        },
+        onError(error) {
+          const cause = state.stopped ? state.reason : error;
+          if (status === undefined) return settle({ ok: false, error: cause });
+          settle({ ok: false, status, header: headerReader(rawHeaders), error: cause });
+        },
+      };
+      try {
+        dispatcher.dispatch(
+          {
+            origin,
+            path: request.path,
+            method: request.method,
+            headers: request.headers,
+            body: request.body ?? null,
+            // The whole-exchange timer below rules; undici's own per-phase timers must not fire first.
+            headersTimeout: 0,
+            bodyTimeout: 0,
+          },
+          handler,
+        );
+      } catch (error) {
+        handler.onError!(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
   }
 
   async function exchange(request: HttpExchangeRequest): Promise<HttpOutcome> {
     const caller = request.signal;
     if (caller?.aborted) return { ok: false, error: caller.reason };
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(caller?.reason);
+    const state: Stop = { reason: undefined, stopped: false, abort: undefined };
+    const onAbort = (): void => stop(state, caller?.reason);
     caller?.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(new AttemptTimeoutError(request.timeoutMs)), request.timeoutMs);
+    const timer = setTimeout(() => stop(state, new AttemptTimeoutError(request.timeoutMs)), request.timeoutMs);
     // Like AbortSignal.timeout: the pending exchange's socket is what keeps the process alive.
     timer.unref();
-    const requestId = request.headers["MS-RequestId"];
     try {
-      noteSending(requestId);
-      const first = await once(request, controller.signal);
-      const reused = takeSocketReuse(requestId);
+      const first = await once(request, state);
       // A reset before any answer on a connection that had already carried an exchange: the pool
       // handed out a socket its peer had closed. Once more, on a fresh one; never counted.
-      if (!first.ok && first.status === undefined && !controller.signal.aborted && reused && RESET_BEFORE_ANSWER.has(errorCode(first.error) ?? "")) {
-        return await once(request, controller.signal);
+      const failed = first.outcome;
+      if (!failed.ok && failed.status === undefined && !state.stopped && first.reused && RESET_BEFORE_ANSWER.has(errorCode(failed.error) ?? "")) {
+        return (await once(request, state)).outcome;
       }
-      return first;
+      return failed;
     } finally {
-      takeSocketReuse(requestId);
       clearTimeout(timer);
       caller?.removeEventListener("abort", onAbort);
     }

@@ -1,7 +1,8 @@
 // The one HTTP stack of the process, shared by the Partner Center client and MSAL's sign-in
 // (msal-network-client.ts): an undici EnvHttpProxyAgent, which sends each origin through the proxy
 // the environment names (HTTPS_PROXY for https:, HTTP_PROXY for http:, either spelling case,
-// NO_PROXY honoured) and keeps a keep-alive pool per origin.
+// NO_PROXY honoured) and keeps a keep-alive pool per origin; with no proxy named, the plain Agent
+// it would use for every origin.
 //
 // Idle sockets are closed well before servers close theirs (Node's own server closes after 5 s,
 // load balancers after a few minutes), and a server's shorter `Keep-Alive: timeout` hint is
@@ -9,7 +10,7 @@
 // What is left of that race is healed in http-exchange.ts, which needs to know whether the socket
 // a failed request went out on had carried an exchange before; undici's diagnostics channel tells.
 import { subscribe } from "node:diagnostics_channel";
-import { EnvHttpProxyAgent, type Dispatcher } from "undici";
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from "undici";
 
 /** Sockets per origin: above the highest --concurrency (256) plus the reads beside the writes. */
 export const MAX_CONNECTIONS_PER_ORIGIN = 512;
@@ -18,14 +19,24 @@ export const IDLE_SOCKET_MS = 4_000;
 
 let shared: Dispatcher | undefined;
 
-export function createDispatcher(options: { httpProxy?: string; httpsProxy?: string; noProxy?: string } = {}): Dispatcher {
+export function createDispatcher(options: { httpProxy?: string; httpsProxy?: string; noProxy?: string } = {}, env: NodeJS.ProcessEnv = process.env): Dispatcher {
   watchSocketReuse();
-  return new EnvHttpProxyAgent({
-    ...options,
+  const pool = {
     connections: MAX_CONNECTIONS_PER_ORIGIN,
     keepAliveTimeout: IDLE_SOCKET_MS,
     keepAliveMaxTimeout: IDLE_SOCKET_MS,
     keepAliveTimeoutThreshold: 1_000,
+  };
+  // No proxy named (an empty value names none, as EnvHttpProxyAgent reads it): it would hand every
+  // request to a plain Agent, after parsing its origin and matching NO_PROXY each time.
+  const httpProxy = options.httpProxy ?? env.http_proxy ?? env.HTTP_PROXY;
+  const httpsProxy = options.httpsProxy ?? env.https_proxy ?? env.HTTPS_PROXY;
+  if (!httpProxy && !httpsProxy) return new Agent(pool);
+  return new EnvHttpProxyAgent({
+    ...options,
+    // Read once, as the proxies are: left to undici, NO_PROXY is read from the environment again on every request.
+    noProxy: options.noProxy ?? env.no_proxy ?? env.NO_PROXY ?? "",
+    ...pool,
   });
 }
 
@@ -37,38 +48,27 @@ export function sharedDispatcher(): Dispatcher {
 // --- which requests went out on a reused socket ------------------------------------------------
 
 const exchangesBySocket = new WeakMap<object, number>();
-/** MS-RequestId -> whether its latest send went out on a socket that had carried one before. */
-const reusedByRequestId = new Map<string, boolean>();
-const REQUEST_ID_LINE = /\r\nms-requestid:\s*([^\r\n]+)/i;
+let headersSent: ((reused: boolean) => void) | undefined;
 let watching = false;
 
 function watchSocketReuse(): void {
   if (watching) return;
   watching = true;
   subscribe("undici:client:sendHeaders", (message) => {
-    const { headers, socket } = message as { headers: string; socket: object };
+    const { socket } = message as { socket: object };
     const sent = exchangesBySocket.get(socket) ?? 0;
     exchangesBySocket.set(socket, sent + 1);
-    const requestId = REQUEST_ID_LINE.exec(headers)?.[1]?.trim();
-    // Only while an exchange waits for the answer: taken (and so removed) once it settles.
-    if (requestId !== undefined && pendingRequestIds.has(requestId)) reusedByRequestId.set(requestId, sent > 0);
+    headersSent?.(sent > 0);
   });
 }
 
-const pendingRequestIds = new Set<string>();
-
-/** Marks `requestId` as in flight, so its socket's reuse is noted when its headers are sent. */
-export function noteSending(requestId: string | undefined): void {
-  if (requestId !== undefined) pendingRequestIds.add(requestId);
-}
-
-/** Whether the request's latest send used a socket that had carried an exchange before; forgets it. */
-export function takeSocketReuse(requestId: string | undefined): boolean {
-  if (requestId === undefined) return false;
-  pendingRequestIds.delete(requestId);
-  const reused = reusedByRequestId.get(requestId) ?? false;
-  reusedByRequestId.delete(requestId);
-  return reused;
+/**
+ * `listener` is told, as undici writes each request's headers, whether the socket had carried an
+ * exchange before. It runs in the same synchronous step as that request's handler's onConnect
+ * (http-exchange.ts pairs the two), for every request on the process's pools.
+ */
+export function onHeadersSent(listener: (reused: boolean) => void): void {
+  headersSent = listener;
 }
 
 // --- what may be said about the proxy in a log ---------------------------------------------------

@@ -25,14 +25,37 @@ export function parseJsonBody(text: string): ParsedBody {
 export function normalizeKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(normalizeKeys);
   if (value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  // The service answers camelCase as documented: an object whose keys are all camelCase already is
+  // kept (its values normalised in place; a parsed body is nobody else's), not copied.
+  let camelAlready = true;
+  for (const key in record) {
+    if (needsLowerFirst(key)) {
+      camelAlready = false;
+      break;
+    }
+  }
+  if (camelAlready) {
+    for (const key in record) {
+      const inner = record[key];
+      if (inner !== null && typeof inner === "object") record[key] = normalizeKeys(inner);
+    }
+    return record;
+  }
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+  for (const [key, inner] of Object.entries(record)) {
     const camel = key.length > 0 ? key[0]!.toLowerCase() + key.slice(1) : key;
     // When both spellings are present the camelCase one (the documented response form) wins.
     if (camel in out && camel !== key) continue;
     out[camel] = normalizeKeys(inner);
   }
   return out;
+}
+
+function needsLowerFirst(key: string): boolean {
+  const first = key.charCodeAt(0);
+  if (first < 0x80) return first >= 0x41 && first <= 0x5a;
+  return key[0]!.toLowerCase() !== key[0];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

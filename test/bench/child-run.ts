@@ -16,13 +16,24 @@ export interface MeasuredRun {
   wallMs: number;
   peakRssMb: number;
   cpuMs: number;
+  /** Of cpuMs, the time in the kernel (on loopback, a socket write also carries the receiving side's TCP work). */
+  systemCpuMs: number;
   stderrTail: string;
 }
 
-export async function runCliMeasured(args: string[], options: { env: NodeJS.ProcessEnv; workdir: string }): Promise<MeasuredRun> {
+export interface ChildOptions {
+  env: NodeJS.ProcessEnv;
+  workdir: string;
+  /** The CLI to run; default this checkout's dist/cli.js (another build's, for a side-by-side). */
+  cli?: string;
+  /** Node options before the CLI (e.g. --cpu-prof, --cpu-prof-dir=...). */
+  nodeArgs?: readonly string[];
+}
+
+export async function runCliMeasured(args: string[], options: ChildOptions): Promise<MeasuredRun> {
   const usageFile = join(options.workdir, `usage-${process.pid}-${Date.now()}.json`);
   const started = performance.now();
-  const child = spawn(process.execPath, ["--import", REPORTER, CLI, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", REPORTER, options.cli ?? CLI, ...args], {
     env: { ...options.env, LICENSE_RUNNER_BENCH_USAGE: usageFile },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -34,13 +45,15 @@ export async function runCliMeasured(args: string[], options: { env: NodeJS.Proc
   const wallMs = performance.now() - started;
   let peakRssMb = Number.NaN;
   let cpuMs = Number.NaN;
+  let systemCpuMs = Number.NaN;
   try {
     const usage = JSON.parse(await readFile(usageFile, "utf8")) as { maxRssKb: number; userCpuUs: number; systemCpuUs: number };
     peakRssMb = usage.maxRssKb / 1024;
     cpuMs = (usage.userCpuUs + usage.systemCpuUs) / 1000;
+    systemCpuMs = usage.systemCpuUs / 1000;
     await rm(usageFile, { force: true });
   } catch {
     // no usage file: the child died before its exit handler; the figures stay NaN and show as such
   }
-  return { exitCode, wallMs, peakRssMb, cpuMs, stderrTail };
+  return { exitCode, wallMs, peakRssMb, cpuMs, systemCpuMs, stderrTail };
 }

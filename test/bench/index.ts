@@ -1,11 +1,16 @@
 // `npm run bench [-- --quick] [-- --only latency,rate1,rate5,raw,plan,plan5,baseline,matrix] [-- --long]`:
 // the benchmark (--long adds the 3,000-write cells of the pacing matrix, about 45 minutes more).
+// `--compare-with <dir> [--rounds n]`: the raw scenario also runs the CLI built in another checkout
+// (an older commit), turn about with this one, and prints both CPU-per-row figures and their ratio.
+// `--cpu-prof <dir>`: this build's raw runs write V8 CPU profiles (.cpuprofile) there.
 // Starts the emulator in this process for each scenario, runs the built CLI as a child
 // process (its CPU and peak RSS measured apart from the emulator's), and prints every figure with
 // its goal. Not part of `npm test`.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, arch, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { BaselineReport } from "./baseline.js";
 import { measureFloor, type Floor } from "./floor.js";
 import { renderMatrix, runMatrix, SHAPES, type MatrixCell } from "./matrix.js";
@@ -32,7 +37,48 @@ import {
 const SCENARIOS = ["latency", "rate1", "rate5", "raw", "plan", "plan5", "baseline", "matrix"] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
-function parseArgs(argv: readonly string[]): { quick: boolean; long: boolean; only: Set<ScenarioName>; keep: boolean } {
+interface OldBuild {
+  dir: string;
+  cli: string;
+  /** How the figures name it: the checkout's commit, or its directory. */
+  name: string;
+}
+
+interface Args {
+  quick: boolean;
+  long: boolean;
+  only: Set<ScenarioName>;
+  keep: boolean;
+  /** --compare-with <dir>: the raw scenario also runs that checkout's built CLI, turn about with this one. */
+  compareWith?: OldBuild;
+  /** --rounds <n>: runs of each build per raw shape in a side-by-side (default 1). */
+  rounds: number;
+  /** --cpu-prof <dir>: the raw scenario's runs of this build write V8 CPU profiles there. */
+  cpuProf?: string;
+}
+
+function optionValue(argv: readonly string[], name: string): string | undefined {
+  const at = argv.indexOf(name);
+  if (at < 0) return undefined;
+  const value = argv[at + 1];
+  if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`);
+  return value;
+}
+
+function oldBuild(dir: string): OldBuild {
+  const root = resolve(dir);
+  const cli = join(root, "dist", "cli.js");
+  if (!existsSync(cli)) throw new Error(`--compare-with ${dir}: no ${cli} (run npm ci && npm run build there)`);
+  let name = basename(root);
+  try {
+    name = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || name;
+  } catch {
+    // not a git checkout: its directory names it
+  }
+  return { dir: root, cli, name };
+}
+
+function parseArgs(argv: readonly string[]): Args {
   const quick = argv.includes("--quick");
   const long = argv.includes("--long");
   const keep = argv.includes("--keep");
@@ -40,7 +86,19 @@ function parseArgs(argv: readonly string[]): { quick: boolean; long: boolean; on
   const listed = onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",").filter(Boolean) : SCENARIOS.filter((name) => name !== "plan5");
   const unknown = listed.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(", ")}; known: ${SCENARIOS.join(", ")}`);
-  return { quick, long, keep, only: new Set(listed as ScenarioName[]) };
+  const compareWith = optionValue(argv, "--compare-with");
+  const cpuProf = optionValue(argv, "--cpu-prof");
+  const rounds = Number(optionValue(argv, "--rounds") ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error("--rounds needs a whole number of at least 1");
+  return {
+    quick,
+    long,
+    keep,
+    only: new Set(listed as ScenarioName[]),
+    rounds,
+    ...(compareWith !== undefined ? { compareWith: oldBuild(compareWith) } : {}),
+    ...(cpuProf !== undefined ? { cpuProf: resolve(cpuProf) } : {}),
+  };
 }
 
 function progress(message: string): void {
@@ -83,15 +141,35 @@ async function main(): Promise<number> {
       figures.push({ scenario: "2b rate-bound, 5 customers", measure: "calls throttled / all calls", value: w.throttled / w.calls, format: percent(1), note: `${w.throttled} of ${w.calls}` });
     }
     if (args.only.has("raw")) {
+      const profile = args.cpuProf ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${args.cpuProf}`] } : {};
       for (const skusPerUser of [2, 1] as const) {
         const shape = skusPerUser === 2 ? "2 SKUs per user" : "1 SKU per user";
-        progress(`3. raw overhead: ${sizes.rawRows} rows, ${shape}, zero latency, no limits`);
-        const raw = await rawOverhead(sizes, skusPerUser, workdir);
         const label = `3 raw overhead, ${shape}`;
-        const requests = raw.counters.requests.byEndpoint.licenseUpdates ?? 0;
-        figures.push({ scenario: label, measure: "rows/s, wall, emulator included", value: (raw.rows * 1000) / raw.run.wallMs, format: integer, goal: { op: ">=", target: 2000, text: ">= 2,000/s" }, note: `${integer(raw.rows)} rows, ${integer(requests)} requests in ${(raw.run.wallMs / 1000).toFixed(1)} s` });
-        figures.push({ scenario: label, measure: "runner CPU per row", value: (raw.run.cpuMs * 1000) / raw.rows, format: (v) => `${v.toFixed(0)} µs` });
-        figures.push({ scenario: label, measure: "runner peak RSS", value: raw.run.peakRssMb, format: (v) => `${v.toFixed(0)} MB` });
+        if (!args.compareWith) {
+          progress(`3. raw overhead: ${sizes.rawRows} rows, ${shape}, zero latency, no limits`);
+          figures.push(...rawFigures(label, await rawOverhead(sizes, skusPerUser, workdir, profile)));
+          continue;
+        }
+        // Side by side: the same roster and emulator settings (a fresh emulator each run), the two
+        // builds taking turns (the order alternating every round), so load on the machine falls on both.
+        const old = args.compareWith;
+        const ours: RunnerScenario[] = [];
+        const theirs: RunnerScenario[] = [];
+        for (let round = 0; round < args.rounds; round++) {
+          const order = round % 2 === 0 ? (["this", "old"] as const) : (["old", "this"] as const);
+          for (const build of order) {
+            progress(`3. raw overhead: ${sizes.rawRows} rows, ${shape}, round ${round + 1} of ${args.rounds}, ${build === "this" ? "this build" : `the build in ${old.dir} (${old.name})`}`);
+            if (build === "this") ours.push(await rawOverhead(sizes, skusPerUser, workdir, { ...profile, tag: "this" }));
+            else theirs.push(await rawOverhead(sizes, skusPerUser, workdir, { cli: old.cli, tag: "old" }));
+          }
+        }
+        figures.push(...rawFigures(label, ...ours));
+        const oursPerRow = cpuPerRowUs(ours);
+        const theirsPerRow = cpuPerRowUs(theirs);
+        const spread = (runs: RunnerScenario[]): string => runs.map((r) => `${((r.run.cpuMs * 1000) / r.rows).toFixed(0)}`).join(", ");
+        figures.push({ scenario: label, measure: `runner CPU per row, ${old.name} (same run)`, value: theirsPerRow, format: (v) => `${v.toFixed(0)} µs`, note: `rounds: ${spread(theirs)} µs; this build: ${spread(ours)} µs` });
+        figures.push({ scenario: label, measure: `runner CPU per row over ${old.name}'s`, value: oursPerRow / theirsPerRow, format: fixed(2), goal: { op: "<=", target: 0.5, text: "<= 0.50" } });
+        figures.push({ scenario: label, measure: `rows/s, wall, ${old.name} (same run)`, value: (rows(theirs) * 1000) / sum(theirs, (r) => r.run.wallMs), format: integer });
       }
     }
     if (args.only.has("plan")) {
@@ -137,6 +215,23 @@ async function main(): Promise<number> {
   const missed = figures.filter((f) => isMet(f) === false);
   process.stdout.write(missed.length === 0 ? "\nevery goal met\n" : `\n${missed.length} goal(s) not met\n`);
   return missed.length === 0 ? 0 : 1;
+}
+
+const sum = (runs: readonly RunnerScenario[], of: (run: RunnerScenario) => number): number => runs.reduce((total, run) => total + of(run), 0);
+const rows = (runs: readonly RunnerScenario[]): number => sum(runs, (run) => run.rows);
+/** CPU over rows of all the runs together, in µs. */
+const cpuPerRowUs = (runs: readonly RunnerScenario[]): number => (sum(runs, (run) => run.run.cpuMs) * 1000) / rows(runs);
+
+/** Scenario 3's figures over one or more runs of the same build and shape. */
+function rawFigures(label: string, ...runs: RunnerScenario[]): Figure[] {
+  const wallMs = sum(runs, (run) => run.run.wallMs);
+  const requests = sum(runs, (run) => run.counters.requests.byEndpoint.licenseUpdates ?? 0);
+  const each = runs.length > 1 ? `, ${runs.length} runs` : "";
+  return [
+    { scenario: label, measure: "rows/s, wall, emulator included", value: (rows(runs) * 1000) / wallMs, format: integer, goal: { op: ">=", target: 2000, text: ">= 2,000/s" }, note: `${integer(rows(runs) / runs.length)} rows, ${integer(requests / runs.length)} requests in ${(wallMs / runs.length / 1000).toFixed(1)} s${each}` },
+    { scenario: label, measure: "runner CPU per row", value: cpuPerRowUs(runs), format: (v) => `${v.toFixed(0)} µs`, note: `${((sum(runs, (run) => run.run.systemCpuMs) * 1000) / rows(runs)).toFixed(0)} µs of it in the kernel` },
+    { scenario: label, measure: "runner peak RSS", value: Math.max(...runs.map((run) => run.run.peakRssMb)), format: (v) => `${v.toFixed(0)} MB` },
+  ];
 }
 
 /** The plan's roster and results file, read + split + written by the floor right after the plan. */

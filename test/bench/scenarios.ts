@@ -5,7 +5,7 @@ import type { EmulatorOptions } from "../../dist/emulator/server.js";
 import { cleanEnv } from "../support/cli.js";
 import { startTestEmulator, type RunningEmulator } from "../support/emulator.js";
 import { runBaseline, type BaselineReport } from "./baseline.js";
-import { runCliMeasured, type MeasuredRun } from "./child-run.js";
+import { runCliMeasured, type ChildOptions, type MeasuredRun } from "./child-run.js";
 import { readApiWindow, readCounters, type ApiWindow, type EmulatorCounters } from "./emulator-metrics.js";
 import { BENCH_TOKEN, benchState, rosterEntries, writeRoster, type RosterShape } from "./fixtures.js";
 
@@ -43,15 +43,19 @@ async function withEmulator<T>(spec: { shape: RosterShape; withUsers: boolean; e
   }
 }
 
-export async function runRunnerScenario(spec: ScenarioSpec, workdir: string): Promise<RunnerScenario> {
-  const input = join(workdir, `${spec.name}.csv`);
-  const output = join(workdir, `${spec.name}.results.csv`);
+/** Which build runs and how: this checkout's by default. `tag` keeps another build's files apart. */
+export type ChildChoice = Pick<ChildOptions, "cli" | "nodeArgs"> & { tag?: string };
+
+export async function runRunnerScenario(spec: ScenarioSpec, workdir: string, child: ChildChoice = {}): Promise<RunnerScenario> {
+  const files = child.tag ? `${spec.name}-${child.tag}` : spec.name;
+  const input = join(workdir, `${files}.csv`);
+  const output = join(workdir, `${files}.results.csv`);
   const rows = await writeRoster(input, spec.shape);
   return withEmulator(spec, async (emulator) => {
     const args = [spec.command, "--input", input, "--output", output, "--base-url", emulator.url, "--log-format", "json", "--no-progress"];
     if (spec.concurrency !== undefined) args.push("--concurrency", String(spec.concurrency));
     if (spec.extraArgs) args.push(...spec.extraArgs);
-    const run = await runCliMeasured(args, { env: cleanEnv({ PARTNER_CENTER_ACCESS_TOKEN: BENCH_TOKEN }), workdir });
+    const run = await runCliMeasured(args, { env: cleanEnv({ PARTNER_CENTER_ACCESS_TOKEN: BENCH_TOKEN }), workdir, cli: child.cli, nodeArgs: child.nodeArgs });
     if (run.exitCode !== 0) throw new Error(`scenario ${spec.name}: the runner exited ${run.exitCode}\n${run.stderrTail}`);
     const counters = await readCounters(emulator);
     const result: RunnerScenario = { name: spec.name, rows, run, counters };
@@ -145,7 +149,7 @@ export function rateBoundFive(sizes: Sizes, workdir: string): Promise<RunnerScen
  * 3. Raw overhead: zero latency, no limits, 100 customers. Two SKUs per user is the issue's roster
  * shape (one request carries a user's two rows); one SKU per user is the worst case (a request per row).
  */
-export function rawOverhead(sizes: Sizes, skusPerUser: 1 | 2, workdir: string): Promise<RunnerScenario> {
+export function rawOverhead(sizes: Sizes, skusPerUser: 1 | 2, workdir: string, child: ChildChoice = {}): Promise<RunnerScenario> {
   const customers = 100;
   return runRunnerScenario(
     {
@@ -158,6 +162,7 @@ export function rawOverhead(sizes: Sizes, skusPerUser: 1 | 2, workdir: string): 
       window: false,
     },
     workdir,
+    child,
   );
 }
 
