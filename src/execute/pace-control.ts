@@ -83,7 +83,6 @@ export class PaceControl {
     scope.episodeStartedAt = now;
     scope.episodeRetryAfterMs = retryAfterMs;
     scope.repeatPauseMs = 0;
-    scope.hinted = false;
     if (ceiling === undefined) {
       // Nothing answered yet: stay unpaced, paused for the Retry-After.
       this.pause(scope, now + retryAfterMs);

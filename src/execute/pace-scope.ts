@@ -39,8 +39,6 @@ export interface Scope {
   repeatPauseMs: number;
   /** The most the scope's own limit was measured to admit, after its first 429 (partner-attribution.ts). */
   provenRate?: number;
-  /** Started from an earlier run's state and not throttled in this one yet. */
-  hinted?: boolean;
 }
 
 export function newScope(): Scope {

@@ -57,7 +57,6 @@ export class WarmStart {
     scope.phase = "hold";
     scope.holdMs = WARM_HOLD_MS;
     scope.lastIncreaseAt = this.clock.now();
-    scope.hinted = true;
   }
 }
 
