@@ -1,26 +1,46 @@
-// How a scope's pace moves, as TCP's congestion control moves its window: slow start, then
-// additive-increase / multiplicative-decrease (AIMD) around the rate last throttled at.
-// - Down, on a 429 (`throttled`): the pace drops to `decreaseFactor` of the rate achieved at it
-//   (rate-estimator.ts). Only the throttled request waits out its Retry-After (call-with-retry.ts);
-//   the scope resumes at its next slot at the lowered pace. A request sent after the episode
-//   began and refused again shows the Retry-After is meant for the whole scope (a window that
-//   resets later): then the scope waits it out. 429s of requests sent before the episode began
-//   are its echoes, and lower nothing.
-// - Up, on an unthrottled answer (`raise`), only while the pace binds: slow start in rate when
-//   the ceiling was measured over less than a second (a burst allowance can hide the rate: 5
-//   answers in 40 ms), doubling per second until the next 429 measures it; an earlier run's
-//   figure is grown past at 20% a second (a hint, never a ceiling); otherwise the pace recovers
-//   `recoveryPerSecond` of the gap to the ceiling per second, then probes `probePerSecond` of it.
+// How a scope's pace moves. It follows TCP's congestion control as CUBIC (RFC 8312) does it, in
+// rate rather than in a window, paced evenly as the AWS SDKs' adaptive retry mode paces its token
+// bucket:
+// - Slow start. Until a 429 measures the allowance the scope is unpaced (its requests in flight
+//   start small and double: scheduler.ts). A first 429 that came too soon to tell a burst from a
+//   rate (less than a second of sending) starts a slow start in rate from what was admitted in that
+//   second, doubling every half second until the next 429; that one is measured by the pace
+//   that was last answered unthrottled (the answers of a climb lag behind it).
+// - Down, on a 429 (`throttled`): the estimate (`ceiling`) is the pace last answered unthrottled,
+//   at most the successes measured over the window since the scope last resumed (a burst the
+//   limiter saved up passes for a rate only until the next 429). The pace holds at `HOLD_SHARE` of
+//   it. Only the throttled request waits out its Retry-After (call-with-retry.ts); the scope
+//   resumes at its next slot. A request sent after the episode began and refused again shows the
+//   limit holds for the whole scope for now (a window that resets later): the scope waits, 1 s at
+//   first, doubling while refusals repeat, never longer than the Retry-After (a pessimistic one
+//   overstates the wait). 429s of requests sent before the episode began are its echoes and lower
+//   nothing.
+// - Up, while unthrottled and only while the pace binds: after holding `holdMs` (doubled each time
+//   a 429 confirms the same estimate, so a steady limit is probed rarely), the pace probes past the
+//   estimate on CUBIC's convex curve: slowly near it, faster the longer no 429 comes, so a stale
+//   estimate is left quickly while one probe against a true limit costs one 429.
 import { effectiveRate, type Scope } from "./pace-scope.js";
 import type { RateEstimator } from "./rate-estimator.js";
 
 export interface PaceControlOptions {
-  decreaseFactor: number;
-  recoveryPerSecond: number;
-  probePerSecond: number;
   minRatePerSecond: number;
 }
 
+/** The pace holds at this share of the estimate. */
+export const HOLD_SHARE = 0.95;
+/** Slow start in rate doubles the pace this often. */
+const SLOW_START_DOUBLING_MS = 500;
+/** CUBIC's constant, as a share of the estimate per second cubed: back at the estimate after cbrt(0.05 / C) s of probing. */
+const CUBIC_C = 0.005;
+/** The most one 429 lowers the estimate: to this share of the pace last answered unthrottled (CUBIC's beta, as the AWS SDKs use it). */
+const BETA = 0.7;
+/** A probe's pace stays within this multiple of the rate measured coming back. */
+const PROBE_LEAD = 1.45;
+/** Hold after a 429 before probing; doubles when a 429 confirms the estimate, up to the most. */
+const FIRST_HOLD_MS = 1_000;
+const MOST_HOLD_MS = 16_000;
+/** A new estimate within this share of the last confirms it. */
+const CONFIRMS = 0.1;
 /** Only a pace that held a request back this recently is raised. */
 const PACE_BINDING_MEMORY_MS = 2_000;
 
@@ -36,55 +56,98 @@ export class PaceControl {
    * one slot early there is a 429 for many customers at once).
    */
   throttled(scope: Scope, now: number, retryAfterMs: number, sentAt: number, wholeRetryAfter: boolean): void {
-    const until = now + retryAfterMs;
-    // Requests sent before the episode began are its echoes: no second decrease.
-    if (sentAt <= scope.episodeStartedAt) return;
-    if (now < scope.episodeStartedAt + scope.episodeRetryAfterMs) {
-      // Sent after the episode began and refused again: the Retry-After holds for the whole scope
-      // (a window that resets later), so the scope waits it out.
-      scope.pausedUntil = Math.max(scope.pausedUntil, until);
-      scope.nextStartAt = Math.max(scope.nextStartAt, scope.pausedUntil);
+    // Requests sent before the last decrease took effect are its echoes: no second decrease.
+    if (sentAt < scope.resumedAt || sentAt <= scope.episodeStartedAt) return;
+    if (now < scope.episodeStartedAt + scope.episodeRetryAfterMs && !this.estimator.answeredSince(scope, scope.resumedAt)) {
+      // Refused again with nothing admitted since the decrease: the limit holds for the whole scope
+      // for now (a window that resets later, a lockout), whatever the pace.
+      scope.repeatPauseMs = Math.min(retryAfterMs, Math.max(1_000, scope.repeatPauseMs * 2));
+      this.pause(scope, now + scope.repeatPauseMs);
+      // In slow start that ends it: the limit admits no more than the first 429 measured.
+      if (scope.phase === "slow-start" && scope.ceiling !== undefined) {
+        scope.phase = "hold";
+        scope.rate = Math.max(this.options.minRatePerSecond, HOLD_SHARE * scope.ceiling);
+      }
       return;
     }
+    const pace = effectiveRate(scope);
+    const measured = this.estimator.measure(scope, now);
+    const lastPace = scope.lastSuccessPace ?? pace;
+    let ceiling: number | undefined;
+    if (pace === undefined || lastPace === undefined) ceiling = measured.rate > 0 ? measured.rate : undefined;
+    // Trusted successes cap a pace that a saved-up burst let pass; fewer of them than the pace are
+    // a pace that did not bind throughout (no evidence), so one 429 lowers the estimate no
+    // further than CUBIC's beta of the pace.
+    else if (measured.trusted && now - scope.lastPacedAt > PACE_BINDING_MEMORY_MS) ceiling = measured.rate; // the pace held nothing back: only the successes tell
+    else ceiling = Math.min(lastPace, Math.max(measured.rate, BETA * lastPace));
     scope.episodeStartedAt = now;
     scope.episodeRetryAfterMs = retryAfterMs;
-    scope.hinted = false;
-    const achieved = this.estimator.achievedRate(scope, now);
-    scope.untrusted = now - (scope.firstActivityAt ?? now) < 1_000;
-    const current = effectiveRate(scope);
-    const base = achieved > 0 ? (current === undefined ? achieved : Math.min(current, achieved)) : current;
-    if (base === undefined) {
+    scope.repeatPauseMs = 0;
+    if (ceiling === undefined) {
       // Nothing answered yet: stay unpaced, paused for the Retry-After.
-      scope.pausedUntil = until;
-      scope.nextStartAt = until;
+      this.pause(scope, now + retryAfterMs);
       return;
     }
-    scope.ceiling = base;
-    scope.rate = Math.max(this.options.minRatePerSecond, base * this.options.decreaseFactor);
+    const confirmed = scope.ceiling !== undefined && scope.phase === "hold" && Math.abs(ceiling - scope.ceiling) <= CONFIRMS * scope.ceiling;
+    scope.holdMs = confirmed ? Math.min(MOST_HOLD_MS, Math.max(FIRST_HOLD_MS, scope.holdMs * 2)) : FIRST_HOLD_MS;
+    scope.ceiling = ceiling;
+    scope.phase = pace === undefined && !measured.trusted ? "slow-start" : "hold";
+    scope.rate = Math.max(this.options.minRatePerSecond, scope.phase === "hold" ? HOLD_SHARE * ceiling : ceiling);
+    scope.probedMs = 0;
+    // CUBIC's W_max: the pace refused. The pace climbs back toward just under it (concave), holds
+    // there, then probes past it (convex).
+    scope.refusedPace = Math.max(scope.rate, lastPace ?? scope.rate);
+    scope.loweredTo = scope.rate;
+    scope.lastSuccessPace = undefined;
     // Only the throttled request waits out its Retry-After; the scope resumes at its next slot.
     const resume = now + (wholeRetryAfter ? retryAfterMs : Math.min(retryAfterMs, 1000 / scope.rate));
     scope.pausedUntil = resume;
     scope.nextStartAt = resume;
     scope.lastIncreaseAt = resume;
+    scope.resumedAt = resume;
   }
 
   /** The scope answered without throttling. */
   raise(scope: Scope, now: number): void {
+    const pace = effectiveRate(scope);
+    if (pace !== undefined) scope.lastSuccessPace = pace;
     if (scope.rate === undefined || scope.ceiling === undefined || now < scope.pausedUntil) return;
-    const dt = Math.min(1_000, Math.max(0, now - scope.lastIncreaseAt)) / 1000;
+    const dt = Math.min(1_000, Math.max(0, now - scope.lastIncreaseAt));
     scope.lastIncreaseAt = now;
     if (now - scope.lastPacedAt > PACE_BINDING_MEMORY_MS) return;
-    if (scope.hinted && scope.rate >= scope.ceiling) {
-      // An earlier run's figure is a hint, never a ceiling: past it, grow 20% a second until a 429.
-      scope.rate *= 1.2 ** dt;
+    if (scope.phase === "slow-start") {
+      scope.rate *= 2 ** (dt / SLOW_START_DOUBLING_MS);
       return;
     }
-    if (scope.untrusted) {
-      // Slow start, in rate: doubling per second until the next 429 measures the allowance.
-      scope.rate *= 2 ** dt;
-      return;
-    }
-    const step = Math.max(scope.ceiling * this.options.probePerSecond, (scope.ceiling - scope.rate) * this.options.recoveryPerSecond);
-    scope.rate += step * dt;
+    scope.probedMs += dt;
+    const target = this.cubic(scope);
+    if (target === undefined) return;
+    // Never far ahead of what comes back unthrottled (the AWS SDKs' adaptive mode caps its rate at
+    // twice the measured one): answers lag by the latency, and a probe is priced by what it sends
+    // before its first 429 returns.
+    const evidence = Math.max(HOLD_SHARE * scope.ceiling, PROBE_LEAD * this.estimator.achievedRate(scope, now));
+    scope.rate = Math.max(scope.rate, Math.min(evidence, target));
+  }
+
+  /**
+   * CUBIC's curve (RFC 8312), in rate: W(t) = W_max + C * W_max * (t - K)^3 with W_max just under
+   * the pace refused and K the time it takes to climb back there from the lowered pace; around K it
+   * holds for `holdMs` before the convex part probes past. Undefined while nothing is to change.
+   */
+  private cubic(scope: Scope): number | undefined {
+    const wMax = HOLD_SHARE * (scope.refusedPace ?? scope.ceiling!);
+    const start = scope.loweredTo ?? scope.rate!;
+    const k = start < wMax ? Math.cbrt((wMax - start) / (CUBIC_C * wMax)) : 0;
+    const t = scope.probedMs / 1000;
+    if (t < k) return wMax + CUBIC_C * wMax * (t - k) ** 3;
+    const beyond = t - k - scope.holdMs / 1000;
+    return beyond <= 0 ? wMax : wMax * (1 + CUBIC_C * beyond ** 3);
+  }
+
+  private pause(scope: Scope, until: number): void {
+    scope.pausedUntil = Math.max(scope.pausedUntil, until);
+    scope.nextStartAt = Math.max(scope.nextStartAt, scope.pausedUntil);
+    scope.resumedAt = Math.max(scope.resumedAt, scope.pausedUntil);
+    scope.lastIncreaseAt = Math.max(scope.lastIncreaseAt, scope.pausedUntil);
   }
 }

@@ -17,14 +17,32 @@ export interface Scope {
   answers: number[];
   episodeStartedAt: number;
   episodeRetryAfterMs: number;
-  /** Started from an earlier run's state and not throttled in this one yet: it may grow past it. */
-  hinted?: boolean;
-  /** The ceiling was measured over less than a second: a burst may hide the rate, keep doubling. */
-  untrusted?: boolean;
+  /**
+   * "slow-start": the allowance is not measured yet (the first refusals came too soon to tell a
+   * burst from a rate): the pace doubles every half second until the next 429 measures it.
+   * "hold": paced just under the estimate (`ceiling`), probing past it only after `holdMs`.
+   */
+  phase?: "slow-start" | "hold";
+  /** Time spent probing with the pace binding, since the last 429 (the probe's clock). */
+  probedMs: number;
+  /** Time to hold at the pace before probing again (longer as 429s confirm the same estimate). */
+  holdMs: number;
+  /** The pace the last 429 refused (CUBIC's W_max): the pace climbs back toward just under it. */
+  refusedPace?: number;
+  /** The pace the last 429 lowered it to (where CUBIC's climb starts). */
+  loweredTo?: number;
+  /** The pace when the last unthrottled answer came back. */
+  lastSuccessPace?: number;
+  /** When the scope last resumed after a 429 (the estimate's window starts no earlier). */
+  resumedAt: number;
+  /** The scope's own pause after a repeated refusal: doubling from 1 s, never past Retry-After. */
+  repeatPauseMs: number;
+  /** The most the scope's own limit was measured to admit, after its first 429 (partner-attribution.ts). */
+  provenRate?: number;
 }
 
 export function newScope(): Scope {
-  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0 };
+  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0, probedMs: 0, holdMs: 0, resumedAt: -Infinity, repeatPauseMs: 0 };
 }
 
 /** The scope's pace: its learned rate, at most its cap; undefined while unpaced. */

@@ -1,13 +1,14 @@
 // Pacing that learns the API's allowance from evidence, per customer and for the partner as a
 // whole. Partner Center publishes neither its limits nor how it counts them, so nothing here
-// assumes a limiter shape. It follows TCP's congestion control: slow start, then additive-increase /
-// multiplicative-decrease (AIMD) around the rate last throttled at, paced by rate as the AWS SDKs'
-// adaptive retry mode paces its token bucket (without its CUBIC curve). This module composes,
-// each job in its own module:
+// assumes a limiter shape. It follows TCP's congestion control as CUBIC (RFC 8312) does it, in rate
+// rather than in a window: a slow start until a 429 measures the allowance, then a multiplicative
+// decrease on each 429 and CUBIC's curve back up, paced evenly and capped by the rate measured
+// coming back as the AWS SDKs' adaptive retry mode does (token bucket with a CUBIC rate). This
+// module composes, each job in its own module:
 // - pace-scope.ts: a scope's state and its evenly spaced schedule of request starts;
 // - rate-estimator.ts: the allowance estimated from the successes over a window, not the burst;
-// - pace-control.ts: the pace down on a 429 and up while unthrottled (slow start in rate, recovery,
-//   probing; only the throttled request waits out its Retry-After);
+// - pace-control.ts: the pace down on a 429 and up while unthrottled (slow start in rate, hold,
+//   CUBIC's climb and probe; only the throttled request waits out its Retry-After);
 // - partner-attribution.ts: a partner limit told from customer limits by evidence;
 // - partner-queue.ts: partner slots go to the oldest waiting request whose customer is ready;
 // - warm-start.ts: starting from, and saving, what an earlier run learned.
@@ -26,12 +27,6 @@ export interface PacerOptions {
   clock: Clock;
   /** Hard cap on request starts per second for the whole partner (a shard's share of it). */
   maxRatePerSecond?: number;
-  /** Multiplicative decrease on a 429, from the achieved rate. Default 0.85. */
-  decreaseFactor?: number;
-  /** Share of the gap to the last throttled rate recovered per second. Default 0.5. */
-  recoveryPerSecond?: number;
-  /** Probe above the last throttled rate: this share of it per second. Default 0.02. */
-  probePerSecond?: number;
   /** Window over which the achieved rate is measured. Default 2000 ms. */
   windowMs?: number;
   /** 429s of two customers within this window are taken as the partner's limit. Default 1000 ms. */
@@ -39,9 +34,9 @@ export interface PacerOptions {
   /** Floor of a learned pace. Default 0.2/s. */
   minRatePerSecond?: number;
   /**
-   * What an earlier run learned: each scope starts paced just under it, as if throttled there,
-   * and probes past it as usual (a hint, never a ceiling). Customers it does not know start from
-   * the median of those it does (the partner-wide estimate).
+   * What an earlier run learned: each scope starts paced just under it and holds there a while
+   * before probing past it (a hint, never a ceiling). Customers it does not know start from the
+   * median of those it does (the partner-wide estimate).
    */
   warm?: PacingState;
 }
@@ -49,7 +44,7 @@ export interface PacerOptions {
 export interface PaceState {
   /** Learned requests per second; undefined while unpaced. */
   ratePerSecond?: number;
-  /** The achieved rate at the last 429. */
+  /** The allowance estimated at the last 429. */
   throttledAtRate?: number;
   pausedUntil: number;
 }
@@ -73,7 +68,7 @@ export function createPacer(options: PacerOptions): Pacer {
   const minRate = options.minRatePerSecond ?? 0.2;
   const estimator = new RateEstimator(options.windowMs ?? 2_000);
   const control = new PaceControl(
-    { decreaseFactor: options.decreaseFactor ?? 0.85, recoveryPerSecond: options.recoveryPerSecond ?? 0.5, probePerSecond: options.probePerSecond ?? 0.02, minRatePerSecond: minRate },
+    { minRatePerSecond: minRate },
     estimator,
   );
   const attribution = new PartnerAttribution(options.partnerWindowMs ?? 1_000, estimator);
@@ -132,6 +127,7 @@ export function createPacer(options: PacerOptions): Pacer {
       const scope = scopeOf(customerId);
       // Read before the customer's own pace is lowered by this very 429.
       const pointsAtPartner = attribution.pointsAtPartner(scope, partner, now);
+      attribution.noteProven(scope, now);
       const sent = sentAt ?? now;
       control.throttled(scope, now, retryAfterMs, sent, false);
       if (pointsAtPartner && attribution.isPartnerLimit(customerId, now)) control.throttled(partner, now, retryAfterMs, sent, true);

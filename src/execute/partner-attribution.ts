@@ -1,10 +1,13 @@
-// Partner or customer, by evidence, not timing alone: a customer refused while its pace is under
-// the rate it was last throttled at was not probing its own limit, and one that carries under half
-// of the partner's traffic is likely sharing a limit; two such customers within `windowMs` are the
-// partner's limit. Customers starting together, each meeting its own limit in slow start, are no
-// such evidence.
-import { effectiveRate, type Scope } from "./pace-scope.js";
+// Partner or customer, by evidence, not timing alone: a customer refused while it was admitted at
+// well under the rate its own limit has already been measured to admit (over at least a second,
+// after its first 429) was not refused by its own limit; two such customers within `windowMs` are
+// the partner's limit. Customers starting together, each meeting its own limit in slow start, are
+// no such evidence: none of them has a measured rate yet.
+import type { Scope } from "./pace-scope.js";
 import type { RateEstimator } from "./rate-estimator.js";
+
+/** Admitted at under this share of its measured rate: not its own limit. */
+const WELL_UNDER = 0.6;
 
 export class PartnerAttribution {
   /** Recent 429s that point at the partner: customer and time. */
@@ -17,9 +20,18 @@ export class PartnerAttribution {
 
   /** Whether this 429 of a customer was not its own limit's doing (read before its pace is lowered). */
   pointsAtPartner(customer: Scope, partner: Scope, now: number): boolean {
-    const pace = effectiveRate(customer);
-    const underOwnCeiling = customer.ceiling !== undefined && pace !== undefined && pace < customer.ceiling && !customer.untrusted;
-    return underOwnCeiling || this.estimator.achievedRate(customer, now) < 0.5 * this.estimator.achievedRate(partner, now);
+    const measured = this.estimator.measure(customer, now);
+    // In slow start a customer meets its own limit: no evidence of the partner's.
+    if (!measured.trusted || customer.phase !== "hold") return false;
+    if (customer.provenRate !== undefined && measured.rate < WELL_UNDER * customer.provenRate) return true;
+    // A customer that carries under half of the partner's traffic is likely sharing its limit.
+    return measured.rate < 0.5 * this.estimator.achievedRate(partner, now);
+  }
+
+  /** What the customer's own limit was measured to admit: the most any trusted measurement saw. */
+  noteProven(customer: Scope, now: number): void {
+    const measured = this.estimator.measure(customer, now);
+    if (measured.trusted && customer.episodeStartedAt > -Infinity) customer.provenRate = Math.max(customer.provenRate ?? 0, measured.rate);
   }
 
   /** Notes such a 429; true when it makes two distinct customers within the window: the partner's limit. */

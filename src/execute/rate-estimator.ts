@@ -1,7 +1,20 @@
 // The allowance estimated from evidence: the unthrottled answers of a scope over the last
-// `windowMs`, or since the scope began when that is shorter (but at least a second: 5 answers in
-// 40 ms are a burst, not a rate of 125 per second).
+// `windowMs` before a 429, while it was sending (never reaching back before its first request or
+// the end of its last pause: a pause is no evidence of a lower rate), over at least a second:
+// 5 answers in 40 ms are a burst, not a rate of 125 per second. Under a second of sending is not
+// trusted: it cannot tell a burst from a rate. While a pace above the allowance binds, what the
+// limiter admits is its rate, whatever its shape (a token bucket's refill, a window's count).
 import type { Scope } from "./pace-scope.js";
+
+/** Sending for less than this tells a burst from a rate too poorly to trust. */
+export const TRUSTED_SPAN_MS = 1_000;
+
+export interface Measurement {
+  /** Unthrottled answers per second. */
+  rate: number;
+  /** Measured over at least `TRUSTED_SPAN_MS` of sending. */
+  trusted: boolean;
+}
 
 export class RateEstimator {
   constructor(private readonly windowMs: number) {}
@@ -12,11 +25,24 @@ export class RateEstimator {
     scope.answers.push(now);
   }
 
-  /** Unthrottled answers per second over the window (or since the scope began, at least 1 s). */
+  /** Unthrottled answers per second over the window (since the scope began or resumed, at least 1 s). */
   achievedRate(scope: Scope, now: number): number {
+    return this.measure(scope, now).rate;
+  }
+
+  measure(scope: Scope, now: number): Measurement {
     this.prune(scope, now);
-    const span = Math.min(this.windowMs, Math.max(1_000, now - (scope.firstActivityAt ?? now)));
-    return (scope.answers.length * 1000) / span;
+    const from = Math.max(now - this.windowMs, scope.firstActivityAt ?? now, scope.resumedAt);
+    let count = scope.answers.length;
+    for (let i = 0; i < scope.answers.length && scope.answers[i]! <= from; i++) count--;
+    const span = now - from;
+    return { rate: (count * 1000) / Math.max(TRUSTED_SPAN_MS, span), trusted: span >= TRUSTED_SPAN_MS };
+  }
+
+  /** Whether the scope had an unthrottled answer at or after `since`. */
+  answeredSince(scope: Scope, since: number): boolean {
+    const last = scope.answers[scope.answers.length - 1];
+    return last !== undefined && last >= since;
   }
 
   private prune(scope: Scope, now: number): void {

