@@ -99,7 +99,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
 
   // 2. Open the results journal (resume: the rows an earlier run finished are kept).
   const fingerprint = config.input === "-" ? undefined : fingerprinter.digest();
-  const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input });
+  const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input, batch: config.dryRun });
   if (!opened.ok) return { exitCode: 2, error: opened.message, seatCheck: [] };
   const { done } = opened;
   // A results file that cannot be written stops the run like a run-fatal error: nothing more is sent.
@@ -209,6 +209,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
       for (const request of settle(planned)) {
         for (const row of request.rows) record(outcomeOf(row, "planned", { correlationId: deps.correlationId }));
       }
+      journal.flush(); // a customer's lines on file before the next customer is planned
     }
   } else {
     async function* requestsToSend(): AsyncGenerator<LicenseUpdateRequest> {

@@ -5,6 +5,8 @@
 // line is in the kernel's page cache before record() returns and survives the process being
 // killed (even kill -9). fdatasync runs at most every syncIntervalMs and at finalize/close: a
 // power loss or kernel crash loses at most that window of outcomes, which --resume then re-runs.
+// A plan's journal may instead batch its lines (`batchBytes`): a plan sends nothing, so a line
+// lost with the process is only planned again, and a million one-line writes cost seconds.
 import { closeSync, fdatasync, fdatasyncSync, readSync, writeSync } from "node:fs";
 import type { RowOutcome } from "../model.js";
 import { compactJournal } from "./compact.js";
@@ -15,9 +17,23 @@ export const SYNC_INTERVAL_MS = 250;
 
 export const HEADER_BYTES = Buffer.from(UTF8_BOM + RESULTS_HEADER_LINE, "utf8");
 
+/** A line the journal could not write when the file refused it (the sink saves it elsewhere). */
+export interface UnwrittenLine {
+  text: string;
+  aborted: boolean;
+}
+
 export interface ResultsJournal {
-  /** Appends the outcome to the file at once (a later entry for the same line supersedes it). */
+  /**
+   * Appends the outcome to the file at once, or in a batch (a later entry for the same line
+   * supersedes it). When the file refuses a write it throws, and the outcomes it could not write
+   * (this one included) are in takeUnwritten().
+   */
   record(outcome: RowOutcome): void;
+  /** Writes a pending batch now (throws like record). */
+  flush(): void;
+  /** The lines a failed write left unwritten, once. */
+  takeUnwritten(): UnwrittenLine[];
   /** Syncs, closes and compacts to one line per recorded input line, sorted by line, atomically. */
   finalize(): Promise<{ rows: number }>;
   /** Syncs and closes without compacting (the file stays a valid, resumable journal). */
@@ -28,6 +44,13 @@ export class FileResultsJournal implements ResultsJournal {
   private closed = false;
   private syncTimer: NodeJS.Timeout | undefined;
   private syncInFlight: Promise<void> | undefined;
+  /** The batch not written yet: its text, and each line's number, byte length and whether it is aborted. */
+  private readonly pendingTexts: string[] = [];
+  private pendingBytes = 0;
+  private readonly pendingLines: number[] = [];
+  private readonly pendingLengths: number[] = [];
+  private readonly pendingAborted: boolean[] = [];
+  private unwritten: UnwrittenLine[] = [];
 
   constructor(
     private readonly fd: number,
@@ -35,21 +58,90 @@ export class FileResultsJournal implements ResultsJournal {
     private readonly index: LatestEntryIndex,
     private end: number,
     private readonly syncIntervalMs: number,
+    /** 0: every line is written before record() returns; else lines are written this many bytes at a time. */
+    private readonly batchBytes = 0,
   ) {}
 
   record(outcome: RowOutcome): void {
     if (this.closed) throw new Error("the results journal is closed");
     const line = formatOutcomeLine(outcome);
     const length = Buffer.byteLength(line, "utf8");
-    // The string straight to the file: no Buffer per line. A short write (rare) goes on from a copy.
-    let written = writeSync(this.fd, line, this.end, "utf8");
-    if (written < length) {
-      const bytes = Buffer.from(line, "utf8");
-      while (written < length) written += writeSync(this.fd, bytes, written, length - written, this.end + written);
+    if (this.batchBytes === 0) {
+      try {
+        this.writeText(line, length);
+      } catch (error) {
+        this.unwritten = [{ text: line, aborted: outcome.status === "aborted" }];
+        throw error;
+      }
+      this.index.set(outcome.line, this.end, length);
+      this.end += length;
+      this.scheduleSync();
+      return;
     }
-    this.index.set(outcome.line, this.end, length);
-    this.end += length;
+    this.pendingTexts.push(line);
+    this.pendingBytes += length;
+    this.pendingLines.push(outcome.line);
+    this.pendingLengths.push(length);
+    this.pendingAborted.push(outcome.status === "aborted");
+    if (this.pendingBytes >= this.batchBytes) this.flush();
+  }
+
+  flush(): void {
+    if (this.pendingBytes === 0) return;
+    const text = this.pendingTexts.join("");
+    const bytes = this.pendingBytes;
+    let written = 0;
+    let failure: unknown;
+    try {
+      written = this.writeText(text, bytes);
+    } catch (error) {
+      written = (error as { written?: number }).written ?? 0;
+      failure = error;
+    }
+    // Index the lines written whole; a failure leaves the rest to the sink.
+    let at = 0;
+    let lineIndex = 0;
+    for (; lineIndex < this.pendingLines.length; lineIndex++) {
+      const length = this.pendingLengths[lineIndex]!;
+      if (at + length > written) break;
+      this.index.set(this.pendingLines[lineIndex]!, this.end + at, length);
+      at += length;
+    }
+    if (failure !== undefined) {
+      // A line written in part is saved whole elsewhere (the torn copy is cut on --resume).
+      this.unwritten = this.pendingTexts.slice(lineIndex).map((line, k) => ({ text: line, aborted: this.pendingAborted[lineIndex + k]! }));
+    }
+    this.end += written;
+    this.pendingTexts.length = 0;
+    this.pendingBytes = 0;
+    this.pendingLines.length = 0;
+    this.pendingLengths.length = 0;
+    this.pendingAborted.length = 0;
+    if (failure !== undefined) throw failure;
     this.scheduleSync();
+  }
+
+  takeUnwritten(): UnwrittenLine[] {
+    const lines = this.unwritten;
+    this.unwritten = [];
+    return lines;
+  }
+
+  /** Writes `length` bytes of `text` at the end; returns them written, or throws (with `written` set). */
+  private writeText(text: string, length: number): number {
+    // The string straight to the file: no Buffer per line. A short write (rare) goes on from a copy.
+    let written = 0;
+    try {
+      written = writeSync(this.fd, text, this.end, "utf8");
+      if (written < length) {
+        const bytes = Buffer.from(text, "utf8");
+        while (written < length) written += writeSync(this.fd, bytes, written, length - written, this.end + written);
+      }
+    } catch (error) {
+      if (error !== null && typeof error === "object") (error as { written?: number }).written = written;
+      throw error;
+    }
+    return written;
   }
 
   /** The `length` bytes at `offset` of the results file, read at once (entries are never rewritten while open). */
@@ -67,12 +159,18 @@ export class FileResultsJournal implements ResultsJournal {
   }
 
   async finalize(): Promise<{ rows: number }> {
+    this.flush();
     await this.close();
     return compactJournal(this.path, this.index, HEADER_BYTES);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    try {
+      this.flush();
+    } catch {
+      // close() keeps what is on file: a batch the file refuses stays in takeUnwritten()
+    }
     this.closed = true;
     if (this.syncTimer) clearTimeout(this.syncTimer);
     this.syncTimer = undefined;

@@ -16,6 +16,9 @@ import { readRunRecord, writeRunRecord, type RunRecord } from "./sidecar.js";
 export type { DoneLines } from "./done-lines.js";
 export type { ResultsJournal } from "./journal-writer.js";
 
+/** A plan's journal writes its lines this many bytes at a time (and at the end of each customer). */
+export const PLAN_BATCH_BYTES = 256 * 1024;
+
 export interface JournalOptions {
   path: string;
   /** undefined: the roster came from stdin, which cannot be resumed. */
@@ -28,6 +31,11 @@ export interface JournalOptions {
   clock?: () => Date;
   /** How often at most to fdatasync; default 250 ms. */
   syncIntervalMs?: number;
+  /**
+   * Write the lines in batches rather than each before record() returns: only for a plan, which
+   * sends nothing (a line lost with the process is planned again by the next run).
+   */
+  batch?: boolean;
 }
 
 export type OpenJournalErrorCode =
@@ -56,6 +64,7 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
     toolVersion: options.toolVersion ?? packageVersion(),
   };
   const syncIntervalMs = options.syncIntervalMs ?? SYNC_INTERVAL_MS;
+  const batchBytes = options.batch ? PLAN_BATCH_BYTES : 0;
 
   if (resume) {
     if (rosterFingerprint === undefined) {
@@ -76,23 +85,23 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
           message: renderUnreadableResults(path, recovered.reason),
         };
       }
-      if (recovered.fresh) return startFresh(path, runRecord, syncIntervalMs);
+      if (recovered.fresh) return startFresh(path, runRecord, syncIntervalMs, batchBytes);
       const previous = await readRunRecord(path);
       const kept: RunRecord = previous.ok ? { ...previous.record, resumedAt: now } : runRecord;
       try {
         const fd = openSync(path, "r+");
         await writeRunRecord(path, kept);
-        const journal = new FileResultsJournal(fd, path, recovered.index, recovered.end, syncIntervalMs);
+        const journal = new FileResultsJournal(fd, path, recovered.index, recovered.end, syncIntervalMs, batchBytes);
         return { ok: true, journal, done: new JournalDoneLines(recovered.done, journal) };
       } catch (error) {
         return unwritable(path, error);
       }
     }
   }
-  return startFresh(path, runRecord, syncIntervalMs);
+  return startFresh(path, runRecord, syncIntervalMs, batchBytes);
 }
 
-async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: number): Promise<OpenJournalResult> {
+async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: number, batchBytes: number): Promise<OpenJournalResult> {
   try {
     // The results file first, the sidecar only once its header is on disk: a run that cannot
     // write the results never leaves its roster's fingerprint over another roster's outcomes. A
@@ -101,7 +110,7 @@ async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: nu
     writeSync(fd, HEADER_BYTES, 0, HEADER_BYTES.length, 0);
     fdatasyncSync(fd);
     await writeRunRecord(path, runRecord);
-    const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(), HEADER_BYTES.length, syncIntervalMs);
+    const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(), HEADER_BYTES.length, syncIntervalMs, batchBytes);
     return { ok: true, journal, done: NO_DONE_LINES };
   } catch (error) {
     return unwritable(path, error);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { createResultsSink, fallbackPath, type ResultsWriteFailure } from "../../dist/results/results-sink.js";
 import type { ResultsJournal } from "../../dist/results/journal.js";
+import { formatOutcomeLine } from "../../dist/results/csv-cells.js";
 import type { RowOutcome, RowStatus } from "../../dist/model.js";
 
 let dir: string | undefined;
@@ -20,12 +21,22 @@ const outcome = (line: number, status: RowStatus = "assigned"): RowOutcome => ({
 /** A journal that takes `room` outcomes, then fails every write with `code` (as the file system would). */
 function journalWithRoom(room: number, code: string): ResultsJournal & { taken: RowOutcome[]; finalized: boolean } {
   const taken: RowOutcome[] = [];
+  let unwritten: { text: string; aborted: boolean }[] = [];
   return {
     taken,
     finalized: false,
     record(o) {
-      if (taken.length >= room) throw Object.assign(new Error(`${code}: write failed`), { code });
+      if (taken.length >= room) {
+        unwritten = [{ text: formatOutcomeLine(o), aborted: o.status === "aborted" }];
+        throw Object.assign(new Error(`${code}: write failed`), { code });
+      }
       taken.push(o);
+    },
+    flush() {},
+    takeUnwritten() {
+      const lines = unwritten;
+      unwritten = [];
+      return lines;
     },
     async finalize() {
       this.finalized = true;
@@ -66,7 +77,7 @@ describe("the results sink", () => {
   });
 
   it("lets an exception that is not the file system's through: a bug is not a results failure", () => {
-    const journal: ResultsJournal = { record: () => { throw new TypeError("a bug"); }, finalize: async () => ({ rows: 0 }), close: async () => {} };
+    const journal: ResultsJournal = { record: () => { throw new TypeError("a bug"); }, flush: () => undefined, takeUnwritten: () => [], finalize: async () => ({ rows: 0 }), close: async () => {} };
     const sink = createResultsSink({ journal, path: "r.csv", stderr: new PassThrough(), onFailure: () => undefined });
     expect(() => sink.record(outcome(2))).toThrow("a bug");
     expect(sink.failure).toBeUndefined();
