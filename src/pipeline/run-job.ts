@@ -125,7 +125,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
   const heldByLine = new Map<number, HeldLicense | null>();
   const record = (answered: RowOutcome): void => {
     if (!ledger.mark(answered.line)) return; // one line per row, whatever happens
-    const held = heldByLine.get(answered.line);
+    const held = heldByLine.size > 0 ? heldByLine.get(answered.line) : undefined;
     let outcome = answered;
     if (held !== undefined) {
       heldByLine.delete(answered.line);
@@ -134,7 +134,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
     if (outcome.status === "aborted") halted = true;
     journal.record(outcome);
     summary.add(outcome);
-    progress.update(summary.progressCounts());
+    if (config.progress) progress.update(summary.progressCounts());
   };
 
   for (const rejection of shardRoster.rejections) recordRejected(rejection, done, record);

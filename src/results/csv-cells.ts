@@ -23,12 +23,11 @@ const ROW_STATUSES: ReadonlySet<string> = new Set<RowStatus>([
 // A spreadsheet reads a cell starting with one of these as a formula (or, for tab/CR, strips the
 // lead and then does). A leading `'` makes it text. Cells that already start with `'` get one too,
 // so the guard can be undone exactly: on read, one leading `'` is always removed.
-const FORMULA_LEADS = new Set(["=", "+", "-", "@", "\t", "\r", "'"]);
+const FORMULA_LEADS = new Set(["=", "+", "-", "@", "\t", "\r", "'"].map((lead) => lead.charCodeAt(0)));
 
 /** Makes a text cell safe to open in a spreadsheet. */
 export function neutraliseCell(value: string): string {
-  const lead = value.charAt(0);
-  return lead !== "" && FORMULA_LEADS.has(lead) ? `'${value}` : value;
+  return value.length > 0 && FORMULA_LEADS.has(value.charCodeAt(0)) ? `'${value}` : value;
 }
 
 /** Undoes neutraliseCell. */
@@ -89,15 +88,39 @@ export function csvField(value: string): string {
 }
 
 /**
- * One outcome as one CSV record ending in `\n`. Cells holding `,` `"` LF or CR are quoted (a lone
- * CR too, which readers split on). Written by hand: csv-stringify's per-call setup cost more than
- * the rest of a plan's per-row work; a test holds this to csv-stringify's output on hostile cells.
+ * One outcome as one CSV record ending in `\n`, in RESULT_COLUMNS order. Cells holding `,` `"`
+ * LF or CR are quoted (a lone CR too, which readers split on). Written by hand: csv-stringify's
+ * per-call setup cost more than the rest of a plan's per-row work; a test holds this to
+ * csv-stringify's output on hostile cells, and to outcomeCells.
  */
-export function formatOutcomeLine(outcome: RowOutcome): string {
-  const cells = outcomeCells(outcome);
-  let line = csvField(cells[0]!);
-  for (let i = 1; i < cells.length; i++) line += `,${csvField(cells[i]!)}`;
-  return `${line}\n`;
+export function formatOutcomeLine(o: RowOutcome): string {
+  return (
+    `${numberCell(o.line)},${cellAt(1, o.customerId)},${cellAt(2, o.userId)},${cellAt(3, o.userPrincipalName)},${cellAt(4, o.sku)},` +
+    `${cellAt(5, o.skuId)},${cellAt(6, o.licenseGroup)},${cellAt(7, o.action)},${cellAt(8, o.status)},${numberCell(o.httpStatus)},` +
+    `${cellAt(10, o.errorCode)},${cellAt(11, o.errorMessage)},${numberCell(o.attempts)},${cellAt(13, o.requestId)},${cellAt(14, o.correlationId)},` +
+    `${cellAt(15, o.finishedAt)},${cellAt(16, warningsCell(o.licenseWarnings))},${cellAt(17, o.msCv)},` +
+    `${o.heldBefore === undefined ? "" : o.heldBefore ? "yes" : "no"},${cellAt(19, o.previousExcludedPlans?.join(";"))}\n`
+  );
+}
+
+// The last two values of each text column and their cells: consecutive lines repeat most of them
+// (the customer, its SKUs, the status, the run's correlation id, the millisecond), and a cell is
+// a pure function of its value.
+const recentValues: (string | undefined)[] = new Array(RESULT_COLUMNS.length * 2).fill(undefined);
+const recentCells: string[] = new Array(RESULT_COLUMNS.length * 2).fill("");
+
+/** textCell + csvField of a text column's value, remembered for the column's last two values. */
+function cellAt(column: number, value: string | undefined): string {
+  if (value === undefined || value === "") return "";
+  const slot = column * 2;
+  if (value === recentValues[slot]) return recentCells[slot]!;
+  if (value === recentValues[slot + 1]) return recentCells[slot + 1]!;
+  const cell = csvField(neutraliseCell(value));
+  recentValues[slot + 1] = recentValues[slot];
+  recentCells[slot + 1] = recentCells[slot]!;
+  recentValues[slot] = value;
+  recentCells[slot] = cell;
+  return cell;
 }
 
 export type ParsedOutcome = { ok: true; outcome: RowOutcome } | { ok: false; reason: string };
