@@ -126,19 +126,28 @@ class CustomerRows {
     return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
   }
 
+  /** Drops the room grown for rows that never came (the arrays double as rows are added). */
+  trim(): void {
+    if (this.count === this.lines.length) return;
+    this.resize(this.count);
+  }
+
   private grow(): void {
-    const size = this.lines.length * 2;
+    this.resize(Math.max(64, this.lines.length * 2));
+  }
+
+  private resize(size: number): void {
     const lines = new Int32Array(size);
-    lines.set(this.lines);
+    lines.set(this.lines.subarray(0, Math.min(size, this.lines.length)));
     this.lines = lines;
     const skus = new Int32Array(size);
-    skus.set(this.skus);
+    skus.set(this.skus.subarray(0, Math.min(size, this.skus.length)));
     this.skus = skus;
     const actions = new Uint8Array(size);
-    actions.set(this.actions);
+    actions.set(this.actions.subarray(0, Math.min(size, this.actions.length)));
     this.actions = actions;
     const users = new Uint8Array(size * 16);
-    users.set(this.users);
+    users.set(this.users.subarray(0, Math.min(size * 16, this.users.length)));
     this.users = users;
   }
 }
@@ -175,6 +184,11 @@ export class TypedArrayRoster implements CompactRoster {
     if (skuRef < 0) (rows.unusual ??= new Map()).set(rows.count, row);
     rows.add(row, skuRef);
     this.rowCount++;
+  }
+
+  /** Once every row is added: the arrays hold the rows and no more. */
+  trim(): void {
+    for (const rows of this.byCustomer.values()) rows.trim();
   }
 
   rowsOf(customerId: string): RosterRow[] {

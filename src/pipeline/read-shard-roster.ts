@@ -46,5 +46,6 @@ export async function readShardRoster(source: RosterSource, shard: Shard | undef
     }
     throw error;
   }
+  roster.trim();
   return { ok: true, roster, rejections, maxLine, columns };
 }

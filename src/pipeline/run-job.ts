@@ -29,6 +29,7 @@ import { readShardRoster, type ShardRoster } from "./read-shard-roster.js";
 import { outcomeOf, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
 import { planCustomers, type PlannedCustomer } from "./plan-customers.js";
 import { RowLedger } from "./row-ledger.js";
+import { boundHeap } from "./heap-bound.js";
 
 export interface JobDeps {
   config: RunConfig;
@@ -99,7 +100,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
 
   // 2. Open the results journal (resume: the rows an earlier run finished are kept).
   const fingerprint = config.input === "-" ? undefined : fingerprinter.digest();
-  const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input, batch: config.dryRun });
+  const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input, batch: config.dryRun, highestLine: shardRoster.maxLine });
   if (!opened.ok) return { exitCode: 2, error: opened.message, seatCheck: [] };
   const { done } = opened;
   // A results file that cannot be written stops the run like a run-fatal error: nothing more is sent.
@@ -210,6 +211,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
         for (const row of request.rows) record(outcomeOf(row, "planned", { correlationId: deps.correlationId }));
       }
       journal.flush(); // a customer's lines on file before the next customer is planned
+      boundHeap(); // the customer's rows are garbage now
     }
   } else {
     async function* requestsToSend(): AsyncGenerator<LicenseUpdateRequest> {

@@ -44,11 +44,10 @@ export class FileResultsJournal implements ResultsJournal {
   private closed = false;
   private syncTimer: NodeJS.Timeout | undefined;
   private syncInFlight: Promise<void> | undefined;
-  /** The batch not written yet: its text, and each line's number, byte length and whether it is aborted. */
+  /** The batch not written yet: its lines, and each one's line number and whether it is aborted. */
   private readonly pendingTexts: string[] = [];
-  private pendingBytes = 0;
+  private pendingChars = 0;
   private readonly pendingLines: number[] = [];
-  private readonly pendingLengths: number[] = [];
   private readonly pendingAborted: boolean[] = [];
   private unwritten: UnwrittenLine[] = [];
 
@@ -65,8 +64,8 @@ export class FileResultsJournal implements ResultsJournal {
   record(outcome: RowOutcome): void {
     if (this.closed) throw new Error("the results journal is closed");
     const line = formatOutcomeLine(outcome);
-    const length = Buffer.byteLength(line, "utf8");
     if (this.batchBytes === 0) {
+      const length = Buffer.byteLength(line, "utf8");
       try {
         this.writeText(line, length);
       } catch (error) {
@@ -78,18 +77,20 @@ export class FileResultsJournal implements ResultsJournal {
       this.scheduleSync();
       return;
     }
+    // Byte lengths are worked out at the flush, for the whole batch at once.
     this.pendingTexts.push(line);
-    this.pendingBytes += length;
+    this.pendingChars += line.length;
     this.pendingLines.push(outcome.line);
-    this.pendingLengths.push(length);
     this.pendingAborted.push(outcome.status === "aborted");
-    if (this.pendingBytes >= this.batchBytes) this.flush();
+    if (this.pendingChars >= this.batchBytes) this.flush();
   }
 
   flush(): void {
-    if (this.pendingBytes === 0) return;
+    if (this.pendingTexts.length === 0) return;
     const text = this.pendingTexts.join("");
-    const bytes = this.pendingBytes;
+    const bytes = Buffer.byteLength(text, "utf8");
+    // All ASCII (as a plan's lines mostly are): each line's bytes are its characters.
+    const lengths = bytes === text.length ? this.pendingTexts.map((line) => line.length) : this.pendingTexts.map((line) => Buffer.byteLength(line, "utf8"));
     let written = 0;
     let failure: unknown;
     try {
@@ -102,7 +103,7 @@ export class FileResultsJournal implements ResultsJournal {
     let at = 0;
     let lineIndex = 0;
     for (; lineIndex < this.pendingLines.length; lineIndex++) {
-      const length = this.pendingLengths[lineIndex]!;
+      const length = lengths[lineIndex]!;
       if (at + length > written) break;
       this.index.set(this.pendingLines[lineIndex]!, this.end + at, length);
       at += length;
@@ -113,9 +114,8 @@ export class FileResultsJournal implements ResultsJournal {
     }
     this.end += written;
     this.pendingTexts.length = 0;
-    this.pendingBytes = 0;
+    this.pendingChars = 0;
     this.pendingLines.length = 0;
-    this.pendingLengths.length = 0;
     this.pendingAborted.length = 0;
     if (failure !== undefined) throw failure;
     this.scheduleSync();

@@ -36,6 +36,8 @@ export interface JournalOptions {
    * sends nothing (a line lost with the process is planned again by the next run).
    */
   batch?: boolean;
+  /** The roster's highest line, when known: the journal's index is sized for it once. */
+  highestLine?: number;
 }
 
 export type OpenJournalErrorCode =
@@ -65,6 +67,7 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
   };
   const syncIntervalMs = options.syncIntervalMs ?? SYNC_INTERVAL_MS;
   const batchBytes = options.batch ? PLAN_BATCH_BYTES : 0;
+  const highestLine = options.highestLine;
 
   if (resume) {
     if (rosterFingerprint === undefined) {
@@ -85,7 +88,7 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
           message: renderUnreadableResults(path, recovered.reason),
         };
       }
-      if (recovered.fresh) return startFresh(path, runRecord, syncIntervalMs, batchBytes);
+      if (recovered.fresh) return startFresh(path, runRecord, syncIntervalMs, batchBytes, highestLine);
       const previous = await readRunRecord(path);
       const kept: RunRecord = previous.ok ? { ...previous.record, resumedAt: now } : runRecord;
       try {
@@ -98,10 +101,10 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
       }
     }
   }
-  return startFresh(path, runRecord, syncIntervalMs, batchBytes);
+  return startFresh(path, runRecord, syncIntervalMs, batchBytes, highestLine);
 }
 
-async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: number, batchBytes: number): Promise<OpenJournalResult> {
+async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: number, batchBytes: number, highestLine: number | undefined): Promise<OpenJournalResult> {
   try {
     // The results file first, the sidecar only once its header is on disk: a run that cannot
     // write the results never leaves its roster's fingerprint over another roster's outcomes. A
@@ -110,7 +113,7 @@ async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: nu
     writeSync(fd, HEADER_BYTES, 0, HEADER_BYTES.length, 0);
     fdatasyncSync(fd);
     await writeRunRecord(path, runRecord);
-    const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(), HEADER_BYTES.length, syncIntervalMs, batchBytes);
+    const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(highestLine), HEADER_BYTES.length, syncIntervalMs, batchBytes);
     return { ok: true, journal, done: NO_DONE_LINES };
   } catch (error) {
     return unwritable(path, error);
