@@ -61,9 +61,17 @@ function isLowerCaseGuid(value: string): boolean {
   return true;
 }
 
+/** The verdicts on the last two lower-case GUIDs checked (a row's customer, then its user, row after row). */
+const recentGuids: FieldCheck<string>[] = [];
+
 /** A GUID, braces allowed, normalised to lower case. */
 export function checkGuid(value: string): FieldCheck<string> {
-  if (isLowerCaseGuid(value)) return { ok: true, value };
+  for (const recent of recentGuids) if (recent.ok && recent.value === value) return recent;
+  if (isLowerCaseGuid(value)) {
+    const verdict: FieldCheck<string> = Object.freeze({ ok: true, value });
+    if (recentGuids.unshift(verdict) > 2) recentGuids.pop();
+    return verdict;
+  }
   if (GUID.test(value)) return { ok: true, value: value.toLowerCase() };
   const braced = BRACED_GUID.exec(value);
   if (braced?.[1] !== undefined) return { ok: true, value: braced[1].toLowerCase() };

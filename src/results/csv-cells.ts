@@ -94,13 +94,36 @@ export function csvField(value: string): string {
  * csv-stringify's output on hostile cells, and to outcomeCells.
  */
 export function formatOutcomeLine(o: RowOutcome): string {
-  return (
-    `${numberCell(o.line)},${cellAt(1, o.customerId)},${cellAt(2, o.userId)},${cellAt(3, o.userPrincipalName)},${cellAt(4, o.sku)},` +
-    `${cellAt(5, o.skuId)},${cellAt(6, o.licenseGroup)},${cellAt(7, o.action)},${cellAt(8, o.status)},${numberCell(o.httpStatus)},` +
-    `${cellAt(10, o.errorCode)},${cellAt(11, o.errorMessage)},${numberCell(o.attempts)},${cellAt(13, o.requestId)},${cellAt(14, o.correlationId)},` +
-    `${cellAt(15, o.finishedAt)},${cellAt(16, warningsCell(o.licenseWarnings))},${cellAt(17, o.msCv)},` +
-    `${o.heldBefore === undefined ? "" : o.heldBefore ? "yes" : "no"},${cellAt(19, o.previousExcludedPlans?.join(";"))}\n`
-  );
+  return `${formatOutcomeRecord(o)}\n`;
+}
+
+/** The cells of the record being formatted: one array for every line, joined once (no string per `+`). */
+const lineCells: string[] = new Array<string>(RESULT_COLUMNS.length).fill("");
+
+/** formatOutcomeLine without its line break, built with one join: the journal joins a batch of them. */
+export function formatOutcomeRecord(o: RowOutcome): string {
+  const c = lineCells;
+  c[0] = numberCell(o.line);
+  c[1] = cellAt(1, o.customerId);
+  c[2] = cellAt(2, o.userId);
+  c[3] = cellAt(3, o.userPrincipalName);
+  c[4] = cellAt(4, o.sku);
+  c[5] = cellAt(5, o.skuId);
+  c[6] = cellAt(6, o.licenseGroup);
+  c[7] = cellAt(7, o.action);
+  c[8] = cellAt(8, o.status);
+  c[9] = numberCell(o.httpStatus);
+  c[10] = cellAt(10, o.errorCode);
+  c[11] = cellAt(11, o.errorMessage);
+  c[12] = numberCell(o.attempts);
+  c[13] = cellAt(13, o.requestId);
+  c[14] = cellAt(14, o.correlationId);
+  c[15] = cellAt(15, o.finishedAt);
+  c[16] = cellAt(16, warningsCell(o.licenseWarnings));
+  c[17] = cellAt(17, o.msCv);
+  c[18] = o.heldBefore === undefined ? "" : o.heldBefore ? "yes" : "no";
+  c[19] = cellAt(19, o.previousExcludedPlans?.join(";"));
+  return c.join(",");
 }
 
 // The last two values of each text column and their cells: consecutive lines repeat most of them

@@ -10,7 +10,7 @@
 import { closeSync, fdatasync, fdatasyncSync, readSync, writeSync } from "node:fs";
 import type { RowOutcome } from "../model.js";
 import { compactJournal } from "./compact.js";
-import { formatOutcomeLine, RESULTS_HEADER_LINE, UTF8_BOM } from "./csv-cells.js";
+import { formatOutcomeLine, formatOutcomeRecord, RESULTS_HEADER_LINE, UTF8_BOM } from "./csv-cells.js";
 import type { LatestEntryIndex } from "./line-index.js";
 
 export const SYNC_INTERVAL_MS = 250;
@@ -63,8 +63,8 @@ export class FileResultsJournal implements ResultsJournal {
 
   record(outcome: RowOutcome): void {
     if (this.closed) throw new Error("the results journal is closed");
-    const line = formatOutcomeLine(outcome);
     if (this.batchBytes === 0) {
+      const line = formatOutcomeLine(outcome);
       const length = Buffer.byteLength(line, "utf8");
       try {
         this.writeText(line, length);
@@ -77,9 +77,10 @@ export class FileResultsJournal implements ResultsJournal {
       this.scheduleSync();
       return;
     }
-    // Byte lengths are worked out at the flush, for the whole batch at once.
-    this.pendingTexts.push(line);
-    this.pendingChars += line.length;
+    // Records without their line break, joined by one at the flush; byte lengths worked out there too.
+    const record = formatOutcomeRecord(outcome);
+    this.pendingTexts.push(record);
+    this.pendingChars += record.length + 1;
     this.pendingLines.push(outcome.line);
     this.pendingAborted.push(outcome.status === "aborted");
     if (this.pendingChars >= this.batchBytes) this.flush();
@@ -87,10 +88,10 @@ export class FileResultsJournal implements ResultsJournal {
 
   flush(): void {
     if (this.pendingTexts.length === 0) return;
-    const text = this.pendingTexts.join("");
+    const text = `${this.pendingTexts.join("\n")}\n`;
     const bytes = Buffer.byteLength(text, "utf8");
     // All ASCII (as a plan's lines mostly are): each line's bytes are its characters.
-    const lengths = bytes === text.length ? this.pendingTexts.map((line) => line.length) : this.pendingTexts.map((line) => Buffer.byteLength(line, "utf8"));
+    const lengths = bytes === text.length ? this.pendingTexts.map((record) => record.length + 1) : this.pendingTexts.map((record) => Buffer.byteLength(record, "utf8") + 1);
     let written = 0;
     let failure: unknown;
     try {
@@ -110,7 +111,7 @@ export class FileResultsJournal implements ResultsJournal {
     }
     if (failure !== undefined) {
       // A line written in part is saved whole elsewhere (the torn copy is cut on --resume).
-      this.unwritten = this.pendingTexts.slice(lineIndex).map((line, k) => ({ text: line, aborted: this.pendingAborted[lineIndex + k]! }));
+      this.unwritten = this.pendingTexts.slice(lineIndex).map((record, k) => ({ text: `${record}\n`, aborted: this.pendingAborted[lineIndex + k]! }));
     }
     this.end += written;
     this.pendingTexts.length = 0;
