@@ -62,14 +62,19 @@ function isLowerCaseGuid(value: string): boolean {
 }
 
 /** The verdicts on the last two lower-case GUIDs checked (a row's customer, then its user, row after row). */
-const recentGuids: FieldCheck<string>[] = [];
+const recentGuids: (string | undefined)[] = [undefined, undefined];
+const recentVerdicts: (FieldCheck<string> | undefined)[] = [undefined, undefined];
 
 /** A GUID, braces allowed, normalised to lower case. */
 export function checkGuid(value: string): FieldCheck<string> {
-  for (const recent of recentGuids) if (recent.ok && recent.value === value) return recent;
+  if (value === recentGuids[0]) return recentVerdicts[0]!;
+  if (value === recentGuids[1]) return recentVerdicts[1]!;
   if (isLowerCaseGuid(value)) {
-    const verdict: FieldCheck<string> = Object.freeze({ ok: true, value });
-    if (recentGuids.unshift(verdict) > 2) recentGuids.pop();
+    const verdict: FieldCheck<string> = { ok: true, value };
+    recentGuids[1] = recentGuids[0];
+    recentVerdicts[1] = recentVerdicts[0];
+    recentGuids[0] = value;
+    recentVerdicts[0] = verdict;
     return verdict;
   }
   if (GUID.test(value)) return { ok: true, value: value.toLowerCase() };
