@@ -39,6 +39,8 @@ export const DEFAULT_MAX_RECORD_SIZE = 4 * 1024 * 1024;
 export interface ParsedRecord {
   cells: string[];
   line: number;
+  /** Read by the fast path: every cell is ASCII (so no cell holds a replacement character). */
+  ascii?: boolean;
 }
 
 export async function* readRoster(source: RosterSource, options: ReadRosterOptions = {}): AsyncGenerator<RosterRecord, RosterSummary> {
@@ -81,7 +83,7 @@ export async function* readRosterBatches(source: RosterSource, options: ReadRost
         continue;
       }
       dataRows++;
-      out.push(validateRow(record.cells, record.line, columns));
+      out.push(validateRow(record.cells, record.line, columns, record.ascii === true));
     }
     return out;
   };
@@ -171,7 +173,7 @@ async function* parsedRecords(opened: OpenedRoster, lines: LineTracker, maxRecor
           bomSeen = true;
         }
         const split = splitPlainLines(buf, opened.delimiter, maxRecordSize, final);
-        if (split.records.length > 0) yield split.records.map((cells) => ({ cells, line: lines.plainRecord() }));
+        if (split.records.length > 0) yield split.records.map((cells) => ({ cells, line: lines.plainRecord(), ascii: true }));
         if (split.handOver) {
           if (final && split.next === buf.length) return;
           rest = buf.subarray(split.next);

@@ -37,7 +37,8 @@ function placedFields(columns: RosterColumns): { placed: PlacedField[]; present:
   return known;
 }
 
-export function validateRow(cells: readonly string[], line: number, columns: RosterColumns): RosterRecord {
+/** `ascii`: every cell is known to be ASCII (the reader's fast path), so none can hold a replacement character. */
+export function validateRow(cells: readonly string[], line: number, columns: RosterColumns, ascii = false): RosterRecord {
   const { placed, present } = placedFields(columns);
 
   if (cells.length > columns.width) {
@@ -61,7 +62,7 @@ export function validateRow(cells: readonly string[], line: number, columns: Ros
       return rejected(cells, line, columns, "FIELD_TOO_LONG", `${ref.name} is ${cell.length} characters long; at most ${spec.maxLength} are read`);
     }
   }
-  for (let k = 0; k < present.length; k++) {
+  for (let k = 0; !ascii && k < present.length; k++) {
     const ref = present[k]!;
     if ((cells[ref.index] ?? "").includes(REPLACEMENT_CHARACTER)) {
       return rejected(cells, line, columns, "INVALID_ENCODING", `${ref.name} holds bytes that are not UTF-8 (a file saved as ANSI / Latin-1?): save the roster as "CSV UTF-8"`);

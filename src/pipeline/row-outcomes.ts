@@ -39,6 +39,25 @@ export function outcomeOf(row: RosterRow | ResolvedRow, status: RowStatus, detai
   return outcome;
 }
 
+/** A row `plan` would send: outcomeOf(row, "planned", { correlationId }) as one literal (a million per plan). */
+export function plannedOutcome(row: ResolvedRow, correlationId: string): RowOutcome {
+  return {
+    line: row.line,
+    customerId: row.customerId,
+    userId: row.userId ?? "",
+    userPrincipalName: row.userPrincipalName ?? "",
+    sku: row.sku,
+    skuId: row.skuId ?? "",
+    licenseGroup: row.licenseGroup ?? "",
+    action: row.action,
+    status: "planned",
+    attempts: 0,
+    finishedAt: nowIso(),
+    skuName: row.skuName,
+    correlationId,
+  };
+}
+
 export function rejectedOutcome(rejection: RowRejection): RowOutcome {
   return {
     line: rejection.line,
