@@ -8,7 +8,7 @@ import { getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 /** Heap in use above which a full collection runs between two customers. */
-export const HEAP_BOUND = 100 * 1024 * 1024;
+export const HEAP_BOUND = 64 * 1024 * 1024;
 
 let collect: (() => void) | null | undefined;
 

@@ -50,6 +50,7 @@ export class FileResultsJournal implements ResultsJournal {
   private readonly pendingLines: number[] = [];
   private readonly pendingAborted: boolean[] = [];
   private unwritten: UnwrittenLine[] = [];
+  private scratch: Buffer = Buffer.alloc(0);
 
   constructor(
     private readonly fd: number,
@@ -95,7 +96,7 @@ export class FileResultsJournal implements ResultsJournal {
     let written = 0;
     let failure: unknown;
     try {
-      written = this.writeText(text, bytes);
+      written = this.writeBatch(text, bytes);
     } catch (error) {
       written = (error as { written?: number }).written ?? 0;
       failure = error;
@@ -126,6 +127,24 @@ export class FileResultsJournal implements ResultsJournal {
     const lines = this.unwritten;
     this.unwritten = [];
     return lines;
+  }
+
+  /**
+   * A batch goes through one buffer kept for the journal's life: a string handed to writeSync is
+   * copied into fresh native memory on every call, which the allocator keeps (well over 100 MB of
+   * RSS over a 5,000,000-row plan). Returns the bytes written, or throws (with `written` set).
+   */
+  private writeBatch(text: string, length: number): number {
+    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, this.scratch.length * 2));
+    const bytes = this.scratch.subarray(0, this.scratch.write(text, 0, "utf8"));
+    let written = 0;
+    try {
+      while (written < length) written += writeSync(this.fd, bytes, written, length - written, this.end + written);
+    } catch (error) {
+      if (error !== null && typeof error === "object") (error as { written?: number }).written = written;
+      throw error;
+    }
+    return written;
   }
 
   /** Writes `length` bytes of `text` at the end; returns them written, or throws (with `written` set). */
