@@ -7,8 +7,12 @@
 import { getHeapStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
-/** Heap in use above which a full collection runs between two customers. */
+/** Heap in use above which a full collection runs between two customers... */
 export const HEAP_BOUND = 64 * 1024 * 1024;
+/** ...once it also holds this much more than the last one left (a live heap near the bound is not collected after every customer). */
+const GARBAGE_BOUND = 32 * 1024 * 1024;
+
+let liveAfterLast = 0;
 
 let collect: (() => void) | null | undefined;
 
@@ -26,8 +30,12 @@ function collector(): (() => void) | null {
   return collect;
 }
 
-/** Collects the garbage now if the heap holds more than `bound` bytes; call between units of work. */
+/** Collects the garbage now if the heap holds more than `bound` bytes (and more than GARBAGE_BOUND over the last collection's); call between units of work. */
 export function boundHeap(bound = HEAP_BOUND): void {
-  if (getHeapStatistics().used_heap_size <= bound) return;
-  collector()?.();
+  const used = getHeapStatistics().used_heap_size;
+  if (used <= bound || used <= liveAfterLast + GARBAGE_BOUND) return;
+  const gc = collector();
+  if (gc === null) return;
+  gc();
+  liveAfterLast = getHeapStatistics().used_heap_size;
 }
