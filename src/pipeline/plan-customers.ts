@@ -74,7 +74,7 @@ export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<Pl
       if (readsUsers(ahead)) void catalogs.users(ahead);
     }
     const customerId = customers[index]!;
-    const rows = withoutDone(roster.rowsOf(customerId), deps.isDone);
+    const rows = roster.rowsOf(customerId).filter((row) => !deps.isDone(row.line));
     const log = deps.logger.child({ customerId });
 
     const naming = catalogs.companyName(customerId); // read beside the SKUs, not after them
@@ -136,12 +136,6 @@ export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<Pl
 
 function stopOf(failure: CallFailure): LookupStop {
   return { kind: "run-fatal", errorCode: failure.errorCode, message: failure.message, httpStatus: failure.httpStatus };
-}
-
-/** The rows not done yet; the same array when none is (a fresh run's, so no copy of a customer's rows). */
-function withoutDone(rows: RosterRow[], isDone: (line: number) => boolean): RosterRow[] {
-  for (let k = 0; k < rows.length; k++) if (isDone(rows[k]!.line)) return rows.filter((row) => !isDone(row.line));
-  return rows;
 }
 
 function needsDirectory(row: RosterRow): boolean {
