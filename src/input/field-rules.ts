@@ -32,6 +32,12 @@ export type FieldCheck<T> = { ok: true; value: T } | { ok: false; reason: string
 
 /** Trims EDGE_JUNK from both ends; by hand, because `/\s+$/` is quadratic on a megabyte of spaces. */
 export function cleanCell(raw: string): string {
+  // Printable ASCII other than space is never junk: most cells need no trimming at either end.
+  const length = raw.length;
+  if (length === 0) return raw;
+  const first = raw.charCodeAt(0);
+  const last = raw.charCodeAt(length - 1);
+  if (first > 0x20 && first < 0x7f && last > 0x20 && last < 0x7f) return raw;
   let start = 0;
   let end = raw.length;
   while (start < end && EDGE_JUNK.test(raw[start] as string)) start++;
@@ -43,8 +49,34 @@ export function isGuidLike(value: string): boolean {
   return GUID.test(value) || BRACED_GUID.test(value);
 }
 
+/** Whether `value` is a GUID in lower case, as most rosters write them (checked without a regex). */
+function isLowerCaseGuid(value: string): boolean {
+  if (value.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const code = value.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (code !== 0x2d) return false;
+    } else if (!((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** The verdicts on the last two lower-case GUIDs checked (a row's customer, then its user, row after row). */
+const recentGuids: (string | undefined)[] = [undefined, undefined];
+const recentVerdicts: (FieldCheck<string> | undefined)[] = [undefined, undefined];
+
 /** A GUID, braces allowed, normalised to lower case. */
 export function checkGuid(value: string): FieldCheck<string> {
+  if (value === recentGuids[0]) return recentVerdicts[0]!;
+  if (value === recentGuids[1]) return recentVerdicts[1]!;
+  if (isLowerCaseGuid(value)) {
+    const verdict: FieldCheck<string> = { ok: true, value };
+    recentGuids[1] = recentGuids[0];
+    recentVerdicts[1] = recentVerdicts[0];
+    recentGuids[0] = value;
+    recentVerdicts[0] = verdict;
+    return verdict;
+  }
   if (GUID.test(value)) return { ok: true, value: value.toLowerCase() };
   const braced = BRACED_GUID.exec(value);
   if (braced?.[1] !== undefined) return { ok: true, value: braced[1].toLowerCase() };
@@ -67,7 +99,20 @@ export function checkUserPrincipalName(value: string): FieldCheck<string> {
   return { ok: true, value };
 }
 
+/** The verdicts on SKU cells already seen: a roster names a handful of SKUs a million times. */
+const SKU_VERDICTS = new Map<string, FieldCheck<string>>();
+const SKU_VERDICTS_LIMIT = 1_000;
+
 export function checkSku(value: string): FieldCheck<string> {
+  let verdict = SKU_VERDICTS.get(value);
+  if (verdict === undefined) {
+    verdict = judgeSku(value);
+    if (SKU_VERDICTS.size < SKU_VERDICTS_LIMIT) SKU_VERDICTS.set(value, verdict);
+  }
+  return verdict;
+}
+
+function judgeSku(value: string): FieldCheck<string> {
   if (value.length > SKU_MAX_LENGTH) return { ok: false, reason: `is ${value.length} characters long; a SKU id, part number or name has at most ${SKU_MAX_LENGTH}` };
   if (CONTROL.test(value)) return { ok: false, reason: `${quote(value)} contains control characters` };
   if (INVISIBLE.test(value)) return { ok: false, reason: `${quote(value)} contains invisible (zero-width or direction) characters` };

@@ -19,6 +19,11 @@ export class LineTracker {
     return start;
   }
 
+  /** For a record known to hold no line break (a plain line); returns the line it is on. */
+  plainRecord(): number {
+    return this.nextLine++;
+  }
+
   /** Where the record being parsed now (not yet complete) started. */
   get currentRecordLine(): number {
     return this.nextLine;

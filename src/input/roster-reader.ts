@@ -1,13 +1,14 @@
 // Reads a roster CSV as a stream: source bytes -> csv-parse -> header mapping -> one validated
 // RosterRecord per data row, in file order, each with its physical line. Whole-file problems throw
 // RosterFileError (before any row for header problems); row problems are RowRejection records.
-import { pipeline } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { Parser, type CsvError, type Options as CsvParseOptions } from "csv-parse";
 import type { RosterRecord } from "../model.js";
 import { LineTracker } from "./line-tracker.js";
 import { mapRosterColumns, type RosterColumns } from "./roster-columns.js";
 import { RosterFileError } from "./roster-file-error.js";
-import { openRoster, rosterName, unreadable, type RosterSource } from "./roster-source.js";
+import { openRoster, rosterName, unreadable, type OpenedRoster, type RosterSource } from "./roster-source.js";
+import { splitPlainLines, utf8BomLength } from "./plain-records.js";
 import { validateRow } from "./row-validator.js";
 
 export { RosterFileError, type RosterFileErrorCode } from "./roster-file-error.js";
@@ -23,6 +24,8 @@ export interface ReadRosterOptions {
   maxRecordSize?: number;
   /** Called once with the header mapping, before the first row is yielded. */
   onColumns?: (columns: RosterColumns) => void;
+  /** Every record through csv-parse, none through the fast path: the reference the fast path is tested against. */
+  csvParseOnly?: boolean;
 }
 
 export interface RosterSummary {
@@ -33,37 +36,45 @@ export interface RosterSummary {
 
 export const DEFAULT_MAX_RECORD_SIZE = 4 * 1024 * 1024;
 
-interface ParsedRecord {
+export interface ParsedRecord {
   cells: string[];
   line: number;
+  /** Read by the fast path: every cell is ASCII (so no cell holds a replacement character). */
+  ascii?: boolean;
 }
 
 export async function* readRoster(source: RosterSource, options: ReadRosterOptions = {}): AsyncGenerator<RosterRecord, RosterSummary> {
+  const batches = readRosterBatches(source, options);
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await batches.next();
+      if (next.done) {
+        finished = true;
+        return next.value;
+      }
+      yield* next.value;
+    }
+  } finally {
+    // The caller stopped early: close the roster now.
+    if (!finished) await batches.return(undefined as never);
+  }
+}
+
+/**
+ * The same records as readRoster, a chunk's worth at a time: a million rows cost a million
+ * awaits one by one. On a roster file error, the rows read before it come first, then the error.
+ */
+export async function* readRosterBatches(source: RosterSource, options: ReadRosterOptions = {}): AsyncGenerator<RosterRecord[], RosterSummary> {
   const maxRecordSize = options.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
   const opened = await openRoster(source);
   const lines = new LineTracker();
-  const parseOptions: CsvParseOptions = {
-    delimiter: opened.delimiter,
-    // Mixed line endings happen (files pasted together); list them all rather than auto-detect one.
-    record_delimiter: ["\r\n", "\n", "\r"],
-    bom: true,
-    // Blank and short rows are ours to judge, and a stray quote inside a value is a value.
-    relax_column_count: true,
-    relax_quotes: true,
-    // Spaces before an opening quote; spaces after a closing one are handled in unwrapQuoted.
-    ltrim: true,
-    max_record_size: maxRecordSize,
-  };
-  const parser = new RosterParser(parseOptions, lines);
-  pipeline(opened.bytes, parser, () => {
-    // Errors surface through the parser's iterator below; an early stop by the caller lands here too.
-  });
-
   let columns: RosterColumns | undefined;
   let dataRows = 0;
-  try {
-    for await (const record of parser as AsyncIterable<ParsedRecord>) {
-      if (record.cells.every((cell) => cell.trim() === "")) continue; // blank line (or ",,,")
+  const take = (batch: readonly ParsedRecord[]): RosterRecord[] => {
+    const out: RosterRecord[] = [];
+    for (const record of batch) {
+      if (isBlank(record.cells)) continue; // blank line (or ",,,")
       // A comment line before the header (`# ...`, as undo writes one) is no header and no data.
       if (columns === undefined && record.cells[0]?.trimStart().startsWith("#")) continue;
       if (columns === undefined) {
@@ -72,18 +83,127 @@ export async function* readRoster(source: RosterSource, options: ReadRosterOptio
         continue;
       }
       dataRows++;
-      yield validateRow(record.cells, record.line, columns);
+      out.push(validateRow(record.cells, record.line, columns, record.ascii === true));
     }
-  } catch (error) {
-    throw asRosterFileError(error, source, lines.currentRecordLine, maxRecordSize);
+    return out;
+  };
+  const parsed = parsedRecords(opened, lines, maxRecordSize, options.csvParseOnly === true);
+  try {
+    for (;;) {
+      let next: IteratorResult<ParsedRecord[], void>;
+      try {
+        next = await parsed.next();
+      } catch (error) {
+        throw asRosterFileError(error, source, lines.currentRecordLine, maxRecordSize);
+      }
+      if (next.done) break;
+      const records = take(next.value);
+      if (records.length > 0) yield records;
+    }
   } finally {
-    parser.destroy();
+    await parsed.return();
     opened.release();
   }
   if (columns === undefined) {
     throw new RosterFileError("EMPTY_FILE", `the roster ${JSON.stringify(rosterName(source))} has no header line: it holds only blank lines`);
   }
   return { columns, dataRows };
+}
+
+/**
+ * The roster's records as parsed, before any header mapping or check: each record's cells and the
+ * line it starts on. For the differential test of the fast path against csv-parse.
+ */
+export async function* parseRosterCells(source: RosterSource, options: Pick<ReadRosterOptions, "maxRecordSize" | "csvParseOnly"> = {}): AsyncGenerator<ParsedRecord[], void> {
+  const maxRecordSize = options.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE;
+  const opened = await openRoster(source);
+  const lines = new LineTracker();
+  try {
+    for await (const batch of parsedRecords(opened, lines, maxRecordSize, options.csvParseOnly === true)) yield batch;
+  } catch (error) {
+    throw asRosterFileError(error, source, lines.currentRecordLine, maxRecordSize);
+  } finally {
+    opened.release();
+  }
+}
+
+function isBlank(cells: readonly string[]): boolean {
+  for (const cell of cells) if (cell !== "" && cell.trim() !== "") return false;
+  return true;
+}
+
+/** csv-parse's options for a roster (the fast path reads plain lines exactly as these do). */
+function csvParseOptions(delimiter: string, maxRecordSize: number, bom: boolean): CsvParseOptions {
+  return {
+    delimiter,
+    // Mixed line endings happen (files pasted together); list them all rather than auto-detect one.
+    record_delimiter: ["\r\n", "\n", "\r"],
+    bom,
+    // Blank and short rows are ours to judge, and a stray quote inside a value is a value.
+    relax_column_count: true,
+    relax_quotes: true,
+    // Spaces before an opening quote; spaces after a closing one are handled in unwrapQuoted.
+    ltrim: true,
+    max_record_size: maxRecordSize,
+  };
+}
+
+/**
+ * The roster's records, chunk by chunk: plain lines (plain-records.ts) while the file is plain,
+ * then csv-parse from the first record that is not, to the end of the file. A tab-delimited roster
+ * is csv-parse's from the start (a tab is both its delimiter and what ltrim trims).
+ */
+async function* parsedRecords(opened: OpenedRoster, lines: LineTracker, maxRecordSize: number, csvParseOnly: boolean): AsyncGenerator<ParsedRecord[], void> {
+  const chunks = opened.bytes[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let rest: Buffer | undefined; // what csv-parse reads before the remaining chunks
+  let bomSeen = false;
+  try {
+    if (opened.delimiter !== "\t" && !csvParseOnly) {
+      let carry: Buffer | undefined;
+      for (;;) {
+        const next = await chunks.next();
+        const final = next.done === true;
+        let buf = final ? (carry ?? Buffer.alloc(0)) : carry ? Buffer.concat([carry, next.value]) : next.value;
+        if (!bomSeen) {
+          if (buf.length < 3 && !final) {
+            carry = buf;
+            continue;
+          }
+          buf = buf.subarray(utf8BomLength(buf));
+          bomSeen = true;
+        }
+        const split = splitPlainLines(buf, opened.delimiter, maxRecordSize, final);
+        if (split.records.length > 0) yield split.records.map((cells) => ({ cells, line: lines.plainRecord(), ascii: true }));
+        if (split.handOver) {
+          if (final && split.next === buf.length) return;
+          rest = buf.subarray(split.next);
+          break;
+        }
+        carry = split.next < buf.length ? buf.subarray(split.next) : undefined;
+        if (final && carry === undefined) return;
+      }
+    }
+    const parser = new RosterParser(csvParseOptions(opened.delimiter, maxRecordSize, !bomSeen), lines);
+    pipeline(Readable.from(remainingBytes(rest, chunks)), parser, () => {
+      // Errors surface through the parser's iterator below; an early stop by the caller lands here too.
+    });
+    try {
+      for await (const record of parser as AsyncIterable<ParsedRecord>) yield [record];
+    } finally {
+      parser.destroy();
+    }
+  } finally {
+    await chunks.return?.();
+  }
+}
+
+async function* remainingBytes(first: Buffer | undefined, chunks: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  if (first !== undefined && first.length > 0) yield first;
+  for (;;) {
+    const next = await chunks.next();
+    if (next.done) return;
+    yield next.value;
+  }
 }
 
 /**

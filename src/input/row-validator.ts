@@ -37,55 +37,65 @@ function placedFields(columns: RosterColumns): { placed: PlacedField[]; present:
   return known;
 }
 
-export function validateRow(cells: readonly string[], line: number, columns: RosterColumns): RosterRecord {
-  const raw = (ref: ColumnRef | undefined): string => (ref === undefined ? "" : (cells[ref.index] ?? ""));
-  const reject = (errorCode: RowRejectionCode, errorMessage: string): RosterRecord => ({
-    kind: "rejected",
-    rejection: rejectionOf(line, errorCode, errorMessage, (field) => raw(columns[field])),
-  });
+/** `ascii`: every cell is known to be ASCII (the reader's fast path), so none can hold a replacement character. */
+export function validateRow(cells: readonly string[], line: number, columns: RosterColumns, ascii = false): RosterRecord {
   const { placed, present } = placedFields(columns);
 
   if (cells.length > columns.width) {
     const extra = cells.slice(columns.width).filter((cell) => cell.trim() !== "");
     if (extra.length > 0) {
-      return reject(
+      return rejected(
+        cells,
+        line,
+        columns,
         "COLUMN_COUNT",
         `the row has ${cells.length} cells but the header has ${columns.width} columns (extra: "${forDisplay(cleanCell(extra[0] ?? ""))}"); ` +
           `quote a value that holds the delimiter "${columns.delimiter === "\t" ? "\\t" : columns.delimiter}"`,
       );
     }
   }
-  for (const { spec, ref } of placed) {
+  for (let k = 0; k < placed.length; k++) {
+    const { spec, ref } = placed[k]!;
     if (ref === undefined) continue;
     const cell = cells[ref.index] ?? "";
     if (cell.length > spec.maxLength) {
-      return reject("FIELD_TOO_LONG", `${ref.name} is ${cell.length} characters long; at most ${spec.maxLength} are read`);
+      return rejected(cells, line, columns, "FIELD_TOO_LONG", `${ref.name} is ${cell.length} characters long; at most ${spec.maxLength} are read`);
     }
   }
-  for (const ref of present) {
+  for (let k = 0; !ascii && k < present.length; k++) {
+    const ref = present[k]!;
     if ((cells[ref.index] ?? "").includes(REPLACEMENT_CHARACTER)) {
-      return reject("INVALID_ENCODING", `${ref.name} holds bytes that are not UTF-8 (a file saved as ANSI / Latin-1?): save the roster as "CSV UTF-8"`);
+      return rejected(cells, line, columns, "INVALID_ENCODING", `${ref.name} holds bytes that are not UTF-8 (a file saved as ANSI / Latin-1?): save the roster as "CSV UTF-8"`);
     }
   }
 
   const row: Record<string, unknown> = { line };
-  for (const { field, spec, ref, orRef } of placed) {
+  for (let k = 0; k < placed.length; k++) {
+    const { field, spec, ref, orRef } = placed[k]!;
     const cell = ref === undefined ? "" : cleanCell(cells[ref.index] ?? "");
     if (cell === "") {
       const required = spec.required;
-      if (required && !(required.or !== undefined && cleanCell(raw(orRef)) !== "")) {
+      if (required && !(required.or !== undefined && cleanCell(rawCell(cells, orRef)) !== "")) {
         const names = [ref?.name, required.or !== undefined ? orRef?.name : undefined].filter((name) => name !== undefined);
         const message = required.or === undefined ? `${names[0]} is empty` : `no ${required.what}: ${names.join(" and ")} ${names.length > 1 ? "are both" : "is"} empty`;
-        return reject(required.missingCode as RowRejectionCode, message);
+        return rejected(cells, line, columns, required.missingCode as RowRejectionCode, message);
       }
       if (spec.empty !== undefined) row[field] = spec.empty;
       continue;
     }
     const checked = spec.check(cell);
-    if (!checked.ok) return reject(spec.invalidCode as RowRejectionCode, `${ref!.name} ${checked.reason}`);
+    if (!checked.ok) return rejected(cells, line, columns, spec.invalidCode as RowRejectionCode, `${ref!.name} ${checked.reason}`);
     row[field] = checked.value;
   }
   return { kind: "row", row: row as unknown as RosterRow };
+}
+
+function rawCell(cells: readonly string[], ref: ColumnRef | undefined): string {
+  return ref === undefined ? "" : (cells[ref.index] ?? "");
+}
+
+function rejected(cells: readonly string[], line: number, columns: RosterColumns, errorCode: RowRejectionCode, errorMessage: string): RosterRecord {
+  return { kind: "rejected", rejection: rejectionOf(line, errorCode, errorMessage, (field) => rawCell(cells, columns[field])) };
 }
 
 /** The rejection keeps the raw values (trimmed, capped, control characters escaped) for the results file. */

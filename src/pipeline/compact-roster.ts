@@ -51,12 +51,45 @@ export interface CompactRoster {
   usesPrincipalNames(customerId: string): boolean;
 }
 
-const GUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEX_PAIRS = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, "0"));
 const ACTIONS = ["assign", "remove"] as const;
 
+/** A lower-case hex digit's value, or -1. */
 function hexValue(code: number): number {
-  return code <= 57 ? code - 48 : code - 87; // '0'-'9', 'a'-'f' (checked by GUID_TEXT)
+  if (code >= 48 && code <= 57) return code - 48; // '0'-'9'
+  if (code >= 97 && code <= 102) return code - 87; // 'a'-'f'
+  return -1;
+}
+
+/**
+ * Writes the 16 bytes of `id` at `bytes[at..]` when it is a lower-case GUID (8-4-4-4-12 hex
+ * digits); false (bytes left partly written, unused) when it is not.
+ */
+function packGuid(id: string, bytes: Uint8Array, at: number): boolean {
+  if (id.length !== 36) return false;
+  let out = at;
+  for (let i = 0; i < 36; i += 2) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (id.charCodeAt(i) !== 45) return false; // '-'
+      i -= 1; // step over it
+      continue;
+    }
+    const high = hexValue(id.charCodeAt(i));
+    const low = hexValue(id.charCodeAt(i + 1));
+    if (high < 0 || low < 0) return false;
+    bytes[out++] = (high << 4) | low;
+  }
+  return true;
+}
+
+function hasOnlyEmptyHeldFields(row: RosterRow): boolean {
+  for (let k = 0; k < HELD_EMPTY.length; k++) {
+    const field = HELD_EMPTY[k]!;
+    const value = row[field];
+    // The shared frozen empty list and an absent field are the common cases; the rest is judged in full.
+    if (value === undefined ? !isEmptyValue(field, value) : value !== NO_EXCLUDED_PLANS && !isEmptyValue(field, value)) return false;
+  }
+  return true;
 }
 
 class CustomerRows {
@@ -75,7 +108,8 @@ class CustomerRows {
     if (this.count === this.lines.length) this.grow();
     const index = this.count++;
     this.lines[index] = row.line;
-    const plain = row.userId !== undefined && GUID_TEXT.test(row.userId) && HELD_EMPTY.every((field) => isEmptyValue(field, row[field]));
+    // The user id's 16 bytes go in as its text is checked: a lower-case GUID, else the row is kept as read.
+    const plain = row.userId !== undefined && packGuid(row.userId, this.users, index * 16) && hasOnlyEmptyHeldFields(row);
     if (!plain) {
       (this.unusual ??= new Map()).set(index, row);
       if (!row.userId && row.userPrincipalName) this.byPrincipalName = true;
@@ -83,12 +117,6 @@ class CustomerRows {
     }
     this.skus[index] = skuRef;
     this.actions[index] = row.action === "remove" ? 1 : 0;
-    const id = row.userId!;
-    let at = index * 16;
-    for (let i = 0; i < 36; i += 2) {
-      if (id.charCodeAt(i) === 45) i -= 1; // '-': step over it
-      else this.users[at++] = (hexValue(id.charCodeAt(i)) << 4) | hexValue(id.charCodeAt(i + 1));
-    }
   }
 
   userIdAt(index: number): string {
@@ -98,19 +126,28 @@ class CustomerRows {
     return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
   }
 
+  /** Drops the room grown for rows that never came (the arrays double as rows are added). */
+  trim(): void {
+    if (this.count === this.lines.length) return;
+    this.resize(this.count);
+  }
+
   private grow(): void {
-    const size = this.lines.length * 2;
+    this.resize(Math.max(64, this.lines.length * 2));
+  }
+
+  private resize(size: number): void {
     const lines = new Int32Array(size);
-    lines.set(this.lines);
+    lines.set(this.lines.subarray(0, Math.min(size, this.lines.length)));
     this.lines = lines;
     const skus = new Int32Array(size);
-    skus.set(this.skus);
+    skus.set(this.skus.subarray(0, Math.min(size, this.skus.length)));
     this.skus = skus;
     const actions = new Uint8Array(size);
-    actions.set(this.actions);
+    actions.set(this.actions.subarray(0, Math.min(size, this.actions.length)));
     this.actions = actions;
     const users = new Uint8Array(size * 16);
-    users.set(this.users);
+    users.set(this.users.subarray(0, Math.min(size * 16, this.users.length)));
     this.users = users;
   }
 }
@@ -121,14 +158,19 @@ export class TypedArrayRoster implements CompactRoster {
   private readonly byCustomer = new Map<string, CustomerRows>();
   private readonly skuTable: string[] = [];
   private readonly skuRefs = new Map<string, number>();
+  private lastCustomerId: string | undefined;
+  private lastRows: CustomerRows | undefined;
 
   add(row: RosterRow): void {
-    let rows = this.byCustomer.get(row.customerId);
+    // A roster's rows come customer after customer, mostly: the last customer's rows are kept at hand.
+    let rows = row.customerId === this.lastCustomerId ? this.lastRows : this.byCustomer.get(row.customerId);
     if (!rows) {
       rows = new CustomerRows(row.customerId);
       this.byCustomer.set(row.customerId, rows);
       this.customers.push(row.customerId);
     }
+    this.lastCustomerId = row.customerId;
+    this.lastRows = rows;
     let skuRef = this.skuRefs.get(row.sku);
     if (skuRef === undefined) {
       if (this.skuTable.length < INTERN_LIMIT) {
@@ -142,6 +184,11 @@ export class TypedArrayRoster implements CompactRoster {
     if (skuRef < 0) (rows.unusual ??= new Map()).set(rows.count, row);
     rows.add(row, skuRef);
     this.rowCount++;
+  }
+
+  /** Once every row is added: the arrays hold the rows and no more. */
+  trim(): void {
+    for (const rows of this.byCustomer.values()) rows.trim();
   }
 
   rowsOf(customerId: string): RosterRow[] {

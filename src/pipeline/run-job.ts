@@ -26,9 +26,10 @@ import { createProgress } from "../results/progress.js";
 import { makeCallApi } from "./call-api.js";
 import { PartnerWideFailures } from "../execute/partner-wide-failures.js";
 import { readShardRoster, type ShardRoster } from "./read-shard-roster.js";
-import { outcomeOf, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
+import { outcomeOf, plannedOutcome, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
 import { planCustomers, type PlannedCustomer } from "./plan-customers.js";
 import { RowLedger } from "./row-ledger.js";
+import { boundHeap } from "./heap-bound.js";
 
 export interface JobDeps {
   config: RunConfig;
@@ -99,7 +100,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
 
   // 2. Open the results journal (resume: the rows an earlier run finished are kept).
   const fingerprint = config.input === "-" ? undefined : fingerprinter.digest();
-  const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input });
+  const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input, batch: config.dryRun, highestLine: shardRoster.maxLine });
   if (!opened.ok) return { exitCode: 2, error: opened.message, seatCheck: [] };
   const { done, unsaved } = opened;
   if (unsaved.kind === "taken-back") logger.info({ file: unsaved.path, outcomes: unsaved.outcomes }, "took back the outcomes the last run could not write to the results file; their rows are not sent again");
@@ -128,7 +129,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
   const heldByLine = new Map<number, HeldLicense | null>();
   const record = (answered: RowOutcome): void => {
     if (!ledger.mark(answered.line)) return; // one line per row, whatever happens
-    const held = heldByLine.get(answered.line);
+    const held = heldByLine.size > 0 ? heldByLine.get(answered.line) : undefined;
     let outcome = answered;
     if (held !== undefined) {
       heldByLine.delete(answered.line);
@@ -137,7 +138,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
     if (outcome.status === "aborted") halted = true;
     journal.record(outcome);
     summary.add(outcome);
-    progress.update(summary.progressCounts());
+    if (config.progress) progress.update(summary.progressCounts());
   };
 
   for (const rejection of shardRoster.rejections) recordRejected(rejection, done, record);
@@ -210,8 +211,10 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
   if (config.dryRun) {
     for await (const planned of customers) {
       for (const request of settle(planned)) {
-        for (const row of request.rows) record(outcomeOf(row, "planned", { correlationId: deps.correlationId }));
+        for (const row of request.rows) record(plannedOutcome(row, deps.correlationId));
       }
+      journal.flush(); // a customer's lines on file before the next customer is planned
+      boundHeap(); // the customer's rows are garbage now
     }
   } else {
     async function* requestsToSend(): AsyncGenerator<LicenseUpdateRequest> {

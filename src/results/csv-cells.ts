@@ -23,12 +23,11 @@ const ROW_STATUSES: ReadonlySet<string> = new Set<RowStatus>([
 // A spreadsheet reads a cell starting with one of these as a formula (or, for tab/CR, strips the
 // lead and then does). A leading `'` makes it text. Cells that already start with `'` get one too,
 // so the guard can be undone exactly: on read, one leading `'` is always removed.
-const FORMULA_LEADS = new Set(["=", "+", "-", "@", "\t", "\r", "'"]);
+const FORMULA_LEADS = new Set(["=", "+", "-", "@", "\t", "\r", "'"].map((lead) => lead.charCodeAt(0)));
 
 /** Makes a text cell safe to open in a spreadsheet. */
 export function neutraliseCell(value: string): string {
-  const lead = value.charAt(0);
-  return lead !== "" && FORMULA_LEADS.has(lead) ? `'${value}` : value;
+  return value.length > 0 && FORMULA_LEADS.has(value.charCodeAt(0)) ? `'${value}` : value;
 }
 
 /** Undoes neutraliseCell. */
@@ -89,15 +88,62 @@ export function csvField(value: string): string {
 }
 
 /**
- * One outcome as one CSV record ending in `\n`. Cells holding `,` `"` LF or CR are quoted (a lone
- * CR too, which readers split on). Written by hand: csv-stringify's per-call setup cost more than
- * the rest of a plan's per-row work; a test holds this to csv-stringify's output on hostile cells.
+ * One outcome as one CSV record ending in `\n`, in RESULT_COLUMNS order. Cells holding `,` `"`
+ * LF or CR are quoted (a lone CR too, which readers split on). Written by hand: csv-stringify's
+ * per-call setup cost more than the rest of a plan's per-row work; a test holds this to
+ * csv-stringify's output on hostile cells, and to outcomeCells.
  */
-export function formatOutcomeLine(outcome: RowOutcome): string {
-  const cells = outcomeCells(outcome);
-  let line = csvField(cells[0]!);
-  for (let i = 1; i < cells.length; i++) line += `,${csvField(cells[i]!)}`;
-  return `${line}\n`;
+export function formatOutcomeLine(o: RowOutcome): string {
+  return `${formatOutcomeRecord(o)}\n`;
+}
+
+/** The cells of the record being formatted: one array for every line, joined once (no string per `+`). */
+const lineCells: string[] = new Array<string>(RESULT_COLUMNS.length).fill("");
+
+/** formatOutcomeLine without its line break, built with one join: the journal joins a batch of them. */
+export function formatOutcomeRecord(o: RowOutcome): string {
+  const c = lineCells;
+  c[0] = numberCell(o.line);
+  c[1] = cellAt(1, o.customerId);
+  c[2] = cellAt(2, o.userId);
+  c[3] = cellAt(3, o.userPrincipalName);
+  c[4] = cellAt(4, o.sku);
+  c[5] = cellAt(5, o.skuId);
+  c[6] = cellAt(6, o.licenseGroup);
+  c[7] = cellAt(7, o.action);
+  c[8] = cellAt(8, o.status);
+  c[9] = numberCell(o.httpStatus);
+  c[10] = cellAt(10, o.errorCode);
+  c[11] = cellAt(11, o.errorMessage);
+  c[12] = numberCell(o.attempts);
+  c[13] = cellAt(13, o.requestId);
+  c[14] = cellAt(14, o.correlationId);
+  c[15] = cellAt(15, o.finishedAt);
+  c[16] = cellAt(16, warningsCell(o.licenseWarnings));
+  c[17] = cellAt(17, o.msCv);
+  c[18] = o.heldBefore === undefined ? "" : o.heldBefore ? "yes" : "no";
+  c[19] = cellAt(19, o.previousExcludedPlans?.join(";"));
+  return c.join(",");
+}
+
+// The last two values of each text column and their cells: consecutive lines repeat most of them
+// (the customer, its SKUs, the status, the run's correlation id, the millisecond), and a cell is
+// a pure function of its value.
+const recentValues: (string | undefined)[] = new Array(RESULT_COLUMNS.length * 2).fill(undefined);
+const recentCells: string[] = new Array(RESULT_COLUMNS.length * 2).fill("");
+
+/** textCell + csvField of a text column's value, remembered for the column's last two values. */
+function cellAt(column: number, value: string | undefined): string {
+  if (value === undefined || value === "") return "";
+  const slot = column * 2;
+  if (value === recentValues[slot]) return recentCells[slot]!;
+  if (value === recentValues[slot + 1]) return recentCells[slot + 1]!;
+  const cell = csvField(neutraliseCell(value));
+  recentValues[slot + 1] = recentValues[slot];
+  recentCells[slot + 1] = recentCells[slot]!;
+  recentValues[slot] = value;
+  recentCells[slot] = cell;
+  return cell;
 }
 
 export type ParsedOutcome = { ok: true; outcome: RowOutcome } | { ok: false; reason: string };

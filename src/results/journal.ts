@@ -20,6 +20,9 @@ export type { DoneLines } from "./done-lines.js";
 export type { ResultsJournal } from "./journal-writer.js";
 export type { UnsavedTakeBack } from "./unsaved-outcomes.js";
 
+/** A plan's journal writes its lines this many bytes at a time (and at the end of each customer). */
+export const PLAN_BATCH_BYTES = 256 * 1024;
+
 export interface JournalOptions {
   path: string;
   /** undefined: the roster came from stdin, which cannot be resumed. */
@@ -32,6 +35,13 @@ export interface JournalOptions {
   clock?: () => Date;
   /** How often at most to fdatasync; default 250 ms. */
   syncIntervalMs?: number;
+  /**
+   * Write the lines in batches rather than each before record() returns: only for a plan, which
+   * sends nothing (a line lost with the process is planned again by the next run).
+   */
+  batch?: boolean;
+  /** The roster's highest line, when known: the journal's index is sized for it once. */
+  highestLine?: number;
 }
 
 export type OpenJournalErrorCode =
@@ -62,6 +72,8 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
     toolVersion: options.toolVersion ?? packageVersion(),
   };
   const syncIntervalMs = options.syncIntervalMs ?? SYNC_INTERVAL_MS;
+  const batchBytes = options.batch ? PLAN_BATCH_BYTES : 0;
+  const highestLine = options.highestLine;
 
   if (resume) {
     if (rosterFingerprint === undefined) {
@@ -82,7 +94,7 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
           message: renderUnreadableResults(path, recovered.reason),
         };
       }
-      if (recovered.fresh) return startFresh(path, runRecord, syncIntervalMs);
+      if (recovered.fresh) return startFresh(path, runRecord, syncIntervalMs, batchBytes, highestLine);
       const previous = await readRunRecord(path);
       const unsaved = await takeBackUnsavedOutcomes(path, recovered.end, previous.ok ? (previous.record.resumedAt ?? previous.record.startedAt) : undefined);
       if (unsaved.kind === "unwritable") return { ok: false, code: "UNWRITABLE_RESULTS", message: renderUnsavedNotTakenBack(path, fallbackPath(path), unsaved.errno) };
@@ -96,17 +108,17 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
       try {
         const fd = openSync(path, "r+");
         await writeRunRecord(path, kept);
-        const journal = new FileResultsJournal(fd, path, recovered.index, recovered.end, syncIntervalMs);
+        const journal = new FileResultsJournal(fd, path, recovered.index, recovered.end, syncIntervalMs, batchBytes);
         return { ok: true, journal, done: new JournalDoneLines(recovered.done, journal), unsaved };
       } catch (error) {
         return unwritable(path, error);
       }
     }
   }
-  return startFresh(path, runRecord, syncIntervalMs);
+  return startFresh(path, runRecord, syncIntervalMs, batchBytes, highestLine);
 }
 
-async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: number): Promise<OpenJournalResult> {
+async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: number, batchBytes: number, highestLine: number | undefined): Promise<OpenJournalResult> {
   try {
     // The results file first, the sidecar only once its header is on disk: a run that cannot
     // write the results never leaves its roster's fingerprint over another roster's outcomes. A
@@ -115,7 +127,7 @@ async function startFresh(path: string, runRecord: RunRecord, syncIntervalMs: nu
     writeSync(fd, HEADER_BYTES, 0, HEADER_BYTES.length, 0);
     fdatasyncSync(fd);
     await writeRunRecord(path, runRecord);
-    const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(), HEADER_BYTES.length, syncIntervalMs);
+    const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(highestLine), HEADER_BYTES.length, syncIntervalMs, batchBytes);
     return { ok: true, journal, done: NO_DONE_LINES, unsaved: { kind: "none" } };
   } catch (error) {
     return unwritable(path, error);

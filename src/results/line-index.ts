@@ -6,10 +6,16 @@
 const ABSENT = -1;
 
 export class LatestEntryIndex {
-  private offsets = new Float64Array(1024).fill(ABSENT); // byte offsets pass 2^32 on big journals
-  private lengths = new Uint32Array(1024);
+  private offsets: Float64Array; // byte offsets pass 2^32 on big journals
+  private lengths: Uint32Array;
   private present = 0;
   private highestLine = 0;
+
+  /** `lines`: the highest line expected, when known (the roster was read): sized once, never doubled. */
+  constructor(lines = 1023) {
+    this.offsets = new Float64Array(lines + 1).fill(ABSENT);
+    this.lengths = new Uint32Array(lines + 1);
+  }
 
   /** Records that `line`'s latest entry is `length` bytes at `offset`; an earlier one is superseded. */
   set(line: number, offset: number, length: number): void {
@@ -50,7 +56,7 @@ export class LatestEntryIndex {
 
   private ensureCapacity(line: number): void {
     if (line < this.offsets.length) return;
-    let capacity = this.offsets.length;
+    let capacity = Math.max(this.offsets.length, 1);
     while (capacity <= line) capacity *= 2;
     const offsets = new Float64Array(capacity).fill(ABSENT);
     offsets.set(this.offsets);

@@ -26,6 +26,8 @@ export interface ResultsSink {
   record(outcome: RowOutcome): void;
   /** Set once the results file failed. */
   readonly failure: ResultsWriteFailure | undefined;
+  /** Writes what the journal holds in a batch (a plan's), now. Never throws, like record. */
+  flush(): void;
   /** Finalizes the journal (compacts it), or after a failure closes what can be closed. */
   finish(): Promise<void>;
 }
@@ -65,6 +67,19 @@ export function createResultsSink(options: {
     }
   };
 
+  /** The results file refused a write: the outcomes it could not take go to the fallback (never sent ones excepted). */
+  const refused = (error: unknown): void => {
+    // Only the file system's refusals (ENOSPC, EFBIG, EIO...) are a results failure; a bug is not.
+    if (typeof (error as NodeJS.ErrnoException).code !== "string") throw error;
+    startFallback(errnoOf(error));
+    options.onFailure(failure!);
+    for (const line of journal.takeUnwritten()) {
+      if (line.aborted) continue;
+      writeFallback(line.text);
+      failure!.saved += 1;
+    }
+  };
+
   return {
     get failure() {
       return failure;
@@ -75,17 +90,24 @@ export function createResultsSink(options: {
           journal.record(outcome);
           return;
         } catch (error) {
-          // Only the file system's refusals (ENOSPC, EFBIG, EIO...) are a results failure; a bug is not.
-          if (typeof (error as NodeJS.ErrnoException).code !== "string") throw error;
-          startFallback(errnoOf(error));
-          options.onFailure(failure!);
+          refused(error);
+          return;
         }
       }
       if (outcome.status === "aborted") return;
       writeFallback(formatOutcomeLine(outcome));
       failure!.saved += 1;
     },
+    flush() {
+      if (failure) return;
+      try {
+        journal.flush();
+      } catch (error) {
+        refused(error);
+      }
+    },
     async finish() {
+      this.flush();
       if (!failure) {
         try {
           await journal.finalize();

@@ -111,6 +111,9 @@ export class RunSummary {
   private throttled = 0;
   private rows = 0;
   private pacing: PacingSummary | undefined;
+  private lastCustomerId: string | undefined;
+  private lastCustomer: StatusCounts | undefined;
+  private readonly idKeys = new Map<string, string>();
 
   constructor(options: RunSummaryOptions) {
     this.startedAt = toDate(options.startedAt);
@@ -122,12 +125,15 @@ export class RunSummary {
     this.rows += 1;
     this.statusCounts[outcome.status] += 1;
 
-    let customer = this.customers.get(outcome.customerId);
+    // Consecutive outcomes are mostly of one customer: its counts are kept at hand.
+    let customer = outcome.customerId === this.lastCustomerId ? this.lastCustomer : this.customers.get(outcome.customerId);
     if (!customer) this.customers.set(outcome.customerId, (customer = emptyCounts()));
+    this.lastCustomerId = outcome.customerId;
+    this.lastCustomer = customer;
     customer[outcome.status] += 1;
 
     // A SKU written as a name in one row and as an id in another is one SKU once resolved.
-    const skuKey = outcome.skuId ? `id:${outcome.skuId.toLowerCase()}` : `as-written:${outcome.sku}`;
+    const skuKey = outcome.skuId ? this.idKey(outcome.skuId) : `as-written:${outcome.sku}`;
     let sku = this.skus.get(skuKey);
     if (!sku) this.skus.set(skuKey, (sku = { sku: outcome.skuName ?? outcome.sku, skuId: outcome.skuId, counts: emptyCounts() }));
     else if (outcome.skuName) sku.sku = outcome.skuName; // rows resumed from the file carry only the SKU as written
@@ -142,6 +148,16 @@ export class RunSummary {
       }
       error.count += 1;
     }
+  }
+
+  /** The SKU key of a resolved SKU id, built once per id (a run names few). */
+  private idKey(skuId: string): string {
+    let key = this.idKeys.get(skuId);
+    if (key === undefined) {
+      key = `id:${skuId.toLowerCase()}`;
+      if (this.idKeys.size < 10_000) this.idKeys.set(skuId, key);
+    }
+    return key;
   }
 
   /** A 429 answer received (the request is retried, so it is not a row outcome). */

@@ -170,6 +170,16 @@ describe("the hand-written results line against csv-stringify", () => {
     expect(compared).toBe((textColumns.length + 1) * hostile.length);
   });
 
+  it("writes lines that repeat, alternate and change values as csv-stringify does, line after line", () => {
+    // The formatter remembers each column's recent cells: a sequence of lines must not see a stale one.
+    let seed = 7;
+    const pick = (): string => hostile[(seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 5 === 0 ? seed % hostile.length : seed % 3]!;
+    for (let round = 0; round < 2000; round += 1) {
+      const outcome: RowOutcome = { ...base, line: round + 2, customerId: pick(), userId: pick(), sku: pick(), skuId: pick(), status: "planned", errorMessage: pick(), finishedAt: pick() };
+      expect(formatOutcomeLine(outcome), `round ${round}`).toBe(reference(outcome));
+    }
+  });
+
   it("leaves absent optional fields empty as csv-stringify does", () => {
     const minimal: RowOutcome = { line: 1, customerId: "c", userId: "", userPrincipalName: "", sku: "s", skuId: "", licenseGroup: "", action: "assign", status: "planned", attempts: 0, finishedAt: "" };
     expect(formatOutcomeLine(minimal)).toBe(reference(minimal));

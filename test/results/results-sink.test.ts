@@ -5,6 +5,10 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { createResultsSink, fallbackPath, type ResultsWriteFailure } from "../../dist/results/results-sink.js";
 import type { ResultsJournal } from "../../dist/results/journal.js";
+import { formatOutcomeLine } from "../../dist/results/csv-cells.js";
+import { FileResultsJournal } from "../../dist/results/journal-writer.js";
+import { LatestEntryIndex } from "../../dist/results/line-index.js";
+import { openSync } from "node:fs";
 import type { RowOutcome, RowStatus } from "../../dist/model.js";
 
 let dir: string | undefined;
@@ -20,12 +24,22 @@ const outcome = (line: number, status: RowStatus = "assigned"): RowOutcome => ({
 /** A journal that takes `room` outcomes, then fails every write with `code` (as the file system would). */
 function journalWithRoom(room: number, code: string): ResultsJournal & { taken: RowOutcome[]; finalized: boolean } {
   const taken: RowOutcome[] = [];
+  let unwritten: { text: string; aborted: boolean }[] = [];
   return {
     taken,
     finalized: false,
     record(o) {
-      if (taken.length >= room) throw Object.assign(new Error(`${code}: write failed`), { code });
+      if (taken.length >= room) {
+        unwritten = [{ text: formatOutcomeLine(o), aborted: o.status === "aborted" }];
+        throw Object.assign(new Error(`${code}: write failed`), { code });
+      }
       taken.push(o);
+    },
+    flush() {},
+    takeUnwritten() {
+      const lines = unwritten;
+      unwritten = [];
+      return lines;
     },
     async finalize() {
       this.finalized = true;
@@ -66,9 +80,27 @@ describe("the results sink", () => {
   });
 
   it("lets an exception that is not the file system's through: a bug is not a results failure", () => {
-    const journal: ResultsJournal = { record: () => { throw new TypeError("a bug"); }, finalize: async () => ({ rows: 0 }), close: async () => {} };
+    const journal: ResultsJournal = { record: () => { throw new TypeError("a bug"); }, flush: () => undefined, takeUnwritten: () => [], finalize: async () => ({ rows: 0 }), close: async () => {} };
     const sink = createResultsSink({ journal, path: "r.csv", stderr: new PassThrough(), onFailure: () => undefined });
     expect(() => sink.record(outcome(2))).toThrow("a bug");
     expect(sink.failure).toBeUndefined();
+  });
+});
+
+describe("a plan's batched journal on a full disk", () => {
+  it("sends every outcome of the refused batch and after it (never-sent rows excepted) to the fallback", async () => {
+    dir = await mkdtemp(join(tmpdir(), "lr-sink-"));
+    const path = join(dir, "results.csv");
+    // /dev/full refuses every write with ENOSPC, as a full file system does.
+    const fd = openSync("/dev/full", "w");
+    const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(), 0, 60_000, 512);
+    const failures: ResultsWriteFailure[] = [];
+    const sink = createResultsSink({ journal, path, stderr: new PassThrough(), onFailure: (f) => failures.push(f) });
+    for (const line of [2, 3, 4, 5, 6, 7, 8, 9]) sink.record(outcome(line, line === 4 ? "aborted" : "planned"));
+    await sink.finish();
+    expect(failures).toHaveLength(1);
+    expect(sink.failure).toMatchObject({ errno: "ENOSPC", fallback: fallbackPath(path), saved: 7 });
+    const lines = (await readFile(fallbackPath(path), "utf8")).trim().split("\n");
+    expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(["2", "3", "5", "6", "7", "8", "9"]);
   });
 });
