@@ -1,7 +1,7 @@
 // The plan file of a fixed roster, byte for byte: the built CLI plans fixtures/plan-golden.roster.csv
 // (plain rows for three customers, then duplicates, a conflict, principal names, invalid cells,
 // an unknown SKU and customer, whitespace, a formula, quoted cells and a line break inside one)
-// against the emulator, and the results file must be fixtures/plan-golden.results.csv, which was
+// against the emulator, and the results file must be fixtures/plan-golden.expected.csv, which was
 // written by the build before the plan's fast paths (fast roster reading, batched journal writes,
 // remembered cells). Only what changes from run to run is masked: the run's correlation id, the
 // finishedAt timestamps and the request id of the one lookup that failed.
@@ -14,7 +14,7 @@ import { customer, state } from "../support/state-builder.js";
 import { cliArgs, tokenEnv, workspace } from "../support/resilience-e2e.js";
 
 const ROSTER = fileURLToPath(new URL("./fixtures/plan-golden.roster.csv", import.meta.url));
-const EXPECTED = fileURLToPath(new URL("./fixtures/plan-golden.results.csv", import.meta.url));
+const EXPECTED = fileURLToPath(new URL("./fixtures/plan-golden.expected.csv", import.meta.url));
 
 /** The results text with the run's correlation id and the timestamps masked. */
 function masked(text: string): string {
