@@ -8,27 +8,11 @@ import { parse } from "csv-parse/sync";
 import { openResultsJournal, type ResultsJournal } from "../../dist/results/journal.js";
 import { fingerprintRoster } from "../../dist/results/fingerprint.js";
 import { formatOutcomeLine } from "../../dist/results/csv-cells.js";
-import { RESULT_COLUMNS, type RowOutcome, type RowStatus } from "../../dist/model.js";
+import { RESULT_COLUMNS } from "../../dist/model.js";
+import { outcome } from "../support/outcomes.js";
 
 const BOM = "\uFEFF";
 const HEADER = `${RESULT_COLUMNS.join(",")}\n`;
-
-function outcome(line: number, status: RowStatus, extra: Partial<RowOutcome> = {}): RowOutcome {
-  return {
-    line,
-    customerId: "0c6f1a2b-1111-4222-8333-944455556666",
-    userId: `00000000-0000-4000-8000-${String(line).padStart(12, "0")}`,
-    userPrincipalName: "",
-    sku: "O365_BUSINESS_PREMIUM",
-    skuId: "f245ecc8-75af-4f8e-b61f-27d8114de5f3",
-    licenseGroup: "group1",
-    action: "assign",
-    status,
-    attempts: 1,
-    finishedAt: "2026-01-02T03:04:05.000Z",
-    ...extra,
-  };
-}
 
 /** The data lines of a results file, parsed, after checking its BOM and header. */
 async function readResults(path: string): Promise<string[][]> {

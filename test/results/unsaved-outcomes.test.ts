@@ -6,27 +6,12 @@ import { access, appendFile, readFile, utimes, writeFile } from "node:fs/promise
 import { join } from "node:path";
 import { openResultsJournal } from "../../dist/results/journal.js";
 import { formatOutcomeLine, RESULTS_HEADER_LINE } from "../../dist/results/csv-cells.js";
-import type { RowOutcome, RowStatus } from "../../dist/model.js";
+import { outcome } from "../support/outcomes.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const FINGERPRINT = "sha256:00";
 
-function outcome(line: number, status: RowStatus): RowOutcome {
-  return {
-    line,
-    customerId: "0c6f1a2b-1111-4222-8333-944455556666",
-    userId: `00000000-0000-4000-8000-${String(line).padStart(12, "0")}`,
-    userPrincipalName: "",
-    sku: "O365_BUSINESS_PREMIUM",
-    skuId: "f245ecc8-75af-4f8e-b61f-27d8114de5f3",
-    licenseGroup: "group1",
-    action: "assign",
-    status,
-    httpStatus: 201,
-    attempts: 1,
-    finishedAt: "2026-01-02T03:04:05.000Z",
-  };
-}
+const done = (line: number) => outcome(line, "assigned", { httpStatus: 201 });
 
 let results: string;
 let fallback: string;
@@ -36,10 +21,10 @@ beforeEach(async () => {
   // A first run: lines 1 and 2 in the results file, then the disk filled up: 3 and 4 went to the fallback.
   const first = await openResultsJournal({ path: results, rosterFingerprint: FINGERPRINT, resume: false });
   if (!first.ok) throw new Error(first.message);
-  first.journal.record(outcome(1, "assigned"));
+  first.journal.record(done(1));
   first.journal.record(outcome(2, "failed"));
   await first.journal.close();
-  await writeFile(fallback, RESULTS_HEADER_LINE + formatOutcomeLine(outcome(3, "assigned")) + formatOutcomeLine(outcome(4, "assigned")));
+  await writeFile(fallback, RESULTS_HEADER_LINE + formatOutcomeLine(done(3)) + formatOutcomeLine(done(4)));
 });
 
 const resume = () => openResultsJournal({ path: results, rosterFingerprint: FINGERPRINT, resume: true });
@@ -58,7 +43,7 @@ describe("--resume and the fallback file", () => {
   });
 
   it("leaves a torn last record out (the run was killed mid-line) and takes back the complete ones", async () => {
-    await appendFile(fallback, formatOutcomeLine(outcome(5, "assigned")).slice(0, 40));
+    await appendFile(fallback, formatOutcomeLine(done(5)).slice(0, 40));
     const opened = await resume();
     if (!opened.ok) throw new Error(opened.message);
     expect(opened.unsaved).toMatchObject({ kind: "taken-back", outcomes: 2 });
