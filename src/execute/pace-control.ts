@@ -19,8 +19,9 @@
 //   a 429 confirms the same estimate, so a steady limit is probed rarely), the pace probes past the
 //   estimate on CUBIC's convex curve: slowly near it, faster the longer no 429 comes, so a stale
 //   estimate is left quickly while one probe against a true limit costs one 429.
-import { effectiveRate, type Scope } from "./pace-scope.js";
+import { effectiveRate, probeAnswered, type Scope } from "./pace-scope.js";
 import type { RateEstimator } from "./rate-estimator.js";
+import { WindowGate } from "./window-gate.js";
 
 export interface PaceControlOptions {
   minRatePerSecond: number;
@@ -48,6 +49,7 @@ export class PaceControl {
   constructor(
     private readonly options: PaceControlOptions,
     private readonly estimator: RateEstimator,
+    private readonly windows: WindowGate = new WindowGate(),
   ) {}
 
   /**
@@ -63,6 +65,8 @@ export class PaceControl {
       // for now (a window that resets later, a lockout), whatever the pace.
       scope.repeatPauseMs = Math.min(retryAfterMs, Math.max(1_000, scope.repeatPauseMs * 2));
       this.pause(scope, now + scope.repeatPauseMs);
+      scope.probe = "wanted";
+      scope.lockedOut = true;
       // In slow start that ends it: the limit admits no more than the first 429 measured.
       if (scope.phase === "slow-start" && scope.ceiling !== undefined) {
         scope.phase = "hold";
@@ -83,6 +87,8 @@ export class PaceControl {
     scope.episodeStartedAt = now;
     scope.episodeRetryAfterMs = retryAfterMs;
     scope.repeatPauseMs = 0;
+    scope.probe = undefined;
+    scope.lockedOut = false;
     if (ceiling === undefined) {
       // Nothing answered yet: stay unpaced, paused for the Retry-After.
       this.pause(scope, now + retryAfterMs);
@@ -109,6 +115,12 @@ export class PaceControl {
 
   /** The scope answered without throttling. */
   raise(scope: Scope, now: number): void {
+    probeAnswered(scope);
+    if (scope.lockedOut) {
+      scope.lockedOut = false;
+      // This answer is the first admitted after the lockout: it counts in the next window.
+      this.windows.lockoutEnded(scope, now, scope.admitted - 1);
+    }
     const pace = effectiveRate(scope);
     if (pace !== undefined) scope.lastSuccessPace = pace;
     if (scope.rate === undefined || scope.ceiling === undefined || now < scope.pausedUntil) return;

@@ -1,6 +1,7 @@
 // One paced scope (a customer, or the partner as a whole): what the pacer knows of it and its
 // schedule of request starts. Starts are spaced evenly at the scope's rate (no bursts), so a paced
 // scope rarely empties the server's bucket.
+import type { CallWindow } from "./window-gate.js";
 
 export interface Scope {
   rate?: number;
@@ -39,10 +40,50 @@ export interface Scope {
   repeatPauseMs: number;
   /** The most the scope's own limit was measured to admit, after its first 429 (partner-attribution.ts). */
   provenRate?: number;
+  /**
+   * After a pause for a refusal repeated (the limit holds the whole scope): one request goes first
+   * and the rest wait for its answer ("wanted": not sent yet; "sent": on the wire since `probeSentAt`),
+   * so a limit still holding refuses one request, not a pace's worth of them in flight.
+   */
+  probe?: "wanted" | "sent";
+  probeSentAt?: number;
+  /** The call window learnt from a lockout (window-gate.ts), and the starts counted in it. */
+  window?: CallWindow;
+  windowStarts: number[];
+  /** Since the last lockout ended: the first start, and the answers admitted before it. */
+  segmentStartAt?: number;
+  segmentAdmittedBefore?: number;
+  /** A refusal repeated: the limit holds the whole scope until an answer is admitted again. */
+  lockedOut: boolean;
+  /** A 429 of this customer was the partner's limit: its own estimate is its share of the partner's, not its own limit. */
+  partnerBound?: boolean;
+  /** Unthrottled answers so far, and requests started so far. */
+  admitted: number;
+  started: number;
+  lastStartAt?: number;
+  /** The scope stopped sending for a while since the last refusal (rate-estimator.ts: the span between refusals breaks). */
+  sendingBroke: boolean;
+  /** The span of refusals going on: the first of it and the latest (when, and how many answers had been admitted by then). */
+  spanFirst?: RefusalPoint;
+  spanLast?: RefusalPoint;
+  /** Finished spans between refusals, summed: answers admitted, requests started and milliseconds. */
+  spannedAdmitted: number;
+  spannedStarted: number;
+  spannedMs: number;
 }
 
+export interface RefusalPoint {
+  at: number;
+  admitted: number;
+  started: number;
+}
+
+/** A gap between two starts longer than this many of the pace's intervals (and `IDLE_MS`) is a pause in sending. */
+const IDLE_INTERVALS = 3;
+const IDLE_MS = 300;
+
 export function newScope(): Scope {
-  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0, probedMs: 0, holdMs: 0, resumedAt: -Infinity, repeatPauseMs: 0 };
+  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0, probedMs: 0, holdMs: 0, resumedAt: -Infinity, repeatPauseMs: 0, admitted: 0, started: 0, windowStarts: [], lockedOut: false, sendingBroke: false, spannedAdmitted: 0, spannedStarted: 0, spannedMs: 0 };
 }
 
 /** The scope's pace: its learned rate, at most its cap; undefined while unpaced. */
@@ -55,18 +96,45 @@ export function effectiveRate(scope: Scope): number | undefined {
 export function readyAt(scope: Scope, now: number): number {
   const paced = effectiveRate(scope) !== undefined ? scope.nextStartAt : 0;
   if (paced > now) scope.lastPacedAt = now;
-  return Math.max(scope.pausedUntil, paced);
+  return Math.max(scope.pausedUntil, paced, probeWait(scope, now));
+}
+
+/** A probe after a pause is on the wire: the others wait for its answer (polled), unless it was lost. */
+function probeWait(scope: Scope, now: number): number {
+  if (scope.probe !== "sent" || scope.probeSentAt === undefined) return 0;
+  if (now - scope.probeSentAt >= PROBE_LOST_MS) {
+    scope.probe = undefined;
+    return 0;
+  }
+  return now + PROBE_POLL_MS;
+}
+
+/** The probe's answer is awaited this long at most (a transient failure tells the pacer nothing). */
+const PROBE_LOST_MS = 5_000;
+/** Requests waiting for the probe's answer look again this often. */
+const PROBE_POLL_MS = 10;
+
+/** An answer came back that was no 429: a probe in flight has done its job. */
+export function probeAnswered(scope: Scope): void {
+  if (scope.probe === "sent") scope.probe = undefined;
 }
 
 /** Whether the scope lets a request start now (without noting anything). */
 export function ownReady(scope: Scope, now: number): boolean {
-  return Math.max(scope.pausedUntil, effectiveRate(scope) !== undefined ? scope.nextStartAt : 0) <= now;
+  return Math.max(scope.pausedUntil, effectiveRate(scope) !== undefined ? scope.nextStartAt : 0) <= now && scope.probe !== "sent";
 }
 
 /** A request starts now: the next slot is one interval later. */
 export function reserve(scope: Scope, now: number): void {
   scope.firstActivityAt ??= now;
   const rate = effectiveRate(scope);
+  if (scope.lastStartAt !== undefined && now - scope.lastStartAt > Math.max(IDLE_MS, rate === undefined ? 0 : (IDLE_INTERVALS * 1000) / rate)) scope.sendingBroke = true;
+  scope.lastStartAt = now;
+  scope.started++;
+  if (scope.probe === "wanted") {
+    scope.probe = "sent";
+    scope.probeSentAt = now;
+  }
   if (rate === undefined) return;
   const interval = 1000 / rate;
   // A start slightly late keeps the schedule (timers fire late); a long idle gap earns no burst.

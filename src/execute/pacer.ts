@@ -20,6 +20,7 @@ import { PartnerAttribution } from "./partner-attribution.js";
 import { PartnerQueue, type PartnerWaiter } from "./partner-queue.js";
 import { RateEstimator } from "./rate-estimator.js";
 import { WarmStart, type PacingState } from "./warm-start.js";
+import { WindowGate } from "./window-gate.js";
 
 export type { PacingState } from "./warm-start.js";
 
@@ -67,12 +68,10 @@ export function createPacer(options: PacerOptions): Pacer {
   const clock = options.clock;
   const minRate = options.minRatePerSecond ?? 0.2;
   const estimator = new RateEstimator(options.windowMs ?? 2_000);
-  const control = new PaceControl(
-    { minRatePerSecond: minRate },
-    estimator,
-  );
+  const windows = new WindowGate();
+  const control = new PaceControl({ minRatePerSecond: minRate }, estimator, windows);
   const attribution = new PartnerAttribution(options.partnerWindowMs ?? 1_000, estimator);
-  const warm = new WarmStart(clock, minRate, options.warm);
+  const warm = new WarmStart(clock, minRate, options.warm, estimator);
 
   const partner = newScope();
   if (options.maxRatePerSecond !== undefined && options.maxRatePerSecond > 0) partner.cap = options.maxRatePerSecond;
@@ -88,9 +87,12 @@ export function createPacer(options: PacerOptions): Pacer {
     return scope;
   };
 
+  /** When the scope lets a request start: its pace, pause, probe and call window. */
+  const scopeReadyAt = (scope: Scope, now: number): number => Math.max(readyAt(scope, now), windows.readyAt(scope, now));
+
   const delayMs = (customerId: string): number => {
     const now = clock.now();
-    return Math.max(0, Math.max(readyAt(scopeOf(customerId), now), readyAt(partner, now)) - now);
+    return Math.max(0, Math.max(scopeReadyAt(scopeOf(customerId), now), scopeReadyAt(partner, now)) - now);
   };
 
   const partnerQueue = new PartnerQueue();
@@ -104,8 +106,8 @@ export function createPacer(options: PacerOptions): Pacer {
         for (;;) {
           if (signal?.aborted) return;
           const now = clock.now();
-          const own = readyAt(scope, now);
-          const shared = readyAt(partner, now);
+          const own = scopeReadyAt(scope, now);
+          const shared = scopeReadyAt(partner, now);
           if (own <= now && shared <= now) {
             const first = partnerQueue.size > 0 ? partnerQueue.firstReady(now) : undefined;
             if (first === undefined || first === waiter) break;
@@ -121,6 +123,8 @@ export function createPacer(options: PacerOptions): Pacer {
       const now = clock.now();
       reserve(scope, now);
       reserve(partner, now);
+      windows.started(scope, now);
+      windows.started(partner, now);
     },
     onThrottled(customerId, retryAfterMs, sentAt) {
       const now = clock.now();
@@ -129,8 +133,12 @@ export function createPacer(options: PacerOptions): Pacer {
       const pointsAtPartner = attribution.pointsAtPartner(scope, partner, now);
       attribution.noteProven(scope, now);
       const sent = sentAt ?? now;
+      estimator.refused(scope, now);
       control.throttled(scope, now, retryAfterMs, sent, false);
-      if (pointsAtPartner && attribution.isPartnerLimit(customerId, now)) control.throttled(partner, now, retryAfterMs, sent, true);
+      if (pointsAtPartner && attribution.isPartnerLimit(customerId, now)) {
+        scope.partnerBound = true;
+        control.throttled(partner, now, retryAfterMs, sent, true);
+      }
     },
     onSuccess(customerId) {
       const now = clock.now();

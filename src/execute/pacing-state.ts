@@ -7,12 +7,21 @@ import { rename, readFile, writeFile } from "node:fs/promises";
 import { z } from "zod";
 import type { PacingState } from "./pacer.js";
 
+const callWindow = z.object({ limit: z.number().positive(), ms: z.number().positive() });
+
 const stateSchema = z.object({
   version: z.literal(1),
   savedAt: z.string(),
   baseUrl: z.string().optional(),
   partner: z.number().positive().optional(),
   customers: z.record(z.string(), z.number().positive()),
+  longRun: z.array(z.string()).optional(),
+  windows: z
+    .object({
+      partner: callWindow.optional(),
+      customers: z.record(z.string(), callWindow).optional(),
+    })
+    .optional(),
 });
 
 export type SavedPacingState = PacingState & { baseUrl?: string };
@@ -30,10 +39,16 @@ export async function readPacingState(path: string): Promise<ReadPacingState> {
   try {
     const parsed = stateSchema.safeParse(JSON.parse(text));
     if (!parsed.success) return { ok: false, reason: "the pacing state is not one this version writes" };
-    const { baseUrl, partner, ...rest } = parsed.data;
+    const { baseUrl, partner, longRun, windows, ...rest } = parsed.data;
     const state: SavedPacingState = { ...rest };
     if (baseUrl !== undefined) state.baseUrl = baseUrl;
     if (partner !== undefined) state.partner = partner;
+    if (longRun !== undefined) state.longRun = longRun;
+    if (windows !== undefined) {
+      state.windows = {};
+      if (windows.partner) state.windows.partner = windows.partner;
+      if (windows.customers) state.windows.customers = windows.customers;
+    }
     return { ok: true, state };
   } catch {
     return { ok: false, reason: "the pacing state is not JSON" };

@@ -9,6 +9,12 @@ import type { Scope } from "./pace-scope.js";
 /** Sending for less than this tells a burst from a rate too poorly to trust. */
 export const TRUSTED_SPAN_MS = 1_000;
 
+/** Spans between refusals adding up to this measure the long-run rate. */
+export const REFUSAL_SPAN_MS = 800;
+const MIN_ADMITTED_BETWEEN = 5;
+/** Started over admitted in the spans at which the limit, not the pace, set what passed. */
+const SATURATED_ASKED = 1.1;
+
 export interface Measurement {
   /** Unthrottled answers per second. */
   rate: number;
@@ -23,6 +29,46 @@ export class RateEstimator {
   record(scope: Scope, now: number): void {
     scope.firstActivityAt ??= now;
     scope.answers.push(now);
+    scope.admitted++;
+  }
+
+  /**
+   * A 429 of the scope: its limit was full at this moment. Between two such moments with the scope
+   * sending all along, what the limit admitted is its long-run rate times the time (a token
+   * bucket's refill, a window's count per window), whatever burst it had saved up before the
+   * first. A pause in sending ends the span (the limit's allowance of that time was not asked for).
+   */
+  refused(scope: Scope, now: number): void {
+    const point = { at: now, admitted: scope.admitted, started: scope.started };
+    if (scope.sendingBroke || !scope.spanFirst || !scope.spanLast) {
+      if (scope.spanFirst && scope.spanLast) {
+        scope.spannedAdmitted += scope.spanLast.admitted - scope.spanFirst.admitted;
+        scope.spannedStarted += scope.spanLast.started - scope.spanFirst.started;
+        scope.spannedMs += scope.spanLast.at - scope.spanFirst.at;
+      }
+      scope.spanFirst = point;
+      scope.sendingBroke = false;
+    }
+    scope.spanLast = point;
+  }
+
+  /**
+   * The limit's long-run rate, from the spans between refusals (undefined until they add up to
+   * `REFUSAL_SPAN_MS`). `saturated`: the scope asked for more than was admitted in them (10% or
+   * more refused), so the limit, not the pace, set what passed; otherwise the rate is a bound
+   * from below (a token bucket full for part of a span lost what it refilled then).
+   */
+  longRunRate(scope: Scope): { rate: number; saturated: boolean } | undefined {
+    let admitted = scope.spannedAdmitted;
+    let started = scope.spannedStarted;
+    let ms = scope.spannedMs;
+    if (scope.spanFirst && scope.spanLast) {
+      admitted += scope.spanLast.admitted - scope.spanFirst.admitted;
+      started += scope.spanLast.started - scope.spanFirst.started;
+      ms += scope.spanLast.at - scope.spanFirst.at;
+    }
+    if (ms < REFUSAL_SPAN_MS || admitted < MIN_ADMITTED_BETWEEN) return undefined;
+    return { rate: (admitted * 1000) / ms, saturated: started >= SATURATED_ASKED * admitted };
   }
 
   /** Unthrottled answers per second over the window (since the scope began or resumed, at least 1 s). */

@@ -1,53 +1,117 @@
 // Starting from what an earlier run learned (`--pacing-state`): each scope it knows starts paced
 // just under the allowance estimated there, as if throttled there, and holds that pace for
 // `WARM_HOLD_MS` before probing past it (a hint, never a ceiling: a short job then sends no 429
-// at all, a long one still finds a higher allowance). Customers it does not know start from the
-// median of those it does (the partner-wide estimate). At the end, what this run measured
-// replaces it, scope by scope; an estimate still in slow start (not measured) is not saved.
+// at all, a long one still finds a higher allowance). A call window learnt from a lockout
+// (window-gate.ts) is kept too, so the next run sends a window's calls and then waits for the
+// window instead of running into the lockout again.
+//
+// Which estimate a customer starts from: one customer's estimate from a short job is a noisy sample
+// of the limit the partner's customers share (Partner Center's limits are per tenant, alike for
+// all), so customers start from the median of the customers' estimates (the partner-wide one),
+// unless a customer's own was measured as a long-run rate and differs from it by far. An estimate
+// is the long-run rate the limit admitted between refusals where one was measured (a burst saved
+// up before the first refusal is not in it), else the pace at the last 429. Estimates still in
+// slow start (not measured), and those of customers refused by the partner's limit (their share
+// of it, not their own limit), are not saved. At the end, what this run measured replaces the
+// earlier run's, scope by scope.
 import type { Clock } from "./clock.js";
 import { HOLD_SHARE } from "./pace-control.js";
 import type { Scope } from "./pace-scope.js";
+import type { RateEstimator } from "./rate-estimator.js";
+import type { CallWindow } from "./window-gate.js";
 
-/** What a run learned, to start the next one from (`--pacing-state`): the rate each scope was last throttled at. */
+/** What a run learned, to start the next one from (`--pacing-state`). */
 export interface PacingState {
   version: 1;
   savedAt: string;
+  /** The partner's estimate, calls per second, when its limit was the one met. */
   partner?: number;
+  /** Each customer's estimate, calls per second. */
   customers: Record<string, number>;
+  /** The customers whose estimate is a long-run rate measured between refusals. */
+  longRun?: string[];
+  /** Call windows learnt from lockouts. */
+  windows?: { partner?: CallWindow; customers?: Record<string, CallWindow> };
 }
+
+/** A customer's own long-run estimate this many times the partner-wide one (or under it by as much) is its own. */
+const DIFFERS = 1.5;
 
 /** A warm start holds its pace this long before probing past the hint. */
 const WARM_HOLD_MS = 8_000;
 
 export class WarmStart {
   private readonly partnerWide: number | undefined;
+  private readonly longRun: ReadonlySet<string>;
 
   constructor(
     private readonly clock: Clock,
     private readonly minRate: number,
     private readonly warm: PacingState | undefined,
+    private readonly estimator: RateEstimator,
   ) {
     const known = Object.values(warm?.customers ?? {}).sort((a, b) => a - b);
     this.partnerWide = known.length > 0 ? known[Math.floor(known.length / 2)] : undefined;
+    this.longRun = new Set(warm?.longRun ?? []);
   }
 
   startPartner(scope: Scope): void {
-    if (this.warm) this.start(scope, this.warm.partner);
+    if (!this.warm) return;
+    this.start(scope, this.warm.partner);
+    startWindow(scope, this.warm.windows?.partner);
   }
 
   startCustomer(scope: Scope, customerId: string): void {
-    if (this.warm) this.start(scope, this.warm.customers[customerId] ?? this.partnerWide);
+    if (!this.warm) return;
+    const own = this.warm.customers[customerId];
+    const wide = this.partnerWide;
+    const differs = own !== undefined && wide !== undefined && this.longRun.has(customerId) && (own > DIFFERS * wide || own * DIFFERS < wide);
+    this.start(scope, differs ? own : wide);
+    startWindow(scope, this.warm.windows?.customers?.[customerId]);
   }
 
-  /** What was learned, for the next run: this run's ceilings, and the earlier run's for scopes it did not reach. */
+  /** What was learned, for the next run: this run's estimates, and the earlier run's for scopes it did not reach. */
   snapshot(partner: Scope, customers: ReadonlyMap<string, Scope>): PacingState {
     const learned: Record<string, number> = {};
-    for (const [id, scope] of customers) if (measured(scope)) learned[id] = scope.ceiling;
-    for (const [id, ceiling] of Object.entries(this.warm?.customers ?? {})) learned[id] ??= ceiling;
+    const longRun = new Set<string>();
+    const windows: Record<string, CallWindow> = {};
+    for (const [id, scope] of customers) {
+      if (scope.window) windows[id] = scope.window;
+      if (!measured(scope) || scope.partnerBound) continue;
+      const estimate = this.estimate(scope);
+      learned[id] = estimate.rate;
+      if (estimate.longRun) longRun.add(id);
+    }
+    for (const [id, rate] of Object.entries(this.warm?.customers ?? {})) {
+      if (learned[id] !== undefined) continue;
+      learned[id] = rate;
+      if (this.longRun.has(id)) longRun.add(id);
+    }
+    for (const [id, window] of Object.entries(this.warm?.windows?.customers ?? {})) windows[id] ??= window;
     const state: PacingState = { version: 1, savedAt: new Date(this.clock.now()).toISOString(), customers: learned };
-    const partnerCeiling = measured(partner) ? partner.ceiling : this.warm?.partner;
-    if (partnerCeiling !== undefined) state.partner = partnerCeiling;
+    const partnerRate = measured(partner) ? partner.ceiling : this.warm?.partner;
+    if (partnerRate !== undefined) state.partner = partnerRate;
+    if (longRun.size > 0) state.longRun = [...longRun];
+    const partnerWindow = partner.window ?? this.warm?.windows?.partner;
+    if (partnerWindow || Object.keys(windows).length > 0) {
+      state.windows = {};
+      if (partnerWindow) state.windows.partner = partnerWindow;
+      if (Object.keys(windows).length > 0) state.windows.customers = windows;
+    }
     return state;
+  }
+
+  /**
+   * The estimate to save: the long-run rate measured between refusals where there is one, else the
+   * last estimate. A long-run rate measured while the scope asked for little more than was
+   * admitted (the pace, not the limit, set what passed: a token bucket full for part of the time
+   * lost what it refilled then) is a bound from below, not the rate.
+   */
+  private estimate(scope: Scope & { ceiling: number }): { rate: number; longRun: boolean } {
+    const longRun = this.estimator.longRunRate(scope);
+    if (longRun === undefined) return { rate: scope.ceiling, longRun: false };
+    if (longRun.saturated) return { rate: longRun.rate, longRun: true };
+    return { rate: Math.max(longRun.rate, scope.ceiling), longRun: false };
   }
 
   private start(scope: Scope, ceiling: number | undefined): void {
@@ -58,6 +122,10 @@ export class WarmStart {
     scope.holdMs = WARM_HOLD_MS;
     scope.lastIncreaseAt = this.clock.now();
   }
+}
+
+function startWindow(scope: Scope, window: CallWindow | undefined): void {
+  if (window && window.limit >= 1 && window.ms > 0) scope.window = { limit: window.limit, ms: window.ms };
 }
 
 /** The scope's estimate was measured in this run or kept from the earlier one (not a slow start's guess). */

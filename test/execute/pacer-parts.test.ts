@@ -225,20 +225,33 @@ describe("PartnerQueue", () => {
 });
 
 describe("WarmStart and the schedule", () => {
-  it("starts a known customer at 95% of its saved rate, holding 8 s before probing, an unknown one at the median, and keeps what it did not reach", () => {
+  it("starts a customer at 95% of the partner-wide (median) estimate, or of its own long-run one where that differs by far, holding 8 s before probing, and keeps what it did not reach", () => {
     const clock = new FakeClock(0);
-    const warm = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers: { a: 10, b: 20, c: 30 } });
-    const known = newScope();
-    warm.startCustomer(known, "a");
-    expect(effectiveRate(known)).toBeCloseTo(9.5, 5);
-    expect(known).toMatchObject({ phase: "hold", holdMs: 8_000 });
+    const saved = { version: 1 as const, savedAt: "", customers: { a: 10, b: 20, c: 30, d: 25 }, longRun: ["a", "d"] };
+    const warm = new WarmStart(clock, 0.2, saved, new RateEstimator(2_000));
+    // a: its own long-run rate, half the median: its own limit.
+    const own = newScope();
+    warm.startCustomer(own, "a");
+    expect(effectiveRate(own)).toBeCloseTo(9.5, 5);
+    expect(own).toMatchObject({ phase: "hold", holdMs: 8_000 });
+    // c: 1.2x the median, but only the pace at a 429 (no long-run rate): a noisy sample, the median rules.
+    const noisy = newScope();
+    warm.startCustomer(noisy, "c");
+    expect(effectiveRate(noisy)).toBeCloseTo(23.75, 5);
+    // d: a long-run rate, but near the median: the median.
+    const near = newScope();
+    warm.startCustomer(near, "d");
+    expect(effectiveRate(near)).toBeCloseTo(23.75, 5);
     const unknown = newScope();
     warm.startCustomer(unknown, "z");
-    expect(effectiveRate(unknown)).toBeCloseTo(19, 5);
+    expect(effectiveRate(unknown)).toBeCloseTo(23.75, 5);
     unknown.ceiling = 12;
-    // A slow start's guess is no measurement: not saved.
+    // A slow start's guess is no measurement, nor a customer's share of the partner's limit: not saved.
     const guessing = Object.assign(newScope(), { ceiling: 1, phase: "slow-start" as const });
-    expect(warm.snapshot(newScope(), new Map([["z", unknown], ["y", guessing]])).customers).toEqual({ a: 10, b: 20, c: 30, z: 12 });
+    const sharing = Object.assign(newScope(), { ceiling: 2, phase: "hold" as const, partnerBound: true });
+    const snapshot = warm.snapshot(newScope(), new Map([["z", unknown], ["y", guessing], ["x", sharing]]));
+    expect(snapshot.customers).toEqual({ a: 10, b: 20, c: 30, d: 25, z: 12 });
+    expect(snapshot.longRun).toEqual(["a", "d"]);
   });
 
   it("spaces starts evenly at the pace and earns no burst from an idle gap", () => {

@@ -220,7 +220,8 @@ describe("pacer", () => {
 
   it("warm start: paced just under what an earlier run learned, from the first request, holding 8 s, then growing past it", async () => {
     const clock = new FakeClock();
-    const pacer = createPacer({ clock, warm: { version: 1, savedAt: "2026-01-01T00:00:00Z", customers: { [A]: 10, [B]: 20, [C]: 30 } } });
+    // A's estimate is a long-run rate, half the partner-wide one: its own.
+    const pacer = createPacer({ clock, warm: { version: 1, savedAt: "2026-01-01T00:00:00Z", customers: { [A]: 10, [B]: 20, [C]: 30 }, longRun: [A] } });
     expect(pacer.state(A).ratePerSecond).toBeCloseTo(9.5, 5);
     // A customer the state does not know starts from the partner-wide (median) figure.
     expect(pacer.state("customer-new").ratePerSecond).toBeCloseTo(19, 5);

@@ -1,0 +1,71 @@
+// A limit that counts calls in a long window (Azure API Management's rate-limit policy: N calls
+// in any W seconds, the Retry-After the seconds until the oldest leaves it) is no rate: a pace
+// just under N/W wastes most of the window, and a pace above it runs into a lockout that lasts
+// until the window moves, where every request in flight is refused. So a scope that met such a
+// lockout learns the window and, from then on (and in the next run, from the pacing state), starts
+// no request that would make more than N in the last W: it sends the window's calls at its pace,
+// then waits for the oldest to leave, as a client-side sliding window does.
+//
+// Learnt from a lockout, not guessed: the first refusal's Retry-After was at least `LONG_MS` and
+// the limit held the whole scope for most of it (refused again until then, admitted after), so
+// the Retry-After was the window's, not a pessimistic figure. The window then is the time from
+// the first call counted to the refusal plus the Retry-After (an overstatement of at most the
+// Retry-After's rounding to whole seconds), its count what was admitted in that time.
+import type { Scope } from "./pace-scope.js";
+
+export interface CallWindow {
+  limit: number;
+  ms: number;
+}
+
+/** A Retry-After this long or longer may be a window's. */
+const LONG_MS = 5_000;
+/** The lockout lasted at least this share of the Retry-After: it was the window's. */
+const HELD_FOR = 0.8;
+/** Calls of the window left unused, as a share of its count (at least one): lookups and clock skew. */
+const MARGIN = 0.02;
+
+export class WindowGate {
+  /** A request starts: it counts in the window. */
+  started(scope: Scope, now: number): void {
+    scope.segmentStartAt ??= now;
+    scope.segmentAdmittedBefore ??= scope.admitted;
+    if (!scope.window) return;
+    scope.windowStarts.push(now);
+    this.prune(scope, now);
+  }
+
+  /** When the window lets one more request start (0: not bound by one). */
+  readyAt(scope: Scope, now: number): number {
+    const window = scope.window;
+    if (!window) return 0;
+    this.prune(scope, now);
+    const allowed = Math.max(1, window.limit - Math.max(1, Math.ceil(MARGIN * window.limit)));
+    const over = scope.windowStarts.length - allowed;
+    return over < 0 ? 0 : scope.windowStarts[over]! + window.ms;
+  }
+
+  /** A lockout ended at `now` (the first answer admitted after it): learn the window if it was one. */
+  lockoutEnded(scope: Scope, now: number, admittedBefore: number): void {
+    const refusedAt = scope.episodeStartedAt;
+    const retryAfterMs = scope.episodeRetryAfterMs;
+    const segmentStart = scope.segmentStartAt;
+    const segmentAdmitted = scope.segmentAdmittedBefore;
+    // Counting starts afresh from the next request.
+    scope.segmentStartAt = undefined;
+    scope.segmentAdmittedBefore = undefined;
+    if (segmentStart === undefined || segmentAdmitted === undefined || retryAfterMs < LONG_MS) return;
+    if (now - refusedAt < HELD_FOR * retryAfterMs) return;
+    const limit = admittedBefore - segmentAdmitted;
+    const ms = refusedAt + retryAfterMs - segmentStart;
+    if (limit < 2 || !(ms > 0)) return;
+    scope.window = { limit, ms };
+  }
+
+  private prune(scope: Scope, now: number): void {
+    const ms = scope.window?.ms ?? 0;
+    let drop = 0;
+    while (drop < scope.windowStarts.length && scope.windowStarts[drop]! <= now - ms) drop++;
+    if (drop > 0) scope.windowStarts.splice(0, drop);
+  }
+}
