@@ -136,7 +136,8 @@ export function createPacer(options: PacerOptions): Pacer {
       estimator.refused(scope, now);
       control.throttled(scope, now, retryAfterMs, sent, false);
       if (pointsAtPartner && attribution.isPartnerLimit(customerId, now)) {
-        scope.partnerBound = true;
+        // Their estimates are their shares of the partner's limit, not their own limits.
+        for (const id of attribution.recentCustomers()) scopeOf(id).partnerBound = true;
         control.throttled(partner, now, retryAfterMs, sent, true);
       }
     },

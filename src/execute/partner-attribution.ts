@@ -38,6 +38,11 @@ export class PartnerAttribution {
   isPartnerLimit(customerId: string, now: number): boolean {
     this.recent.push({ customerId, at: now });
     while (this.recent.length > 0 && this.recent[0]!.at < now - this.windowMs) this.recent.shift();
-    return new Set(this.recent.map((t) => t.customerId)).size >= 2;
+    return this.recentCustomers().size >= 2;
+  }
+
+  /** The customers whose 429s pointed at the partner within the window. */
+  recentCustomers(): Set<string> {
+    return new Set(this.recent.map((t) => t.customerId));
   }
 }

@@ -37,11 +37,21 @@ export interface PacingState {
 /** A customer's own long-run estimate this many times the partner-wide one (or under it by as much) is its own. */
 const DIFFERS = 1.5;
 
+/** A warm start from an estimate that is no long-run rate (the pace at a 429, which a climb or a burst may have let run ahead) holds at this share of it. */
+const WARM_HOLD_SHARE = 0.9;
+
+/** The partner's limit was met when at least this share of the customers with an estimate were refused by it. */
+const PARTNER_SHARE = 1 / 3;
+
+/** Admitted this long without a 429, the rate admitted lately replaces a lower estimate. */
+const SUSTAINED_MS = 4_000;
+
 /** A warm start holds its pace this long before probing past the hint. */
 const WARM_HOLD_MS = 8_000;
 
 export class WarmStart {
   private readonly partnerWide: number | undefined;
+  private readonly partnerWideIsLongRun: boolean;
   private readonly longRun: ReadonlySet<string>;
 
   constructor(
@@ -50,14 +60,18 @@ export class WarmStart {
     private readonly warm: PacingState | undefined,
     private readonly estimator: RateEstimator,
   ) {
-    const known = Object.values(warm?.customers ?? {}).sort((a, b) => a - b);
-    this.partnerWide = known.length > 0 ? known[Math.floor(known.length / 2)] : undefined;
     this.longRun = new Set(warm?.longRun ?? []);
+    // The long-run estimates are the better measurements: the median of those where there are any.
+    const all = Object.entries(warm?.customers ?? {});
+    const measuredLongRun = all.filter(([id]) => this.longRun.has(id));
+    const known = (measuredLongRun.length > 0 ? measuredLongRun : all).map(([, rate]) => rate).sort((a, b) => a - b);
+    this.partnerWideIsLongRun = measuredLongRun.length > 0;
+    this.partnerWide = known.length > 0 ? known[Math.floor(known.length / 2)] : undefined;
   }
 
   startPartner(scope: Scope): void {
     if (!this.warm) return;
-    this.start(scope, this.warm.partner);
+    this.start(scope, this.warm.partner, false);
     startWindow(scope, this.warm.windows?.partner);
   }
 
@@ -66,7 +80,8 @@ export class WarmStart {
     const own = this.warm.customers[customerId];
     const wide = this.partnerWide;
     const differs = own !== undefined && wide !== undefined && this.longRun.has(customerId) && (own > DIFFERS * wide || own * DIFFERS < wide);
-    this.start(scope, differs ? own : wide);
+    if (differs) this.start(scope, own, true);
+    else this.start(scope, wide, this.partnerWideIsLongRun);
     startWindow(scope, this.warm.windows?.customers?.[customerId]);
   }
 
@@ -78,7 +93,7 @@ export class WarmStart {
     for (const [id, scope] of customers) {
       if (scope.window) windows[id] = scope.window;
       if (!measured(scope) || scope.partnerBound) continue;
-      const estimate = this.estimate(scope);
+      const estimate = this.estimate(scope, this.clock.now());
       learned[id] = estimate.rate;
       if (estimate.longRun) longRun.add(id);
     }
@@ -89,7 +104,15 @@ export class WarmStart {
     }
     for (const [id, window] of Object.entries(this.warm?.windows?.customers ?? {})) windows[id] ??= window;
     const state: PacingState = { version: 1, savedAt: new Date(this.clock.now()).toISOString(), customers: learned };
-    const partnerRate = measured(partner) ? partner.ceiling : this.warm?.partner;
+    // The partner's limit was the one met only if it refused a good share of the customers; a
+    // few refused together by their own limits pass for it for a while, and its estimate (what
+    // they all were admitted at then) would hold the next run back.
+    let bound = 0;
+    let own = 0;
+    for (const scope of customers.values()) if (scope.partnerBound) bound++;
+    else if (measured(scope)) own++;
+    const partnerMet = bound >= Math.max(2, PARTNER_SHARE * (bound + own));
+    const partnerRate = measured(partner) && partnerMet ? partner.ceiling : this.warm?.partner;
     if (partnerRate !== undefined) state.partner = partnerRate;
     if (longRun.size > 0) state.longRun = [...longRun];
     const partnerWindow = partner.window ?? this.warm?.windows?.partner;
@@ -107,18 +130,25 @@ export class WarmStart {
    * admitted (the pace, not the limit, set what passed: a token bucket full for part of the time
    * lost what it refilled then) is a bound from below, not the rate.
    */
-  private estimate(scope: Scope & { ceiling: number }): { rate: number; longRun: boolean } {
+  private estimate(scope: Scope & { ceiling: number }, now: number): { rate: number; longRun: boolean } {
     const longRun = this.estimator.longRunRate(scope);
-    if (longRun === undefined) return { rate: scope.ceiling, longRun: false };
-    if (longRun.saturated) return { rate: longRun.rate, longRun: true };
-    return { rate: Math.max(longRun.rate, scope.ceiling), longRun: false };
+    const estimate = longRun === undefined ? { rate: scope.ceiling, longRun: false } : longRun.saturated ? { rate: longRun.rate, longRun: true } : { rate: Math.max(longRun.rate, scope.ceiling), longRun: false };
+    // A pace that probed past the estimate and was admitted for a good while since the last 429
+    // has shown the estimate stale: what it was admitted at is the better figure.
+    const recent = this.estimator.measure(scope, now);
+    const unthrottledMs = now - Math.max(scope.episodeStartedAt, scope.resumedAt);
+    if (recent.trusted && unthrottledMs >= SUSTAINED_MS && recent.rate > estimate.rate) return { rate: recent.rate, longRun: false };
+    return estimate;
   }
 
-  private start(scope: Scope, ceiling: number | undefined): void {
+  private start(scope: Scope, ceiling: number | undefined, longRun: boolean): void {
     if (ceiling === undefined || !(ceiling > 0)) return;
     scope.ceiling = ceiling;
-    scope.rate = Math.max(this.minRate, ceiling * HOLD_SHARE);
+    scope.rate = Math.max(this.minRate, ceiling * (longRun ? HOLD_SHARE : WARM_HOLD_SHARE));
     scope.phase = "hold";
+    // CUBIC's curve starts at the pace it holds: no climb back toward a pace refused, which this run has not met.
+    scope.loweredTo = scope.rate;
+    scope.refusedPace = scope.rate / HOLD_SHARE;
     scope.holdMs = WARM_HOLD_MS;
     scope.lastIncreaseAt = this.clock.now();
   }
