@@ -1,14 +1,16 @@
 // The pacer's parts, each on its own (pacer.test.ts pins them composed): the rate estimated from
 // successes, the pace's moves (slow start in rate, the decrease, echoes, the scope's pause on a
 // repeated refusal, CUBIC's climb back and probe), the partner-vs-customer attribution, the
-// partner queue's order and the warm start.
+// partner queue's order, the long-run rate between refusals, the call window learnt from a lockout,
+// the one probe after a lockout's pause and the warm start.
 import { describe, expect, it } from "vitest";
 import { HOLD_SHARE, PaceControl } from "../../dist/execute/pace-control.js";
-import { effectiveRate, newScope, reserve, type Scope } from "../../dist/execute/pace-scope.js";
+import { effectiveRate, newScope, ownReady, probeAnswered, readyAt, reserve, type Scope } from "../../dist/execute/pace-scope.js";
 import { PartnerAttribution } from "../../dist/execute/partner-attribution.js";
 import { PartnerQueue } from "../../dist/execute/partner-queue.js";
 import { RateEstimator } from "../../dist/execute/rate-estimator.js";
 import { WarmStart } from "../../dist/execute/warm-start.js";
+import { WindowGate } from "../../dist/execute/window-gate.js";
 import { FakeClock } from "../support/fake-clock.js";
 
 const CONTROL = { minRatePerSecond: 0.2 };
@@ -50,6 +52,47 @@ describe("RateEstimator", () => {
     const measured = estimator.measure(paused, 3_500);
     expect(measured.trusted).toBe(true);
     expect(measured.rate).toBeCloseTo(10, 0); // not 5.5, as the whole window with the pause in it
+  });
+
+  it("the long-run rate is what the limit admitted between refusals while the scope asked for more: a burst before the first is not in it", () => {
+    const estimator = new RateEstimator(2_000);
+    const scope = Object.assign(newScope(), { rate: 100 });
+    // A saved-up burst of 10 passes at once, then the first refusal.
+    for (let t = 0; t < 100; t += 10) {
+      reserve(scope, t);
+      estimator.record(scope, t);
+    }
+    estimator.refused(scope, 100);
+    expect(estimator.longRunRate(scope)).toBeUndefined(); // one refusal: no span yet
+    // Then 15 a second asked, 10 a second admitted, for 2 s, and refused again.
+    scope.rate = 15;
+    for (let t = 100; t < 2_100; t += 1000 / 15) reserve(scope, t);
+    answers(estimator, scope, 200, 2_100, 100);
+    estimator.refused(scope, 2_100);
+    const longRun = estimator.longRunRate(scope)!;
+    expect(longRun.rate).toBeCloseTo(10, 0); // not the 15/s of the first 2.1 s with the burst
+    expect(longRun.saturated).toBe(true);
+  });
+
+  it("a span where the scope asked for no more than was admitted is a bound from below; a pause in sending ends the span", () => {
+    const estimator = new RateEstimator(2_000);
+    const scope = Object.assign(newScope(), { rate: 5 });
+    estimator.refused(scope, 0);
+    for (let t = 0; t <= 2_000; t += 200) {
+      reserve(scope, t);
+      estimator.record(scope, t);
+    }
+    estimator.refused(scope, 2_000);
+    expect(estimator.longRunRate(scope)).toEqual({ rate: 5.5, saturated: false }); // 11 answers in 2 s, every one asked admitted
+    const paused = Object.assign(newScope(), { rate: 10 });
+    estimator.refused(paused, 0);
+    for (let t = 0; t <= 500; t += 100) reserve(paused, t);
+    answers(estimator, paused, 0, 500, 100);
+    // Nothing sent from 0.5 s to 3 s (a pause): the next refusal starts a new span.
+    for (let t = 3_000; t <= 3_500; t += 100) reserve(paused, t);
+    answers(estimator, paused, 3_000, 3_500, 100);
+    estimator.refused(paused, 3_500);
+    expect(estimator.longRunRate(paused)).toBeUndefined(); // the spans sent through add up to under 0.8 s
   });
 });
 
@@ -224,6 +267,77 @@ describe("PartnerQueue", () => {
   });
 });
 
+describe("a lockout: one probe after the pause, and the call window it shows", () => {
+  it("after a pause for a repeated refusal one request goes first; the others wait for its answer (or 5 s, if it is lost)", () => {
+    const estimator = new RateEstimator(2_000);
+    const control = new PaceControl(CONTROL, estimator);
+    const scope = Object.assign(newScope(), { rate: 20, ceiling: 20, phase: "hold" as const, lastSuccessPace: 20 });
+    answers(estimator, scope, 0, 2_000, 50);
+    control.throttled(scope, 2_000, 5_000, 1_990, false);
+    control.throttled(scope, 2_100, 5_000, 2_080, false); // refused again, nothing admitted: paused 1 s
+    const resume = scope.pausedUntil;
+    expect(resume).toBe(3_100);
+    expect(readyAt(scope, resume)).toBe(resume);
+    reserve(scope, resume); // the probe
+    expect(readyAt(scope, resume + 100)).toBeGreaterThan(resume + 100);
+    expect(ownReady(scope, resume + 100)).toBe(false);
+    probeAnswered(scope);
+    expect(ownReady(scope, resume + 1_000)).toBe(true);
+    const lost = Object.assign(newScope(), { probe: "wanted" as const });
+    reserve(lost, 0);
+    expect(ownReady(lost, 4_999)).toBe(false);
+    // No answer in 5 s (a transient failure tells the pacer nothing): the others go.
+    expect(readyAt(lost, 5_000)).toBeLessThanOrEqual(5_000);
+    expect(lost.probe).toBeUndefined();
+  });
+
+  it("a Retry-After of a minute that held the whole scope is a window: its count is what passed before it, and no start makes more than that in the window", () => {
+    const estimator = new RateEstimator(2_000);
+    const gate = new WindowGate();
+    const control = new PaceControl(CONTROL, estimator, gate);
+    const scope = Object.assign(newScope(), { rate: 150, ceiling: 150, phase: "hold" as const, lastSuccessPace: 150 });
+    // 200 calls pass in the first 1.4 s, then 429 with Retry-After 59 s, refused again at every probe.
+    for (let i = 0; i < 200; i++) {
+      gate.started(scope, i * 7);
+      estimator.record(scope, i * 7 + 50);
+    }
+    control.throttled(scope, 1_450, 59_000, 1_400, false);
+    for (let now = 2_500; now < 60_000; now = scope.pausedUntil + 50) control.throttled(scope, now, Math.max(1_000, 60_450 - now), now - 50, false);
+    expect(scope.lockedOut).toBe(true);
+    expect(scope.window).toBeUndefined();
+    estimator.record(scope, 61_000);
+    control.raise(scope, 61_000); // the first admitted after the lockout
+    expect(scope.window).toEqual({ limit: 200, ms: 1_450 + 59_000 });
+    // From here on: the window's count (less 2% kept spare) at the pace, then the wait for the oldest to leave.
+    for (let i = 0; i < 196; i++) gate.started(scope, 61_000 + i);
+    expect(gate.readyAt(scope, 61_200)).toBe(61_000 + 60_450);
+    expect(gate.readyAt(scope, 61_000 + 60_451)).toBeLessThanOrEqual(61_000 + 60_451);
+  });
+
+  it("no window from a Retry-After the limit did not hold for (pessimistic), nor from a short one", () => {
+    const estimator = new RateEstimator(2_000);
+    const gate = new WindowGate();
+    const control = new PaceControl(CONTROL, estimator, gate);
+    const pessimistic = Object.assign(newScope(), { rate: 12, ceiling: 12, phase: "hold" as const, lastSuccessPace: 12 });
+    gate.started(pessimistic, 0);
+    answers(estimator, pessimistic, 0, 2_000, 100);
+    control.throttled(pessimistic, 2_000, 5_000, 1_990, false);
+    control.throttled(pessimistic, 2_100, 5_000, 2_050, false);
+    estimator.record(pessimistic, 3_200);
+    control.raise(pessimistic, 3_200); // admitted 1.2 s after a Retry-After of 5 s
+    expect(pessimistic.lockedOut).toBe(false);
+    expect(pessimistic.window).toBeUndefined();
+    const short = Object.assign(newScope(), { rate: 12, ceiling: 12, phase: "hold" as const, lastSuccessPace: 12 });
+    gate.started(short, 0);
+    answers(estimator, short, 0, 2_000, 100);
+    control.throttled(short, 2_000, 1_000, 1_990, false);
+    control.throttled(short, 2_100, 1_000, 2_050, false);
+    estimator.record(short, 3_000);
+    control.raise(short, 3_000);
+    expect(short.window).toBeUndefined(); // a second's Retry-After, rounded up to whole seconds, tells no window
+  });
+});
+
 describe("WarmStart and the schedule", () => {
   it("starts a customer at 95% of the partner-wide (median) estimate, or of its own long-run one where that differs by far, holding 8 s before probing, and keeps what it did not reach", () => {
     const clock = new FakeClock(0);
@@ -252,6 +366,41 @@ describe("WarmStart and the schedule", () => {
     const snapshot = warm.snapshot(newScope(), new Map([["z", unknown], ["y", guessing], ["x", sharing]]));
     expect(snapshot.customers).toEqual({ a: 10, b: 20, c: 30, d: 25, z: 12 });
     expect(snapshot.longRun).toEqual(["a", "d"]);
+  });
+
+  it("a warm start holds its pace with no climb toward a pace refused, keeps the call window, and saves what this run showed", async () => {
+    const clock = new FakeClock(0);
+    const estimator = new RateEstimator(2_000);
+    const window = { limit: 200, ms: 60_000 };
+    const warm = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers: { a: 10 }, windows: { customers: { a: window } } }, estimator);
+    const scope = newScope();
+    warm.startCustomer(scope, "a");
+    expect(effectiveRate(scope)).toBeCloseTo(9, 5); // 90% of an estimate that is no long-run rate
+    expect(scope.window).toEqual(window);
+    const control = new PaceControl(CONTROL, estimator);
+    raiseWhileBinding(control, scope, 0, 7_000, estimator, 1);
+    expect(effectiveRate(scope)).toBeCloseTo(9, 5); // held: CUBIC's curve starts at the pace held
+    // Admitted at 12/s for 5 s without a 429: the 10/s estimate was stale.
+    for (let t = 7_000; t <= 12_000; t += 1000 / 12) estimator.record(scope, t);
+    await clock.advance(12_000);
+    const saved = warm.snapshot(newScope(), new Map([["a", scope]]));
+    expect(saved.customers.a).toBeCloseTo(12, 0);
+    expect(saved.windows).toEqual({ customers: { a: window } });
+  });
+
+  it("saves the partner's estimate only when its limit refused a third of the customers or more", () => {
+    const clock = new FakeClock(0);
+    const warm = new WarmStart(clock, 0.2, undefined, new RateEstimator(2_000));
+    const partner = Object.assign(newScope(), { ceiling: 37, phase: "hold" as const });
+    const ownLimit = (): Scope => Object.assign(newScope(), { ceiling: 10, phase: "hold" as const });
+    const sharing = (): Scope => Object.assign(newScope(), { ceiling: 3, phase: "hold" as const, partnerBound: true });
+    // Two of ten refused together, the others at their own limits: no partner limit to save.
+    const few = new Map([...Array.from({ length: 8 }, (_, i) => [`own${i}`, ownLimit()] as const), ["s0", sharing()], ["s1", sharing()]]);
+    expect(warm.snapshot(partner, few).partner).toBeUndefined();
+    const many = new Map([...Array.from({ length: 6 }, (_, i) => [`own${i}`, ownLimit()] as const), ...Array.from({ length: 4 }, (_, i) => [`s${i}`, sharing()] as const)]);
+    const saved = warm.snapshot(partner, many);
+    expect(saved.partner).toBe(37);
+    expect(Object.keys(saved.customers).sort()).toEqual(["own0", "own1", "own2", "own3", "own4", "own5"]); // shares of the partner's limit are no estimates
   });
 
   it("spaces starts evenly at the pace and earns no burst from an idle gap", () => {

@@ -20,6 +20,20 @@ describe("pacing state file", () => {
     expect(JSON.parse(await readFile(path, "utf8"))).toEqual(state);
   });
 
+  it("keeps which estimates are long-run rates and the call windows learnt", async () => {
+    dir = await mkdtemp(join(tmpdir(), "pacing-state-"));
+    const path = join(dir, "pacing.json");
+    const state = {
+      version: 1 as const,
+      savedAt: "2026-01-01T00:00:00.000Z",
+      customers: { a: 9.5, b: 10.1 },
+      longRun: ["b"],
+      windows: { partner: { limit: 200, ms: 60_450 }, customers: { a: { limit: 100, ms: 10_650 } } },
+    };
+    await writePacingState(path, state);
+    expect(await readPacingState(path)).toEqual({ ok: true, state });
+  });
+
   it("a missing, broken or foreign file is no error: the run starts cold and says why", async () => {
     dir = await mkdtemp(join(tmpdir(), "pacing-state-"));
     expect(await readPacingState(join(dir, "none.json"))).toEqual({ ok: false, reason: "no pacing state yet" });
