@@ -6,11 +6,14 @@
 // coming back as the AWS SDKs' adaptive retry mode does (token bucket with a CUBIC rate). This
 // module composes, each job in its own module:
 // - pace-scope.ts: a scope's state and its evenly spaced schedule of request starts;
-// - rate-estimator.ts: the allowance estimated from the successes over a window, not the burst;
+// - rate-estimator.ts: the allowance estimated from the successes over a window, not the burst, and
+//   the long-run rate the limit admitted between refusals;
 // - pace-control.ts: the pace down on a 429 and up while unthrottled (slow start in rate, hold,
 //   CUBIC's climb and probe; only the throttled request waits out its Retry-After);
 // - partner-attribution.ts: a partner limit told from customer limits by evidence;
 // - partner-queue.ts: partner slots go to the oldest waiting request whose customer is ready;
+// - window-gate.ts: a call window learnt from a lockout (Azure API Management's rate-limit policy
+//   counts calls in a window of a minute or more): no start that would overrun it;
 // - warm-start.ts: starting from, and saving, what an earlier run learned.
 // Slow start in requests in flight is the scheduler's (scheduler.ts) and the executor's (in-flight.ts).
 import type { Clock } from "./clock.js";
