@@ -50,6 +50,9 @@ export interface Scope {
   /** The call window learnt from a lockout (window-gate.ts), and the starts counted in it. */
   window?: CallWindow;
   windowStarts: number[];
+  /** The window came from an earlier run: it holds until `windowHintUntil` (a few windows from the first start), then goes. */
+  windowHint?: boolean;
+  windowHintUntil?: number;
   /** Since the last lockout ended: the first start, and the answers admitted before it. */
   segmentStartAt?: number;
   segmentAdmittedBefore?: number;

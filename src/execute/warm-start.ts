@@ -103,6 +103,15 @@ export class WarmStart {
       if (this.longRun.has(id)) longRun.add(id);
     }
     for (const [id, window] of Object.entries(this.warm?.windows?.customers ?? {})) windows[id] ??= window;
+    // Windows several customers learnt in this run are one window shared by the partner (its count
+    // split between them): saved as the partner's, the next run's customers share it whatever
+    // their number, instead of each keeping a share.
+    const shared = [...customers].filter(([, scope]) => scope.window).map(([id, scope]) => [id, scope.window!] as const);
+    let partnerWindow = partner.window ?? this.warm?.windows?.partner;
+    if (shared.length >= 2) {
+      partnerWindow = { limit: shared.reduce((sum, [, w]) => sum + w.limit, 0), ms: Math.max(...shared.map(([, w]) => w.ms)) };
+      for (const [id] of shared) delete windows[id];
+    }
     const state: PacingState = { version: 1, savedAt: new Date(this.clock.now()).toISOString(), customers: learned };
     // The partner's limit was the one met only if it refused a good share of the customers; a
     // few refused together by their own limits pass for it for a while, and its estimate (what
@@ -115,7 +124,6 @@ export class WarmStart {
     const partnerRate = measured(partner) && partnerMet ? partner.ceiling : this.warm?.partner;
     if (partnerRate !== undefined) state.partner = partnerRate;
     if (longRun.size > 0) state.longRun = [...longRun];
-    const partnerWindow = partner.window ?? this.warm?.windows?.partner;
     if (partnerWindow || Object.keys(windows).length > 0) {
       state.windows = {};
       if (partnerWindow) state.windows.partner = partnerWindow;
@@ -155,7 +163,9 @@ export class WarmStart {
 }
 
 function startWindow(scope: Scope, window: CallWindow | undefined): void {
-  if (window && window.limit >= 1 && window.ms > 0) scope.window = { limit: window.limit, ms: window.ms };
+  if (!(window && window.limit >= 1 && window.ms > 0)) return;
+  scope.window = { limit: window.limit, ms: window.ms };
+  scope.windowHint = true;
 }
 
 /** The scope's estimate was measured in this run or kept from the earlier one (not a slow start's guess). */

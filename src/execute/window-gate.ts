@@ -22,6 +22,8 @@ export interface CallWindow {
 const LONG_MS = 5_000;
 /** The lockout lasted at least this share of the Retry-After: it was the window's. */
 const HELD_FOR = 0.8;
+/** A window from an earlier run holds for this many of its windows from the first start. */
+const HINT_WINDOWS = 3;
 /** Calls of the window left unused, as a share of its count (at least one): lookups and clock skew. */
 const MARGIN = 0.02;
 
@@ -31,6 +33,7 @@ export class WindowGate {
     scope.segmentStartAt ??= now;
     scope.segmentAdmittedBefore ??= scope.admitted;
     if (!scope.window) return;
+    if (scope.windowHint && scope.windowHintUntil === undefined) scope.windowHintUntil = now + HINT_WINDOWS * scope.window.ms;
     scope.windowStarts.push(now);
     this.prune(scope, now);
   }
@@ -39,6 +42,13 @@ export class WindowGate {
   readyAt(scope: Scope, now: number): number {
     const window = scope.window;
     if (!window) return 0;
+    if (scope.windowHintUntil !== undefined && now >= scope.windowHintUntil) {
+      // A window from an earlier run is a hint, never a ceiling: it holds for its first windows, then
+      // only a lockout of this run shows it again (one that has grown is found that way).
+      scope.window = undefined;
+      scope.windowStarts.length = 0;
+      return 0;
+    }
     this.prune(scope, now);
     const allowed = Math.max(1, window.limit - Math.max(1, Math.ceil(MARGIN * window.limit)));
     const over = scope.windowStarts.length - allowed;
@@ -60,6 +70,7 @@ export class WindowGate {
     const ms = refusedAt + retryAfterMs - segmentStart;
     if (limit < 2 || !(ms > 0)) return;
     scope.window = { limit, ms };
+    scope.windowHintUntil = undefined;
   }
 
   private prune(scope: Scope, now: number): void {

@@ -388,6 +388,25 @@ describe("WarmStart and the schedule", () => {
     expect(saved.windows).toEqual({ customers: { a: window } });
   });
 
+  it("windows several customers learnt are the partner's, saved as one; a saved window holds for three of its windows, then only a lockout shows it again", () => {
+    const clock = new FakeClock(0);
+    const warm = new WarmStart(clock, 0.2, undefined, new RateEstimator(2_000));
+    const customer = (limit: number, ms: number): Scope => Object.assign(newScope(), { ceiling: 15, phase: "hold" as const, window: { limit, ms } });
+    const saved = warm.snapshot(newScope(), new Map([["a", customer(20, 60_300)], ["b", customer(19, 60_450)], ["c", Object.assign(newScope(), { ceiling: 15, phase: "hold" as const })]]));
+    expect(saved.windows).toEqual({ partner: { limit: 39, ms: 60_450 } });
+    const gate = new WindowGate();
+    const next = new WarmStart(clock, 0.2, saved, new RateEstimator(2_000));
+    const partner = newScope();
+    next.startPartner(partner);
+    expect(partner.window).toEqual({ limit: 39, ms: 60_450 });
+    for (let i = 0; i < 38; i++) gate.started(partner, 1_000 + i);
+    expect(gate.readyAt(partner, 2_000)).toBe(1_000 + 60_450); // 38: the count less one kept spare
+    expect(gate.readyAt(partner, 1_000 + 3 * 60_450 - 1)).toBe(0);
+    expect(partner.window).toBeDefined();
+    expect(gate.readyAt(partner, 1_000 + 3 * 60_450)).toBe(0);
+    expect(partner.window).toBeUndefined(); // a hint, never a ceiling
+  });
+
   it("saves the partner's estimate only when its limit refused a third of the customers or more", () => {
     const clock = new FakeClock(0);
     const warm = new WarmStart(clock, 0.2, undefined, new RateEstimator(2_000));
