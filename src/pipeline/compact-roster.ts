@@ -7,6 +7,7 @@
 // once its requests are done. Rows that do not fit (a user principal name, excluded plans, a user
 // id that is not a lower-case GUID) are kept as the reader made them.
 import type { RosterRow } from "../model.js";
+import type { PlainCustomerRows } from "../plan/plain-customer-plan.js";
 import { ROSTER_FIELD_NAMES, ROSTER_FIELDS, specOf, type RosterField } from "../input/roster-fields.js";
 
 /**
@@ -49,6 +50,8 @@ export interface CompactRoster {
   linesOf(customerId: string): Iterable<number>;
   /** Whether a row of the customer names its user by principal name only (its user directory is needed). */
   usesPrincipalNames(customerId: string): boolean;
+  /** The customer's rows as they are held, when every one is plain (none kept as read); else undefined. */
+  plainRowsOf(customerId: string): PlainCustomerRows | undefined;
 }
 
 const HEX_PAIRS = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, "0"));
@@ -92,7 +95,7 @@ function hasOnlyEmptyHeldFields(row: RosterRow): boolean {
   return true;
 }
 
-class CustomerRows {
+class CustomerRows implements PlainCustomerRows {
   count = 0;
   lines = new Int32Array(64);
   skus = new Int32Array(64);
@@ -102,7 +105,11 @@ class CustomerRows {
   unusual: Map<number, RosterRow> | undefined;
   byPrincipalName = false;
 
-  constructor(readonly customerId: string) {}
+  constructor(
+    readonly customerId: string,
+    /** The roster's SKU strings, by reference. */
+    private readonly skuTable: readonly string[],
+  ) {}
 
   add(row: RosterRow, skuRef: number): void {
     if (this.count === this.lines.length) this.grow();
@@ -124,6 +131,33 @@ class CustomerRows {
     const at = index * 16;
     const h = (k: number): string => HEX_PAIRS[u[at + k]!]!;
     return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
+  }
+
+  lineAt(index: number): number {
+    return this.lines[index]!;
+  }
+
+  skuAt(index: number): string {
+    return this.skuTable[this.skus[index]!]!;
+  }
+
+  skuRefAt(index: number): number {
+    return this.skus[index]!;
+  }
+
+  actionAt(index: number): "assign" | "remove" {
+    return ACTIONS[this.actions[index]!]!;
+  }
+
+  sameUser(a: number, b: number): boolean {
+    return sameBytes(this.users, a * 16, b * 16);
+  }
+
+  userHash(index: number): number {
+    const u = this.users;
+    let hash = 0x811c9dc5; // FNV-1a over the 16 bytes
+    for (let k = index * 16, end = k + 16; k < end; k++) hash = Math.imul(hash ^ u[k]!, 0x01000193);
+    return hash;
   }
 
   /** Drops the room grown for rows that never came (the arrays double as rows are added). */
@@ -165,7 +199,7 @@ export class TypedArrayRoster implements CompactRoster {
     // A roster's rows come customer after customer, mostly: the last customer's rows are kept at hand.
     let rows = row.customerId === this.lastCustomerId ? this.lastRows : this.byCustomer.get(row.customerId);
     if (!rows) {
-      rows = new CustomerRows(row.customerId);
+      rows = new CustomerRows(row.customerId, this.skuTable);
       this.byCustomer.set(row.customerId, rows);
       this.customers.push(row.customerId);
     }
@@ -221,6 +255,11 @@ export class TypedArrayRoster implements CompactRoster {
 
   usesPrincipalNames(customerId: string): boolean {
     return this.byCustomer.get(customerId)?.byPrincipalName ?? false;
+  }
+
+  plainRowsOf(customerId: string): PlainCustomerRows | undefined {
+    const rows = this.byCustomer.get(customerId);
+    return rows !== undefined && rows.unusual === undefined ? rows : undefined;
   }
 }
 
