@@ -111,6 +111,37 @@ describe("planPlainCustomer", () => {
     expect(declined).toBeGreaterThan(50);
   });
 
+  it("plans a customer of many blocks of rows (users spread over the whole file) as planCustomer does", () => {
+    const rows: RosterRow[] = [];
+    for (let k = 0; k < 20_000; k++) {
+      const user = guid(0xa0000001, (k * 7919) % 9_000); // a user's rows thousands of lines apart
+      rows.push({ line: 2 + k, customerId: CUSTOMER, userId: user, sku: NAMES[(k * 3) % NAMES.length]!, excludedPlans: [], action: k % 5 ? "assign" : "remove" });
+    }
+    const roster = rosterOf(rows);
+    expect(roster.rowsOf(CUSTOMER)).toEqual(rows);
+    // Each user keeps the first row naming each SKU (the rest would be duplicates or conflicts).
+    const seen = new Set<string>();
+    const kept = rows.filter((row) => {
+      const match = CATALOG.match(row.sku);
+      const key = `${row.userId} ${match.ok ? match.value.skuId : row.sku}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    const keptRoster = rosterOf(kept);
+    const plainRows = keptRoster.plainRowsOf(CUSTOMER)!;
+    const plain = planPlainCustomer(CUSTOMER, plainRows, CATALOG, () => true);
+    const expected = planCustomer({ customerId: CUSTOMER, rows: kept, skus: CATALOG });
+    expect(expected.refused).toEqual([]);
+    expect(plain).toBeDefined();
+    const outcomes: number[] = [];
+    eachPlannedOutcome(CUSTOMER, plain!, "corr", (outcome) => outcomes.push(outcome.line));
+    expect(outcomes).toEqual(expected.requests.flatMap((request) => request.rows.map((row) => row.line)));
+    expect(plain!.seatRows).toEqual(expected.seatRows);
+    // With the duplicates in, it declines.
+    expect(planPlainCustomer(CUSTOMER, roster.plainRowsOf(CUSTOMER)!, CATALOG, () => true)).toBeUndefined();
+  });
+
   it("is not offered a customer with a row kept as read (a principal name, excluded plans, usage location)", () => {
     const base = { customerId: CUSTOMER, sku: "POWER_BI_PRO", excludedPlans: [] as string[], action: "assign" as const };
     for (const odd of [{ userId: undefined, userPrincipalName: "x@y.example" }, { excludedPlans: ["TEAMS1"] }, { usageLocation: "GB" }, { userId: "A0000001-0000-4000-8000-000000000001" }]) {
