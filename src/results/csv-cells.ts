@@ -102,6 +102,7 @@ const lineCells: string[] = new Array<string>(RESULT_COLUMNS.length).fill("");
 
 /** formatOutcomeLine without its line break, built with one join: the journal joins a batch of them. */
 export function formatOutcomeRecord(o: RowOutcome): string {
+  if (isShort(o)) return formatShortRecord(o);
   const c = lineCells;
   c[0] = numberCell(o.line);
   c[1] = cellAt(1, o.customerId);
@@ -124,6 +125,54 @@ export function formatOutcomeRecord(o: RowOutcome): string {
   c[18] = o.heldBefore === undefined ? "" : o.heldBefore ? "yes" : "no";
   c[19] = cellAt(19, o.previousExcludedPlans?.join(";"));
   return c.join(",");
+}
+
+/** An outcome with no answer, error, warning or --diff field (every planned row, most settled ones): most of its cells are empty. */
+function isShort(o: RowOutcome): boolean {
+  return (
+    o.attempts === 0 &&
+    o.httpStatus === undefined &&
+    o.errorCode === undefined &&
+    o.errorMessage === undefined &&
+    o.requestId === undefined &&
+    o.licenseWarnings === undefined &&
+    o.msCv === undefined &&
+    o.heldBefore === undefined &&
+    o.previousExcludedPlans === undefined
+  );
+}
+
+// The cells from sku to correlationId of a short outcome (consecutive lines repeat them: a
+// customer's SKUs, the action, the status, the run's correlation id), for the last two
+// combinations of their values.
+const recentMiddles: (string | undefined)[] = new Array(12).fill(undefined);
+const recentMiddleTexts = ["", ""];
+
+/** sku, skuId, licenseGroup, action, status, httpStatus, errorCode, errorMessage, attempts, requestId, correlationId. */
+function shortMiddle(o: RowOutcome): string {
+  const m = recentMiddles;
+  for (let slot = 0; slot < 2; slot++) {
+    const at = slot * 6;
+    if (o.sku === m[at] && o.skuId === m[at + 1] && o.licenseGroup === m[at + 2] && o.action === m[at + 3] && o.status === m[at + 4] && o.correlationId === m[at + 5]) return recentMiddleTexts[slot]!;
+  }
+  // Empty cells for httpStatus, errorCode, errorMessage and requestId, 0 attempts (isShort).
+  const text = `${cellAt(4, o.sku)},${cellAt(5, o.skuId)},${cellAt(6, o.licenseGroup)},${cellAt(7, o.action)},${cellAt(8, o.status)},,,,0,,${cellAt(14, o.correlationId)}`;
+  for (let k = 0; k < 6; k++) m[6 + k] = m[k];
+  recentMiddleTexts[1] = recentMiddleTexts[0]!;
+  m[0] = o.sku;
+  m[1] = o.skuId;
+  m[2] = o.licenseGroup;
+  m[3] = o.action;
+  m[4] = o.status;
+  m[5] = o.correlationId;
+  recentMiddleTexts[0] = text;
+  return text;
+}
+
+/** formatOutcomeRecord of a short outcome: the same cells, in five pieces rather than twenty. */
+function formatShortRecord(o: RowOutcome): string {
+  // licenseWarnings, msCv, heldBefore and previousExcludedPlans are empty (isShort).
+  return `${o.line},${cellAt(1, o.customerId)},${cellAt(2, o.userId)},${cellAt(3, o.userPrincipalName)},${shortMiddle(o)},${cellAt(15, o.finishedAt)},,,,`;
 }
 
 // The last two values of each text column and their cells: consecutive lines repeat most of them

@@ -180,6 +180,32 @@ describe("the hand-written results line against csv-stringify", () => {
     }
   });
 
+  // Outcomes without an answer, error, warning or --diff field (a plan's) are written from fewer pieces.
+  const short: RowOutcome = { line: 7, customerId: base.customerId, userId: base.userId, userPrincipalName: "", sku: base.sku, skuId: base.skuId, licenseGroup: "group1", action: "assign", status: "planned", attempts: 0, finishedAt: base.finishedAt, correlationId: "9a8b7c6d-0000-4000-8000-000000000002", skuName: "Microsoft 365 E3" };
+
+  it("writes a short outcome's hostile cells in every column exactly as csv-stringify does", () => {
+    const columns = ["customerId", "userId", "userPrincipalName", "sku", "skuId", "licenseGroup", "action", "status", "correlationId", "finishedAt"] as const;
+    for (const column of columns) {
+      for (const cell of hostile) {
+        const outcome: RowOutcome = { ...short, [column]: cell };
+        expect(formatOutcomeLine(outcome), `${column} = ${JSON.stringify(cell)}`).toBe(reference(outcome));
+      }
+    }
+    const { correlationId: _, ...withoutCorrelation } = short;
+    expect(formatOutcomeLine(withoutCorrelation)).toBe(reference(withoutCorrelation));
+  });
+
+  it("writes short and full outcomes mixed, values repeating, alternating and changing, as csv-stringify does", () => {
+    let seed = 11;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const pick = (): string => hostile[next() % 4 === 0 ? next() % hostile.length : next() % 3]!;
+    for (let round = 0; round < 3000; round += 1) {
+      const common = { line: round + 2, customerId: pick(), userId: pick(), sku: pick(), skuId: pick(), licenseGroup: pick(), action: pick(), correlationId: pick(), finishedAt: pick() };
+      const outcome: RowOutcome = next() % 3 === 0 ? { ...base, ...common } : { ...short, ...common, status: next() % 2 ? "planned" : "invalid" };
+      expect(formatOutcomeLine(outcome), `round ${round}`).toBe(reference(outcome));
+    }
+  });
+
   it("leaves absent optional fields empty as csv-stringify does", () => {
     const minimal: RowOutcome = { line: 1, customerId: "c", userId: "", userPrincipalName: "", sku: "s", skuId: "", licenseGroup: "", action: "assign", status: "planned", attempts: 0, finishedAt: "" };
     expect(formatOutcomeLine(minimal)).toBe(reference(minimal));
