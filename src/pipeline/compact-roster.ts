@@ -116,7 +116,7 @@ class CustomerRows implements PlainCustomerRows {
   private readonly lines: Int32Array[] = [];
   private readonly skus: Int32Array[] = [];
   private readonly actions: Uint8Array[] = [];
-  private readonly users: Uint8Array[] = [];
+  readonly users: Uint8Array[] = [];
   /** Rows kept as read, by index: the ones the typed arrays cannot hold. */
   unusual: Map<number, RosterRow> | undefined;
   byPrincipalName = false;
@@ -127,7 +127,7 @@ class CustomerRows implements PlainCustomerRows {
     private readonly skuTable: readonly string[],
   ) {}
 
-  add(row: RosterRow, skuRef: number): void {
+  add(row: RosterRow, skuRef: number, lastUser: LastUser): void {
     const index = this.count;
     const block = index >> BLOCK_SHIFT;
     const at = index & IN_BLOCK;
@@ -136,7 +136,7 @@ class CustomerRows implements PlainCustomerRows {
     this.count++;
     this.lines[block]![at] = row.line;
     // The user id's 16 bytes go in as its text is checked: a lower-case GUID, else the row is kept as read.
-    const plain = row.userId !== undefined && packGuid(row.userId, this.users[block]!, at * 16) && hasOnlyEmptyHeldFields(row);
+    const plain = row.userId !== undefined && this.packUser(row.userId, index, lastUser) && hasOnlyEmptyHeldFields(row);
     if (!plain) {
       (this.unusual ??= new Map()).set(index, row);
       if (!row.userId && row.userPrincipalName) this.byPrincipalName = true;
@@ -144,6 +144,24 @@ class CustomerRows implements PlainCustomerRows {
     }
     this.skus[block]![at] = skuRef;
     this.actions[block]![at] = row.action === "remove" ? 1 : 0;
+  }
+
+  /** packGuid of the row's user id into its place; `same`'s bytes copied when the roster's last row packed named the same user. */
+  private packUser(userId: string, index: number, same: LastUser): boolean {
+    const users = this.users[index >> BLOCK_SHIFT]!;
+    const at = (index & IN_BLOCK) * 16;
+    if (same.rows !== undefined && userId === same.userId) {
+      const last = same.index;
+      const from = same.rows.users[last >> BLOCK_SHIFT]!;
+      const fromAt = (last & IN_BLOCK) * 16;
+      for (let k = 0; k < 16; k++) users[at + k] = from[fromAt + k]!;
+    } else if (!packGuid(userId, users, at)) {
+      return false;
+    }
+    same.rows = this;
+    same.index = index;
+    same.userId = userId;
+    return true;
   }
 
   userIdAt(index: number): string {
@@ -209,6 +227,17 @@ class CustomerRows implements PlainCustomerRows {
   }
 }
 
+/**
+ * The last row packed, roster-wide: a user's rows are mostly adjacent, and the next row naming the
+ * same id copies its bytes. One for the roster, cleared once it is read: the id may be a slice of
+ * a chunk of the file's text, which it would keep alive.
+ */
+interface LastUser {
+  rows: CustomerRows | undefined;
+  index: number;
+  userId: string;
+}
+
 /** `into` holding what of `from` fits. */
 function resized<T extends Int32Array | Uint8Array>(from: T | undefined, into: T): T {
   if (from !== undefined) into.set(from.subarray(0, Math.min(from.length, into.length)));
@@ -223,6 +252,7 @@ export class TypedArrayRoster implements CompactRoster {
   private readonly skuRefs = new Map<string, number>();
   private lastCustomerId: string | undefined;
   private lastRows: CustomerRows | undefined;
+  private readonly lastUser: LastUser = { rows: undefined, index: -1, userId: "" };
 
   add(row: RosterRow): void {
     // A roster's rows come customer after customer, mostly: the last customer's rows are kept at hand.
@@ -247,13 +277,18 @@ export class TypedArrayRoster implements CompactRoster {
       }
     }
     if (skuRef < 0) (rows.unusual ??= new Map()).set(rows.count, row);
-    rows.add(row, skuRef);
+    rows.add(row, skuRef, this.lastUser);
     this.rowCount++;
   }
 
   /** Once every row is added: the arrays hold the rows and no more. */
   trim(): void {
     for (const rows of this.byCustomer.values()) rows.trim();
+    // What the last rows' ids and customer may hold of the file's text.
+    this.lastUser.rows = undefined;
+    this.lastUser.userId = "";
+    this.lastCustomerId = undefined;
+    this.lastRows = undefined;
   }
 
   rowsOf(customerId: string): RosterRow[] {
