@@ -2,7 +2,8 @@
 // in roster order; a round offers them customer by customer, most work left first, each customer
 // held back by:
 // - the slot gate: a customer with a request still waiting for its pacer slot gets no second one
-//   (a throttled customer cannot take every free slot while others could go);
+//   (a throttled customer cannot take every free slot while others could go), nor while one of its
+//   retries, its Retry-After over, waits for the customer's pace (its older work goes first);
 // - slow start: until a customer is paced its pace is unknown, so its requests in flight are
 //   bounded by a window that starts small and doubles each time a window's worth has finished
 //   (as TCP does), up to the concurrency limit. Without it a full concurrency's burst lands on a
@@ -149,6 +150,11 @@ export class Scheduler {
     this.queues.clear();
     this.queued = 0;
     return all;
+  }
+
+  /** A started request queues for its pacer again (a retry whose wait is over): its customer is offered nothing new until it gets past. */
+  requeued(customerId: string): void {
+    this.waitingForSlot.set(customerId, (this.waitingForSlot.get(customerId) ?? 0) + 1);
   }
 
   /** The request got past its pacer: its customer may be offered another. */
