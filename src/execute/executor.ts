@@ -248,8 +248,26 @@ export async function executeRequests(
     while (!sourceDone && scheduler.hasRoom && !halt.signal.aborted) {
       const next = await nextRequest();
       if (next.done) sourceDone = true;
-      else scheduler.add(next.value);
+      // A customer with nothing queued before: a round may start it now, while the source goes on.
+      else if (scheduler.add(next.value) && asyncSource) wake();
     }
+  };
+  // An async source (the plan, customer by customer, each after its lookups) is read beside the
+  // dispatch: the first customer's writes go while later customers are still being looked up,
+  // rather than once the whole read-ahead is full. A sync source costs no time to read.
+  let reading: Promise<void> | undefined;
+  /** The source threw (a bug, not an API failure): the run ends with it, as a source read in line would. */
+  let sourceFailed: { error: unknown } | undefined;
+  const readAside = (): void => {
+    if (reading || sourceDone || !scheduler.hasRoom || halt.signal.aborted) return;
+    reading = readMore()
+      .catch((error: unknown) => {
+        sourceFailed = { error };
+      })
+      .finally(() => {
+        reading = undefined;
+        wake();
+      });
   };
 
   const slotFree = (): boolean => limit.activeCount + limit.pendingCount < concurrency && onWire < sizedLimit;
@@ -324,18 +342,22 @@ export async function executeRequests(
   const round = { settle, slotFree, delayMs: (customerId: string) => pacer.delayMs(customerId), start, nothingDecided: () => memory.isEmpty };
   while (!halt.signal.aborted) {
     dirty = false;
-    await readMore();
+    if (syncSource) await readMore();
+    else readAside();
+    if (sourceFailed) throw sourceFailed.error;
     if (halt.signal.aborted) break;
     sizedLimit = sizer.limit(allowance());
     const soonest = scheduler.round(round);
     bound.note(heldBy(), clock.now());
-    if (sourceDone && scheduler.isEmpty && scheduler.inFlight === 0) break;
+    if (sourceDone && !reading && scheduler.isEmpty && scheduler.inFlight === 0) break;
     // A slot is free but every ready customer is paced: sleep until the soonest may go.
     await waitForEvent(slotFree() ? soonest : Infinity);
   }
 
   if (halt.signal.aborted) {
     // Everything not yet started is aborted now; what is in flight finishes and records itself.
+    await reading;
+    if (sourceFailed) throw sourceFailed.error;
     for (const request of scheduler.takeAll()) abortNotSent(settle(request.rows));
     for (;;) {
       const next = await nextRequest();

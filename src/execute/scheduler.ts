@@ -74,11 +74,16 @@ export class Scheduler {
     return this.inFlightTotal;
   }
 
-  add(request: LicenseUpdateRequest): void {
-    const queue = this.queues.get(request.customerId);
-    if (queue) queue.push(request);
-    else this.queues.set(request.customerId, [request]);
+  /** Queues the request; true when its customer had nothing queued (a round may now start it). */
+  add(request: LicenseUpdateRequest): boolean {
     this.queued++;
+    const queue = this.queues.get(request.customerId);
+    if (queue) {
+      queue.push(request);
+      return false;
+    }
+    this.queues.set(request.customerId, [request]);
+    return true;
   }
 
   /** Offers every customer's next request; returns the wait until a paced customer may go (Infinity: none waits on a pace). */

@@ -238,6 +238,42 @@ describe("executeRequests", () => {
     expect(clock.now()).toBeLessThan(1_700_000_000_000 + 10_000); // did not sit out the backoff
   });
 
+  it("sends a customer's writes while later customers are still being looked up (an async source is read beside the dispatch)", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const api = fakeApi(clock, (call) => created(call.update), 50);
+    const started = clock.now();
+    let sourceDoneAt = -1;
+    // As the plan yields them: each customer after its 100 ms of lookups.
+    async function* planned(): AsyncGenerator<LicenseUpdateRequest> {
+      for (let c = 1; c <= 5; c++) {
+        await clock.sleep(100);
+        for (let u = 0; u < 3; u++) yield request([row(customerId(c), userId(u), SKU_A)]);
+      }
+      sourceDoneAt = clock.now();
+    }
+    const outcomes: RowOutcome[] = [];
+    await clock.run(executeRequests(planned(), deps(clock, api, outcomes, { concurrency: 8 })));
+    expect(outcomes.filter((o) => o.status === "assigned")).toHaveLength(15);
+    expect(sourceDoneAt - started).toBe(500);
+    // The first customer's first write went when it was planned, not once the last one was.
+    expect(api.calls[0]!.at - started).toBe(100);
+    expect(api.calls.filter((call) => call.at < sourceDoneAt).length).toBeGreaterThanOrEqual(12);
+  });
+
+  it("an async source that throws (a bug) rejects the run with its error, though it is read beside the dispatch", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const api = fakeApi(clock, (call) => created(call.update), 50);
+    async function* planned(): AsyncGenerator<LicenseUpdateRequest> {
+      yield request([row(customerId(1), userId(1), SKU_A)]);
+      await clock.sleep(100);
+      throw new TypeError("planted bug");
+    }
+    const outcomes: RowOutcome[] = [];
+    await expect(clock.run(executeRequests(planned(), deps(clock, api, outcomes, { concurrency: 8 })))).rejects.toThrow("planted bug");
+  });
+
   it("reads an async source ahead by a bounded number of requests only", async () => {
     resetLines();
     const clock = new FakeClock();
