@@ -3,6 +3,13 @@
 // exponential backoff while 429 repeats), full-jitter backoff on transient failures, one forced
 // token renewal on a 401 without a code. Never throws for an API failure: returns the last result.
 //
+// Slots: an attempt runs in a concurrency slot (`slot`), taken only when the attempt can go at
+// once. Between attempts the call holds none: it waits out its Retry-After (or backoff), then
+// queues again (`onRequeue`), still holding none, until its pacer lets its customer start a
+// request (its pause, its pace, the partner's); only then does it take a slot. A retry sleeping
+// out a long Retry-After, or waiting behind its customer's pause, leaves the slot to the other
+// customers.
+//
 // Stopping: when `signal` aborts, no new attempt starts and no wait continues; an attempt already
 // sent is not cancelled (its answer is what tells whether the write landed), so the caller gets
 // that answer, marked `interrupted` only when the call ends without a final answer.
@@ -32,12 +39,17 @@ export interface RetryDeps {
   /** Wait after a 429 that carries no Retry-After. */
   retryAfterFloorMs?: number;
   /**
-   * Runs one attempt, its pacer wait included, in a concurrency slot (p-limit). The waits between
-   * attempts (Retry-After, backoff) hold no slot. Default: no bound.
+   * Runs one attempt in a concurrency slot (p-limit), taken once the pacer lets the attempt go. No
+   * wait (Retry-After, backoff, the pacer's pause or pace) holds a slot. Default: no bound.
    */
   slot?: <R>(run: () => Promise<R>) => Promise<R>;
-  /** The call is about to wait between attempts (its slot is free for another request). */
+  /** The call is about to wait, holding no slot (a slot is free for another request). */
   onWait?(): void;
+  /**
+   * The call's wait between attempts is over: it queues again for its pacer and a slot (called
+   * before the first attempt too; the caller keeps its own count of calls queued).
+   */
+  onRequeue?(): void;
   /** Request id to use (tests); a fresh UUID by default. */
   newRequestId?: () => string;
 }
@@ -86,13 +98,26 @@ export async function callWithRetry<T>(
   const outcome = (result: ApiResult<T>, interrupted: boolean): RetryOutcome<T> => ({ result, attempts, requestId, throttled, tokenRenewed, interrupted });
 
   while (attempts < maxAttempts) {
-    const waitMs = notBefore - deps.clock.now();
-    if (waitMs > 0) {
+    // Holding no slot: out the Retry-After (or backoff), then queued until the pacer lets the
+    // customer go. Its delay is read again after each sleep: a pause may have grown meanwhile.
+    let queued = false;
+    for (;;) {
+      const untilRetry = notBefore - deps.clock.now();
+      if (untilRetry <= 0 && !queued) {
+        queued = true;
+        deps.onRequeue?.();
+      }
+      const waitMs = untilRetry > 0 ? untilRetry : deps.pacer.delayMs(customerId);
+      if (waitMs <= 0) break;
       deps.onWait?.();
       await deps.clock.sleep(waitMs, deps.signal);
+      if (deps.signal?.aborted) break;
     }
     if (deps.signal?.aborted) return outcome(last ?? notSent(), true);
     const sent = await inSlot(async (): Promise<ApiResult<T> | "stopped" | "early"> => {
+      // Another request may have taken the customer's next start while this one waited for the
+      // slot: it gives the slot back and queues again rather than wait in it.
+      if (deps.pacer.delayMs(customerId) > 0) return "early";
       await deps.pacer.acquire(customerId, deps.signal);
       if (deps.signal?.aborted) return "stopped";
       // The pacer may have been satisfied by another request's slot timing: Retry-After still rules.

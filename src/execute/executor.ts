@@ -3,8 +3,9 @@
 // - the scheduler (scheduler.ts): which request starts next (read-ahead, most work left first,
 //   slot gate, slow start, the customer's pace);
 // - p-limit: the bound on requests in flight (--concurrency, the most the user allows). It wraps
-//   each attempt with its pacer wait, not the whole logical call: a request sleeping out a
-//   Retry-After or a backoff holds no slot another customer could use;
+//   each attempt, taken only once the pacer lets it go, not the whole logical call: a request
+//   sleeping out a Retry-After or a backoff, or waiting for its customer's pause or pace, holds no
+//   slot another customer could use (call-with-retry.ts);
 // - the in-flight sizer (in-flight.ts): below that bound, the requests on the wire follow the
 //   estimated allowance times the measured latency (Little's law), and the run-bound tally
 //   (run-bound.ts) says which of allowance, concurrency and latency held the run back;
@@ -73,6 +74,14 @@ export interface PacingReport {
   mostInFlight: number;
   /** Moving average of the writes' answer times, ms; undefined when none answered. */
   latencyMs?: number;
+}
+
+/** A started request's part in its customer's slot gate (scheduler.ts). */
+interface RequestHooks {
+  /** It got past its pacer. */
+  onAcquired(): void;
+  /** It queues for its pacer again (a retry whose wait is over, or a resend). */
+  onRequeue(): void;
 }
 
 /** Abort reason of the dispatcher's own sleep timer: it only cancels a timer. */
@@ -144,7 +153,8 @@ export async function executeRequests(
   const settle = (rows: readonly ResolvedRow[]): ResolvedRow[] => memory.settle(rows, refuse);
 
   /** Send `rows` of `request` until each has its outcome. */
-  const sendRows = async (request: LicenseUpdateRequest, initialRows: ResolvedRow[], onAcquired: () => void): Promise<void> => {
+  const sendRows = async (request: LicenseUpdateRequest, initialRows: ResolvedRow[], hooks: RequestHooks): Promise<void> => {
+    const { onAcquired, onRequeue } = hooks;
     const rows = settle(initialRows);
     if (rows.length === 0) return;
     if (halt.signal.aborted) return abortNotSent(rows);
@@ -174,7 +184,7 @@ export async function executeRequests(
         onWire--;
       }
     };
-    const call = await callWithRetry(request.customerId, attempt, { ...writeRetry, pacer: retryPacer });
+    const call = await callWithRetry(request.customerId, attempt, { ...writeRetry, pacer: retryPacer, onRequeue });
     report.requestsSent += call.attempts;
     report.throttled += call.throttled;
     const sending: Sending = { attempts: call.attempts, requestId: call.requestId, correlationId: deps.retry.correlationId, finishedAt: now() };
@@ -216,7 +226,7 @@ export async function executeRequests(
     if (described.scope === "customer") logger.child({ customerId: request.customerId }).warn({ errorCode: described.errorCode, line }, "customer-fatal answer; the customer's other rows are not sent");
     if (decision.split !== undefined) logger.child({ customerId: request.customerId }).info({ line, skus: decision.split }, "60012 without a SKU of the request; splitting it per SKU");
     // Sent again as new requests (callWithRetry gives each a new MS-RequestId), one after another.
-    for (const group of decision.resend) await sendRows(request, group, onAcquired);
+    for (const group of decision.resend) await sendRows(request, group, hooks);
   };
 
   // --- dispatcher ---------------------------------------------------------------------------
@@ -238,8 +248,26 @@ export async function executeRequests(
     while (!sourceDone && scheduler.hasRoom && !halt.signal.aborted) {
       const next = await nextRequest();
       if (next.done) sourceDone = true;
-      else scheduler.add(next.value);
+      // A customer with nothing queued before: a round may start it now, while the source goes on.
+      else if (scheduler.add(next.value) && asyncSource) wake();
     }
+  };
+  // An async source (the plan, customer by customer, each after its lookups) is read beside the
+  // dispatch: the first customer's writes go while later customers are still being looked up,
+  // rather than once the whole read-ahead is full. A sync source costs no time to read.
+  let reading: Promise<void> | undefined;
+  /** The source threw (a bug, not an API failure): the run ends with it, as a source read in line would. */
+  let sourceFailed: { error: unknown } | undefined;
+  const readAside = (): void => {
+    if (reading || sourceDone || !scheduler.hasRoom || halt.signal.aborted) return;
+    reading = readMore()
+      .catch((error: unknown) => {
+        sourceFailed = { error };
+      })
+      .finally(() => {
+        reading = undefined;
+        wake();
+      });
   };
 
   const slotFree = (): boolean => limit.activeCount + limit.pendingCount < concurrency && onWire < sizedLimit;
@@ -268,18 +296,26 @@ export async function executeRequests(
   const slot = <R>(run: () => Promise<R>): Promise<R> => limit(run);
   // The same for every write: spread once (a spread that adds keys to deps.retry costs microseconds,
   // one that only overrides `pacer` on this copy costs nanoseconds).
-  const writeRetry: RetryDeps = { ...deps.retry, signal: halt.signal, slot, onWait: wake };
+  const writeRetry: RetryDeps = { ...deps.retry, signal: halt.signal, slot, onWait: wake, onRequeue: undefined };
 
   const start = (request: LicenseUpdateRequest): void => {
     const customerId = request.customerId;
-    let acquired = false;
+    // Started: the request waits for its pacer. It is counted in the customer's slot gate while it
+    // does, and again each time a retry of it queues for the pacer (a new request of the customer
+    // waits behind it).
+    let queued = true;
     const onAcquired = (): void => {
-      if (acquired) return;
-      acquired = true;
+      if (!queued) return;
+      queued = false;
       scheduler.acquired(customerId);
       wake();
     };
-    void sendRows(request, request.rows, onAcquired)
+    const onRequeue = (): void => {
+      if (queued) return;
+      queued = true;
+      scheduler.requeued(customerId);
+    };
+    void sendRows(request, request.rows, { onAcquired, onRequeue })
       .catch((error: unknown) => {
         // A bug, not an API failure: record the rows rather than lose them.
         logger.error({ err: error instanceof Error ? error.message : String(error), customerId }, "request processing failed unexpectedly");
@@ -306,18 +342,22 @@ export async function executeRequests(
   const round = { settle, slotFree, delayMs: (customerId: string) => pacer.delayMs(customerId), start, nothingDecided: () => memory.isEmpty };
   while (!halt.signal.aborted) {
     dirty = false;
-    await readMore();
+    if (syncSource) await readMore();
+    else readAside();
+    if (sourceFailed) throw sourceFailed.error;
     if (halt.signal.aborted) break;
     sizedLimit = sizer.limit(allowance());
     const soonest = scheduler.round(round);
     bound.note(heldBy(), clock.now());
-    if (sourceDone && scheduler.isEmpty && scheduler.inFlight === 0) break;
+    if (sourceDone && !reading && scheduler.isEmpty && scheduler.inFlight === 0) break;
     // A slot is free but every ready customer is paced: sleep until the soonest may go.
     await waitForEvent(slotFree() ? soonest : Infinity);
   }
 
   if (halt.signal.aborted) {
     // Everything not yet started is aborted now; what is in flight finishes and records itself.
+    await reading;
+    if (sourceFailed) throw sourceFailed.error;
     for (const request of scheduler.takeAll()) abortNotSent(settle(request.rows));
     for (;;) {
       const next = await nextRequest();

@@ -2,7 +2,8 @@
 // in roster order; a round offers them customer by customer, most work left first, each customer
 // held back by:
 // - the slot gate: a customer with a request still waiting for its pacer slot gets no second one
-//   (a throttled customer cannot take every free slot while others could go);
+//   (a throttled customer cannot take every free slot while others could go), nor while one of its
+//   retries, its Retry-After over, waits for the customer's pace (its older work goes first);
 // - slow start: until a customer is paced its pace is unknown, so its requests in flight are
 //   bounded by a window that starts small and doubles each time a window's worth has finished
 //   (as TCP does), up to the concurrency limit. Without it a full concurrency's burst lands on a
@@ -73,11 +74,16 @@ export class Scheduler {
     return this.inFlightTotal;
   }
 
-  add(request: LicenseUpdateRequest): void {
-    const queue = this.queues.get(request.customerId);
-    if (queue) queue.push(request);
-    else this.queues.set(request.customerId, [request]);
+  /** Queues the request; true when its customer had nothing queued (a round may now start it). */
+  add(request: LicenseUpdateRequest): boolean {
     this.queued++;
+    const queue = this.queues.get(request.customerId);
+    if (queue) {
+      queue.push(request);
+      return false;
+    }
+    this.queues.set(request.customerId, [request]);
+    return true;
   }
 
   /** Offers every customer's next request; returns the wait until a paced customer may go (Infinity: none waits on a pace). */
@@ -149,6 +155,11 @@ export class Scheduler {
     this.queues.clear();
     this.queued = 0;
     return all;
+  }
+
+  /** A started request queues for its pacer again (a retry whose wait is over): its customer is offered nothing new until it gets past. */
+  requeued(customerId: string): void {
+    this.waitingForSlot.set(customerId, (this.waitingForSlot.get(customerId) ?? 0) + 1);
   }
 
   /** The request got past its pacer: its customer may be offered another. */

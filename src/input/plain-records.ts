@@ -63,12 +63,20 @@ export function splitPlainLines(buf: Buffer, delimiter: string, maxRecordSize: n
       else if (bad < 0 && !final) return { records, next: start, handOver: false }; // a CR at the chunk's end: an LF may follow
     }
     if (end - start > maxRecordSize) return { records, next: start, handOver: true };
-    records.push(splitLine(text, start, end, delimiter));
+    const cells = splitLine(text, start, end, delimiter, records.length > 0 ? records[records.length - 1]! : NO_CELLS);
+    records.push(cells);
     start = end + breakLength;
   }
 }
 
-function splitLine(text: string, start: number, end: number, delimiter: string): string[] {
+const NO_CELLS: readonly string[] = [];
+
+/**
+ * The cells of one line. A cell that repeats the one above it (a roster's customer on every line,
+ * its SKUs, a user's id on the user's next line) is that cell's very string: one fewer string,
+ * and what compares and looks it up later finds it equal without reading it again.
+ */
+function splitLine(text: string, start: number, end: number, delimiter: string, above: readonly string[]): string[] {
   const cells: string[] = [];
   let from = start;
   for (;;) {
@@ -76,7 +84,8 @@ function splitLine(text: string, start: number, end: number, delimiter: string):
     if (at < 0 || at > end) at = end;
     let cellStart = from;
     while (cellStart < at && isLeadingBlank(text.charCodeAt(cellStart))) cellStart++;
-    cells.push(text.slice(cellStart, at));
+    const same = above[cells.length];
+    cells.push(same !== undefined && same.length === at - cellStart && text.startsWith(same, cellStart) ? same : text.slice(cellStart, at));
     if (at === end) return cells;
     from = at + 1;
   }

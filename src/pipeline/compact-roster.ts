@@ -7,6 +7,7 @@
 // once its requests are done. Rows that do not fit (a user principal name, excluded plans, a user
 // id that is not a lower-case GUID) are kept as the reader made them.
 import type { RosterRow } from "../model.js";
+import type { PlainCustomerRows } from "../plan/plain-customer-plan.js";
 import { ROSTER_FIELD_NAMES, ROSTER_FIELDS, specOf, type RosterField } from "../input/roster-fields.js";
 
 /**
@@ -49,9 +50,15 @@ export interface CompactRoster {
   linesOf(customerId: string): Iterable<number>;
   /** Whether a row of the customer names its user by principal name only (its user directory is needed). */
   usesPrincipalNames(customerId: string): boolean;
+  /** The customer's rows as they are held, when every one is plain (none kept as read); else undefined. */
+  plainRowsOf(customerId: string): PlainCustomerRows | undefined;
 }
 
-const HEX_PAIRS = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, "0"));
+/** Lower-case hex digits' codes, and where each of a GUID's 16 bytes is spelled in its 36 characters. */
+const HEX_DIGITS = Uint8Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
+const GUID_PLACES = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+/** A GUID's text being spelled (its dashes in place). */
+const GUID_TEXT = Buffer.from("00000000-0000-0000-0000-000000000000", "latin1");
 const ACTIONS = ["assign", "remove"] as const;
 
 /** A lower-case hex digit's value, or -1. */
@@ -92,64 +99,149 @@ function hasOnlyEmptyHeldFields(row: RosterRow): boolean {
   return true;
 }
 
-class CustomerRows {
+/** Rows are held in blocks of this many (a power of two): a customer's rows grow a block at a time, never copied. */
+const BLOCK_SHIFT = 12;
+const BLOCK_ROWS = 1 << BLOCK_SHIFT;
+const IN_BLOCK = BLOCK_ROWS - 1;
+/** A customer's first block starts this small and doubles up to BLOCK_ROWS (a roster may name many customers of few rows). */
+const FIRST_BLOCK_ROWS = 64;
+
+/**
+ * One customer's rows. In blocks rather than arrays that double: a doubled array is a copy, and
+ * the arrays it replaces are freed into the allocator's heap in pieces it cannot give back to the
+ * system (at 5,000,000 rows, ~100 MB more resident memory for the rest of the run).
+ */
+class CustomerRows implements PlainCustomerRows {
   count = 0;
-  lines = new Int32Array(64);
-  skus = new Int32Array(64);
-  actions = new Uint8Array(64);
-  users = new Uint8Array(64 * 16);
+  private readonly lines: Int32Array[] = [];
+  private readonly skus: Int32Array[] = [];
+  private readonly actions: Uint8Array[] = [];
+  readonly users: Uint8Array[] = [];
   /** Rows kept as read, by index: the ones the typed arrays cannot hold. */
   unusual: Map<number, RosterRow> | undefined;
   byPrincipalName = false;
 
-  constructor(readonly customerId: string) {}
+  constructor(
+    readonly customerId: string,
+    /** The roster's SKU strings, by reference. */
+    private readonly skuTable: readonly string[],
+  ) {}
 
-  add(row: RosterRow, skuRef: number): void {
-    if (this.count === this.lines.length) this.grow();
-    const index = this.count++;
-    this.lines[index] = row.line;
+  add(row: RosterRow, skuRef: number, lastUser: LastUser): void {
+    const index = this.count;
+    const block = index >> BLOCK_SHIFT;
+    const at = index & IN_BLOCK;
+    if (block === this.lines.length) this.sizeBlock(block, block === 0 ? FIRST_BLOCK_ROWS : BLOCK_ROWS);
+    else if (at === this.lines[block]!.length) this.sizeBlock(block, Math.min(BLOCK_ROWS, at * 2));
+    this.count++;
+    this.lines[block]![at] = row.line;
     // The user id's 16 bytes go in as its text is checked: a lower-case GUID, else the row is kept as read.
-    const plain = row.userId !== undefined && packGuid(row.userId, this.users, index * 16) && hasOnlyEmptyHeldFields(row);
+    const plain = row.userId !== undefined && this.packUser(row.userId, index, lastUser) && hasOnlyEmptyHeldFields(row);
     if (!plain) {
       (this.unusual ??= new Map()).set(index, row);
       if (!row.userId && row.userPrincipalName) this.byPrincipalName = true;
       return;
     }
-    this.skus[index] = skuRef;
-    this.actions[index] = row.action === "remove" ? 1 : 0;
+    this.skus[block]![at] = skuRef;
+    this.actions[block]![at] = row.action === "remove" ? 1 : 0;
+  }
+
+  /** packGuid of the row's user id into its place; `same`'s bytes copied when the roster's last row packed named the same user. */
+  private packUser(userId: string, index: number, same: LastUser): boolean {
+    const users = this.users[index >> BLOCK_SHIFT]!;
+    const at = (index & IN_BLOCK) * 16;
+    if (same.rows !== undefined && userId === same.userId) {
+      const last = same.index;
+      const from = same.rows.users[last >> BLOCK_SHIFT]!;
+      const fromAt = (last & IN_BLOCK) * 16;
+      for (let k = 0; k < 16; k++) users[at + k] = from[fromAt + k]!;
+    } else if (!packGuid(userId, users, at)) {
+      return false;
+    }
+    same.rows = this;
+    same.index = index;
+    same.userId = userId;
+    return true;
   }
 
   userIdAt(index: number): string {
-    const u = this.users;
-    const at = index * 16;
-    const h = (k: number): string => HEX_PAIRS[u[at + k]!]!;
-    return `${h(0)}${h(1)}${h(2)}${h(3)}-${h(4)}${h(5)}-${h(6)}${h(7)}-${h(8)}${h(9)}-${h(10)}${h(11)}${h(12)}${h(13)}${h(14)}${h(15)}`;
+    const u = this.users[index >> BLOCK_SHIFT]!;
+    const at = (index & IN_BLOCK) * 16;
+    // Spelled into a buffer and read as one string: a template of 21 pieces is a chain of string joins.
+    const text = GUID_TEXT;
+    for (let k = 0; k < 16; k++) {
+      const byte = u[at + k]!;
+      const place = GUID_PLACES[k]!;
+      text[place] = HEX_DIGITS[byte >> 4]!;
+      text[place + 1] = HEX_DIGITS[byte & 15]!;
+    }
+    return text.toString("latin1", 0, 36);
   }
 
-  /** Drops the room grown for rows that never came (the arrays double as rows are added). */
+  lineAt(index: number): number {
+    return this.lines[index >> BLOCK_SHIFT]![index & IN_BLOCK]!;
+  }
+
+  skuAt(index: number): string {
+    return this.skuTable[this.skuRefAt(index)]!;
+  }
+
+  skuRefAt(index: number): number {
+    return this.skus[index >> BLOCK_SHIFT]![index & IN_BLOCK]!;
+  }
+
+  actionAt(index: number): "assign" | "remove" {
+    return ACTIONS[this.actions[index >> BLOCK_SHIFT]![index & IN_BLOCK]!]!;
+  }
+
+  sameUser(a: number, b: number): boolean {
+    const ua = this.users[a >> BLOCK_SHIFT]!;
+    const ub = this.users[b >> BLOCK_SHIFT]!;
+    const atA = (a & IN_BLOCK) * 16;
+    const atB = (b & IN_BLOCK) * 16;
+    for (let k = 0; k < 16; k++) if (ua[atA + k] !== ub[atB + k]) return false;
+    return true;
+  }
+
+  userHash(index: number): number {
+    const u = this.users[index >> BLOCK_SHIFT]!;
+    let hash = 0x811c9dc5; // FNV-1a over the 16 bytes
+    for (let k = (index & IN_BLOCK) * 16, end = k + 16; k < end; k++) hash = Math.imul(hash ^ u[k]!, 0x01000193);
+    return hash;
+  }
+
+  /** Drops the room of the last block that rows never came to fill. */
   trim(): void {
-    if (this.count === this.lines.length) return;
-    this.resize(this.count);
+    const block = this.lines.length - 1;
+    if (block < 0) return;
+    const used = this.count - block * BLOCK_ROWS;
+    if (used < this.lines[block]!.length) this.sizeBlock(block, used);
   }
 
-  private grow(): void {
-    this.resize(Math.max(64, this.lines.length * 2));
+  /** Gives block `block` room for `size` rows (a new block, or a copy of the one there). */
+  private sizeBlock(block: number, size: number): void {
+    this.lines[block] = resized(this.lines[block], new Int32Array(size));
+    this.skus[block] = resized(this.skus[block], new Int32Array(size));
+    this.actions[block] = resized(this.actions[block], new Uint8Array(size));
+    this.users[block] = resized(this.users[block], new Uint8Array(size * 16));
   }
+}
 
-  private resize(size: number): void {
-    const lines = new Int32Array(size);
-    lines.set(this.lines.subarray(0, Math.min(size, this.lines.length)));
-    this.lines = lines;
-    const skus = new Int32Array(size);
-    skus.set(this.skus.subarray(0, Math.min(size, this.skus.length)));
-    this.skus = skus;
-    const actions = new Uint8Array(size);
-    actions.set(this.actions.subarray(0, Math.min(size, this.actions.length)));
-    this.actions = actions;
-    const users = new Uint8Array(size * 16);
-    users.set(this.users.subarray(0, Math.min(size * 16, this.users.length)));
-    this.users = users;
-  }
+/**
+ * The last row packed, roster-wide: a user's rows are mostly adjacent, and the next row naming the
+ * same id copies its bytes. One for the roster, cleared once it is read: the id may be a slice of
+ * a chunk of the file's text, which it would keep alive.
+ */
+interface LastUser {
+  rows: CustomerRows | undefined;
+  index: number;
+  userId: string;
+}
+
+/** `into` holding what of `from` fits. */
+function resized<T extends Int32Array | Uint8Array>(from: T | undefined, into: T): T {
+  if (from !== undefined) into.set(from.subarray(0, Math.min(from.length, into.length)));
+  return into;
 }
 
 export class TypedArrayRoster implements CompactRoster {
@@ -160,14 +252,16 @@ export class TypedArrayRoster implements CompactRoster {
   private readonly skuRefs = new Map<string, number>();
   private lastCustomerId: string | undefined;
   private lastRows: CustomerRows | undefined;
+  private readonly lastUser: LastUser = { rows: undefined, index: -1, userId: "" };
 
   add(row: RosterRow): void {
     // A roster's rows come customer after customer, mostly: the last customer's rows are kept at hand.
     let rows = row.customerId === this.lastCustomerId ? this.lastRows : this.byCustomer.get(row.customerId);
     if (!rows) {
-      rows = new CustomerRows(row.customerId);
-      this.byCustomer.set(row.customerId, rows);
-      this.customers.push(row.customerId);
+      const customerId = ownCopy(row.customerId);
+      rows = new CustomerRows(customerId, this.skuTable);
+      this.byCustomer.set(customerId, rows);
+      this.customers.push(customerId);
     }
     this.lastCustomerId = row.customerId;
     this.lastRows = rows;
@@ -175,20 +269,26 @@ export class TypedArrayRoster implements CompactRoster {
     if (skuRef === undefined) {
       if (this.skuTable.length < INTERN_LIMIT) {
         skuRef = this.skuTable.length;
-        this.skuTable.push(row.sku);
-        this.skuRefs.set(row.sku, skuRef);
+        const sku = ownCopy(row.sku);
+        this.skuTable.push(sku);
+        this.skuRefs.set(sku, skuRef);
       } else {
         skuRef = -1; // a hostile roster: the row is kept as read
       }
     }
     if (skuRef < 0) (rows.unusual ??= new Map()).set(rows.count, row);
-    rows.add(row, skuRef);
+    rows.add(row, skuRef, this.lastUser);
     this.rowCount++;
   }
 
   /** Once every row is added: the arrays hold the rows and no more. */
   trim(): void {
     for (const rows of this.byCustomer.values()) rows.trim();
+    // What the last rows' ids and customer may hold of the file's text.
+    this.lastUser.rows = undefined;
+    this.lastUser.userId = "";
+    this.lastCustomerId = undefined;
+    this.lastRows = undefined;
   }
 
   rowsOf(customerId: string): RosterRow[] {
@@ -204,11 +304,11 @@ export class TypedArrayRoster implements CompactRoster {
         continue;
       }
       // A user's rows are usually adjacent: they share one id string.
-      const sameUser = previousUserAt >= 0 && sameBytes(rows.users, previousUserAt * 16, index * 16);
+      const sameUser = previousUserAt >= 0 && rows.sameUser(previousUserAt, index);
       const userId = sameUser ? previousUser : rows.userIdAt(index);
       previousUser = userId;
       previousUserAt = index;
-      out[index] = { line: rows.lines[index]!, customerId, userId, sku: this.skuTable[rows.skus[index]!]!, excludedPlans: NO_EXCLUDED_PLANS, action: ACTIONS[rows.actions[index]!]! };
+      out[index] = { line: rows.lineAt(index), customerId, userId, sku: rows.skuAt(index), excludedPlans: NO_EXCLUDED_PLANS, action: rows.actionAt(index) };
     }
     return out;
   }
@@ -216,15 +316,25 @@ export class TypedArrayRoster implements CompactRoster {
   *linesOf(customerId: string): Iterable<number> {
     const rows = this.byCustomer.get(customerId);
     if (!rows) return;
-    for (let index = 0; index < rows.count; index++) yield rows.lines[index]!;
+    for (let index = 0; index < rows.count; index++) yield rows.lineAt(index);
   }
 
   usesPrincipalNames(customerId: string): boolean {
     return this.byCustomer.get(customerId)?.byPrincipalName ?? false;
   }
+
+  plainRowsOf(customerId: string): PlainCustomerRows | undefined {
+    const rows = this.byCustomer.get(customerId);
+    return rows !== undefined && rows.unusual === undefined ? rows : undefined;
+  }
 }
 
-function sameBytes(bytes: Uint8Array, a: number, b: number): boolean {
-  for (let k = 0; k < 16; k++) if (bytes[a + k] !== bytes[b + k]) return false;
-  return true;
+/**
+ * A string of its own for a value held for the whole run. A cell the reader cut from a chunk of
+ * the file can be a slice of the chunk's text and keep all of it alive: a customer id held per
+ * customer would keep a chunk (256 KB) per customer, 25 MB of heap for 100 customers.
+ */
+function ownCopy(value: string): string {
+  return Buffer.from(value, "utf8").toString("utf8");
 }
+

@@ -11,6 +11,7 @@ import type { CompactRoster } from "./compact-roster.js";
 import type { CallFailure, LicenseUpdateRequest, ResolvedRow, RosterRow, RowOutcome, SeatCheckRow } from "../model.js";
 import type { UserAccountsApi } from "../partner-center/api.js";
 import { planCustomer } from "../plan/plan-customer.js";
+import { planPlainCustomer, type PlainCustomerPlan } from "../plan/plain-customer-plan.js";
 import { diffRequests, type HeldLicense } from "../plan/held-licenses.js";
 import { seatCheck } from "../plan/seat-check.js";
 import { mayNeedUsageLocations } from "../plan/usage-locations.js";
@@ -30,6 +31,8 @@ export type PlannedCustomer =
       seatRows: SeatCheckRow[];
       /** With --diff: what each sent row's user held of its SKU before (undefined: not held). */
       heldBefore?: ReadonlyMap<ResolvedRow, HeldLicense | undefined>;
+      /** A plan's customer of plain rows, none refused: its requests as row indices (`requests` is empty). */
+      plain?: PlainCustomerPlan;
     }
   /** A lookup answered run-fatal: plan nothing more. */
   | { kind: "stop"; stoppedBy: LookupStop };
@@ -74,12 +77,17 @@ export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<Pl
       if (readsUsers(ahead)) void catalogs.users(ahead);
     }
     const customerId = customers[index]!;
-    const rows = roster.rowsOf(customerId).filter((row) => !deps.isDone(row.line));
+    // A plan (no write, no --diff) of plain rows is planned over the compact roster, row objects only if it must.
+    const plainRows = deps.writes || deps.diff ? undefined : roster.plainRowsOf(customerId);
+    let rowObjects: RosterRow[] | undefined;
+    const rowsNow = (): RosterRow[] => (rowObjects ??= roster.rowsOf(customerId).filter((row) => !deps.isDone(row.line)));
+    if (!plainRows) rowsNow();
     const log = deps.logger.child({ customerId });
 
     const naming = catalogs.companyName(customerId); // read beside the SKUs, not after them
     const skus = await catalogs.skus(customerId);
-    const users = rows.some(needsDirectory) ? await catalogs.users(customerId) : undefined;
+    // Plain rows all name their user by id: no directory.
+    const users = !plainRows && rowsNow().some(needsDirectory) ? await catalogs.users(customerId) : undefined;
     const customerName = await naming;
     if (deps.halted()) return;
     const failed = !skus.ok ? skus.failure : users && !users.ok ? users.failure : undefined;
@@ -92,11 +100,20 @@ export async function* planCustomers(deps: PlanCustomersDeps): AsyncGenerator<Pl
       }
       const what = !skus.ok ? "the customer's subscribed SKUs could not be read" : "the customer's users could not be read";
       log.warn({ errorCode: failed.errorCode, httpStatus: failed.httpStatus }, "customer lookup failed");
-      const settled = rows.map((row) => failedByCall(row, failed, what, deps.correlationId));
+      const settled = rowsNow().map((row) => failedByCall(row, failed, what, deps.correlationId));
       yield { kind: "customer", customerId, customerName, requests: [], settled, seatRows: [] };
       continue;
     }
 
+    const plain = plainRows && planPlainCustomer(customerId, plainRows, skus.value, (row) => !deps.isDone(plainRows.lineAt(row)));
+    if (plain) {
+      catalogs.forget(customerId);
+      if (customerName !== undefined) for (const seat of plain.seatRows) seat.customerName = customerName;
+      log.debug({ rows: plain.order.length, requests: plain.requestCount }, "customer planned");
+      yield { kind: "customer", customerId, customerName, requests: [], settled: [], seatRows: plain.seatRows, plain };
+      continue;
+    }
+    const rows = rowsNow();
     const plan = planCustomer({ customerId, rows, skus: skus.value, users: users?.ok ? users.value : undefined });
     const settled = plan.refused.map(({ row, errorCode, message }) => outcomeOf(row, "invalid", { errorCode, errorMessage: message }));
     let requests = plan.requests;

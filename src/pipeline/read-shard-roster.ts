@@ -48,8 +48,8 @@ export async function readShardRoster(source: RosterSource, shard: Shard | undef
     throw error;
   }
   roster.trim();
-  // The arrays trim() replaced are outside the heap: V8 would free them only at its next full
-  // collection, on top of everything the plan allocates next (over 100 MB at 5,000,000 rows).
+  // What reading left (the blocks trim() replaced, outside the heap, and the heap's garbage): V8
+  // would free it only at its next full collection, on top of everything the plan allocates next.
   collectGarbage();
   return { ok: true, roster, rejections, maxLine, columns };
 }

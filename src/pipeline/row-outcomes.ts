@@ -1,6 +1,7 @@
 // Row outcomes the pipeline writes itself (invalid, planned, skipped, aborted, failed without a
 // call); the executor writes those of the requests it sends.
 import type { CallFailure, ResolvedRow, RosterRow, RowOutcome, RowRejection, RowStatus } from "../model.js";
+import type { PlainCustomerPlan } from "../plan/plain-customer-plan.js";
 
 type Detail = Partial<Omit<RowOutcome, "line" | "status">>;
 
@@ -56,6 +57,46 @@ export function plannedOutcome(row: ResolvedRow, correlationId: string): RowOutc
     skuName: row.skuName,
     correlationId,
   };
+}
+
+/**
+ * The planned outcomes of a plain customer's plan, in its order, each what plannedOutcome gives for
+ * the row. One object is filled in for every row: `each` must not keep it (the journal formats
+ * it at once, the summary counts it).
+ */
+export function eachPlannedOutcome(customerId: string, plan: PlainCustomerPlan, correlationId: string, each: (outcome: RowOutcome) => void): void {
+  const { rows, order, skuOfRow } = plan;
+  const outcome: RowOutcome = {
+    line: 0,
+    customerId,
+    userId: "",
+    userPrincipalName: "",
+    sku: "",
+    skuId: "",
+    licenseGroup: "",
+    action: "",
+    status: "planned",
+    attempts: 0,
+    finishedAt: "",
+    skuName: "",
+    correlationId,
+  };
+  let previous = -1;
+  for (let k = 0; k < order.length; k++) {
+    const index = order[k]!;
+    const sku = skuOfRow[index]!;
+    outcome.line = rows.lineAt(index);
+    // A request's rows are one user's: its id is spelled once.
+    if (previous < 0 || !rows.sameUser(previous, index)) outcome.userId = rows.userIdAt(index);
+    previous = index;
+    outcome.sku = rows.skuAt(index);
+    outcome.skuId = sku.skuId;
+    outcome.licenseGroup = sku.licenseGroup;
+    outcome.skuName = sku.name;
+    outcome.action = rows.actionAt(index);
+    outcome.finishedAt = nowIso();
+    each(outcome);
+  }
 }
 
 export function rejectedOutcome(rejection: RowRejection): RowOutcome {

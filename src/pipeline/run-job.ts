@@ -26,7 +26,7 @@ import { createProgress } from "../results/progress.js";
 import { makeCallApi } from "./call-api.js";
 import { PartnerWideFailures } from "../execute/partner-wide-failures.js";
 import { readShardRoster, type ShardRoster } from "./read-shard-roster.js";
-import { outcomeOf, plannedOutcome, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
+import { eachPlannedOutcome, outcomeOf, plannedOutcome, rejectedOutcome, skippedOutcome } from "./row-outcomes.js";
 import { planCustomers, type PlannedCustomer } from "./plan-customers.js";
 import { RowLedger } from "./row-ledger.js";
 import { boundHeap } from "./heap-bound.js";
@@ -213,6 +213,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
       for (const request of settle(planned)) {
         for (const row of request.rows) record(plannedOutcome(row, deps.correlationId));
       }
+      if (planned.kind === "customer" && planned.plain) eachPlannedOutcome(planned.customerId, planned.plain, deps.correlationId, record);
       journal.flush(); // a customer's lines on file before the next customer is planned
       boundHeap(); // the customer's rows are garbage now
     }

@@ -18,7 +18,7 @@ export function seatCheck(
   requests: readonly LicenseUpdateRequest[],
   consumesSeat?: (row: ResolvedRow) => boolean,
 ): SeatCheckRow[] {
-  const counts = new Map<string, { toAssign: number; toRemove: number }>();
+  const counts: SeatCounts = new Map();
   for (const request of requests) {
     for (const row of request.rows) {
       let count = counts.get(row.skuId);
@@ -27,6 +27,14 @@ export function seatCheck(
       else if (!consumesSeat || consumesSeat(row)) count.toAssign += 1;
     }
   }
+  return seatRowsOf(customerId, skus, counts, consumesSeat !== undefined);
+}
+
+/** Per SKU id, the rows to assign (that take a seat) and to remove. */
+export type SeatCounts = Map<string, { toAssign: number; toRemove: number }>;
+
+/** The seat check lines of `counts`, in the catalog's order; `exact`: the counts know which assignments take a seat. */
+export function seatRowsOf(customerId: string, skus: readonly CatalogSku[], counts: SeatCounts, exact: boolean): SeatCheckRow[] {
   const rows: SeatCheckRow[] = [];
   for (const sku of skus) {
     const count = counts.get(sku.skuId);
@@ -40,7 +48,7 @@ export function seatCheck(
       ...count,
       available,
       shortfall: Math.max(0, count.toAssign - available),
-      ...(consumesSeat ? { exact: true } : {}),
+      ...(exact ? { exact: true } : {}),
     });
   }
   return rows;

@@ -19,6 +19,12 @@ export async function compactJournal(
   index: LatestEntryIndex,
   header: Buffer,
 ): Promise<{ rows: number }> {
+  // A journal written in line order, each line once, is its own compacted form (a plan, a run
+  // without retries): rewriting it would copy every byte for nothing. Checked before the places
+  // are worked out: they take 8 bytes a line (40 MB at 5,000,000 lines), at the end of the run.
+  const contiguousEnd = contiguousFrom(index, header.length);
+  if (contiguousEnd === fileSize(path) && startsWith(path, header)) return { rows: index.size };
+
   const places = new Float64Array(index.maxLine + 1);
   let position = header.length;
   for (let line = 1; line <= index.maxLine; line += 1) {
@@ -26,10 +32,6 @@ export async function compactJournal(
     places[line] = position;
     position += index.lengthOf(line);
   }
-
-  // A journal written in line order, each line once, is its own compacted form (a plan, a run
-  // without retries): rewriting it would copy every byte for nothing.
-  if (position === fileSize(path) && isContiguous(index, header.length) && startsWith(path, header)) return { rows: index.size };
 
   // Through a symlinked results file to its target: the rename replaces the file, not the link.
   const target = await realpath(path);
@@ -76,16 +78,16 @@ export async function compactJournal(
   return { rows };
 }
 
-/** Whether the latest entries, in line order, follow each other from `start` without a gap. */
-function isContiguous(index: LatestEntryIndex, start: number): boolean {
+/** Where the latest entries end when, in line order, they follow each other from `start` without a gap; -1 when they do not. */
+function contiguousFrom(index: LatestEntryIndex, start: number): number {
   let expected = start;
   for (let line = 1; line <= index.maxLine; line += 1) {
     const offset = index.offsetOf(line);
     if (offset === undefined) continue;
-    if (offset !== expected) return false;
+    if (offset !== expected) return -1;
     expected += index.lengthOf(line);
   }
-  return true;
+  return expected;
 }
 
 function fileSize(path: string): number {

@@ -102,6 +102,7 @@ const lineCells: string[] = new Array<string>(RESULT_COLUMNS.length).fill("");
 
 /** formatOutcomeLine without its line break, built with one join: the journal joins a batch of them. */
 export function formatOutcomeRecord(o: RowOutcome): string {
+  if (isShort(o)) return formatShortRecord(o);
   const c = lineCells;
   c[0] = numberCell(o.line);
   c[1] = cellAt(1, o.customerId);
@@ -124,6 +125,167 @@ export function formatOutcomeRecord(o: RowOutcome): string {
   c[18] = o.heldBefore === undefined ? "" : o.heldBefore ? "yes" : "no";
   c[19] = cellAt(19, o.previousExcludedPlans?.join(";"));
   return c.join(",");
+}
+
+/** An outcome with no answer, error, warning or --diff field (every planned row, most settled ones): most of its cells are empty. */
+function isShort(o: RowOutcome): boolean {
+  return (
+    o.attempts === 0 &&
+    o.httpStatus === undefined &&
+    o.errorCode === undefined &&
+    o.errorMessage === undefined &&
+    o.requestId === undefined &&
+    o.licenseWarnings === undefined &&
+    o.msCv === undefined &&
+    o.heldBefore === undefined &&
+    o.previousExcludedPlans === undefined
+  );
+}
+
+// The cells from sku to correlationId of a short outcome (consecutive lines repeat them: a
+// customer's SKUs, the action, the status, the run's correlation id), for the last two
+// combinations of their values.
+const recentMiddles: (string | undefined)[] = new Array(12).fill(undefined);
+const recentMiddleTexts = ["", ""];
+
+/** sku, skuId, licenseGroup, action, status, httpStatus, errorCode, errorMessage, attempts, requestId, correlationId. */
+function shortMiddle(o: RowOutcome): string {
+  const m = recentMiddles;
+  for (let slot = 0; slot < 2; slot++) {
+    const at = slot * 6;
+    if (o.sku === m[at] && o.skuId === m[at + 1] && o.licenseGroup === m[at + 2] && o.action === m[at + 3] && o.status === m[at + 4] && o.correlationId === m[at + 5]) return recentMiddleTexts[slot]!;
+  }
+  // Empty cells for httpStatus, errorCode, errorMessage and requestId, 0 attempts (isShort).
+  const text = `${cellAt(4, o.sku)},${cellAt(5, o.skuId)},${cellAt(6, o.licenseGroup)},${cellAt(7, o.action)},${cellAt(8, o.status)},,,,0,,${cellAt(14, o.correlationId)}`;
+  for (let k = 0; k < 6; k++) m[6 + k] = m[k];
+  recentMiddleTexts[1] = recentMiddleTexts[0]!;
+  m[0] = o.sku;
+  m[1] = o.skuId;
+  m[2] = o.licenseGroup;
+  m[3] = o.action;
+  m[4] = o.status;
+  m[5] = o.correlationId;
+  recentMiddleTexts[0] = text;
+  return text;
+}
+
+/** formatOutcomeRecord of a short outcome: the same cells, in five pieces rather than twenty. */
+function formatShortRecord(o: RowOutcome): string {
+  // licenseWarnings, msCv, heldBefore and previousExcludedPlans are empty (isShort).
+  return `${o.line},${cellAt(1, o.customerId)},${cellAt(2, o.userId)},${cellAt(3, o.userPrincipalName)},${shortMiddle(o)},${cellAt(15, o.finishedAt)},,,,`;
+}
+
+/** Bytes being gathered: `bytes[0..length]` is taken; appendOutcomeLine grows `bytes` as it needs. */
+export interface LineBytes {
+  bytes: Buffer;
+  length: number;
+}
+
+/**
+ * Appends formatOutcomeLine(o) as UTF-8 to `into`. A short outcome's pieces go straight into the
+ * bytes (no string per record, no batch of strings joined and encoded again); any other outcome
+ * is formatted as text and encoded.
+ */
+export function appendOutcomeLine(o: RowOutcome, into: LineBytes): void {
+  if (!isShort(o)) {
+    const text = formatOutcomeLine(o);
+    reserve(into, text.length * 3);
+    into.length += into.bytes.write(text, into.length, "utf8");
+    return;
+  }
+  const customer = cellAt(1, o.customerId);
+  const user = cellAt(2, o.userId);
+  const upn = cellAt(3, o.userPrincipalName);
+  const middle = shortMiddleBytes(o);
+  const finished = cellAt(15, o.finishedAt);
+  // 3 bytes at most per UTF-16 unit; 16 digits for the line, 10 separators and the line break.
+  reserve(into, 3 * (customer.length + user.length + upn.length + finished.length) + middle.length + 32);
+  const b = into.bytes;
+  let at = putLineNumber(b, into.length, o.line);
+  b[at++] = 0x2c;
+  at = putCell(b, at, 0, customer);
+  b[at++] = 0x2c;
+  at = putText(b, at, user);
+  b[at++] = 0x2c;
+  at = putText(b, at, upn);
+  b[at++] = 0x2c;
+  b.set(middle, at);
+  at += middle.length;
+  b[at++] = 0x2c;
+  at = putCell(b, at, 1, finished);
+  // licenseWarnings, msCv, heldBefore and previousExcludedPlans are empty (isShort).
+  b[at++] = 0x2c;
+  b[at++] = 0x2c;
+  b[at++] = 0x2c;
+  b[at++] = 0x2c;
+  b[at++] = 0x0a;
+  into.length = at;
+}
+
+function reserve(into: LineBytes, more: number): void {
+  if (into.length + more <= into.bytes.length) return;
+  const bytes = Buffer.allocUnsafe(Math.max(into.bytes.length * 2, into.length + more));
+  into.bytes.copy(bytes, 0, 0, into.length);
+  into.bytes = bytes;
+}
+
+/** `text` as UTF-8 at `at` (room reserved); returns where it ends. ASCII byte by byte, the rest through the encoder. */
+function putText(b: Buffer, at: number, text: string): number {
+  const n = text.length;
+  for (let k = 0; k < n; k++) {
+    const code = text.charCodeAt(k);
+    if (code >= 0x80) return at + b.write(text, at, "utf8");
+    b[at + k] = code;
+  }
+  return at + n;
+}
+
+// The bytes of the last two cells of the columns that repeat line after line (customer, finishedAt), by slot.
+const recentCellTexts: string[] = ["", "", "", ""];
+const recentCellBytes: Buffer[] = [Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(0)];
+
+/** putText of a cell that repeats (slot 0: customerId, 1: finishedAt), its bytes encoded once for the last two. */
+function putCell(b: Buffer, at: number, slot: number, cell: string): number {
+  const first = slot * 2;
+  let bytes: Buffer;
+  if (cell === recentCellTexts[first]) bytes = recentCellBytes[first]!;
+  else if (cell === recentCellTexts[first + 1]) bytes = recentCellBytes[first + 1]!;
+  else {
+    recentCellTexts[first + 1] = recentCellTexts[first]!;
+    recentCellBytes[first + 1] = recentCellBytes[first]!;
+    recentCellTexts[first] = cell;
+    bytes = recentCellBytes[first] = Buffer.from(cell, "utf8");
+  }
+  b.set(bytes, at);
+  return at + bytes.length;
+}
+
+/** numberCell(line) at `at`: the digits of a whole line number, written without a string. */
+function putLineNumber(b: Buffer, at: number, line: number): number {
+  if (!Number.isSafeInteger(line) || line < 0) return putText(b, at, numberCell(line));
+  let digits = 1;
+  for (let rest = line; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  let rest = line;
+  for (let k = at + digits - 1; k >= at; k--) {
+    b[k] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  return at + digits;
+}
+
+/** shortMiddle(o) as UTF-8, encoded once per combination it remembers. */
+const recentMiddleBytes: Buffer[] = [Buffer.alloc(0), Buffer.alloc(0)];
+const recentMiddleOf = ["", ""];
+
+function shortMiddleBytes(o: RowOutcome): Buffer {
+  const text = shortMiddle(o);
+  if (text === recentMiddleOf[0]) return recentMiddleBytes[0]!;
+  if (text === recentMiddleOf[1]) return recentMiddleBytes[1]!;
+  recentMiddleOf[1] = recentMiddleOf[0]!;
+  recentMiddleBytes[1] = recentMiddleBytes[0]!;
+  recentMiddleOf[0] = text;
+  recentMiddleBytes[0] = Buffer.from(text, "utf8");
+  return recentMiddleBytes[0];
 }
 
 // The last two values of each text column and their cells: consecutive lines repeat most of them

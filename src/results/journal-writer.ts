@@ -10,10 +10,13 @@
 import { closeSync, fdatasync, fdatasyncSync, readSync, writeSync } from "node:fs";
 import type { RowOutcome } from "../model.js";
 import { compactJournal } from "./compact.js";
-import { formatOutcomeLine, formatOutcomeRecord, RESULTS_HEADER_LINE, UTF8_BOM } from "./csv-cells.js";
+import { appendOutcomeLine, formatOutcomeLine, RESULTS_HEADER_LINE, UTF8_BOM, type LineBytes } from "./csv-cells.js";
 import type { LatestEntryIndex } from "./line-index.js";
 
 export const SYNC_INTERVAL_MS = 250;
+
+/** Room past a batch's size for the line that fills it (a longer one grows the buffer). */
+const BATCH_SLACK = 16 * 1024;
 
 export const HEADER_BYTES = Buffer.from(UTF8_BOM + RESULTS_HEADER_LINE, "utf8");
 
@@ -44,13 +47,17 @@ export class FileResultsJournal implements ResultsJournal {
   private closed = false;
   private syncTimer: NodeJS.Timeout | undefined;
   private syncInFlight: Promise<void> | undefined;
-  /** The batch not written yet: its lines, and each one's line number and whether it is aborted. */
-  private readonly pendingTexts: string[] = [];
-  private pendingChars = 0;
+  /**
+   * The batch not written yet: its lines' bytes, and each one's line number, byte length and
+   * whether it is aborted. The bytes are gathered in one buffer kept for the journal's life: a
+   * string handed to writeSync is copied into fresh native memory on every call, which the
+   * allocator keeps (well over 100 MB of RSS over a 5,000,000-row plan).
+   */
+  private readonly pending: LineBytes = { bytes: Buffer.alloc(0), length: 0 };
   private readonly pendingLines: number[] = [];
+  private readonly pendingLengths: number[] = [];
   private readonly pendingAborted: boolean[] = [];
   private unwritten: UnwrittenLine[] = [];
-  private scratch: Buffer = Buffer.alloc(0);
 
   constructor(
     private readonly fd: number,
@@ -78,25 +85,24 @@ export class FileResultsJournal implements ResultsJournal {
       this.scheduleSync();
       return;
     }
-    // Records without their line break, joined by one at the flush; byte lengths worked out there too.
-    const record = formatOutcomeRecord(outcome);
-    this.pendingTexts.push(record);
-    this.pendingChars += record.length + 1;
+    const pending = this.pending;
+    if (pending.bytes.length === 0) pending.bytes = Buffer.allocUnsafe(this.batchBytes + BATCH_SLACK);
+    const start = pending.length;
+    appendOutcomeLine(outcome, pending);
     this.pendingLines.push(outcome.line);
+    this.pendingLengths.push(pending.length - start);
     this.pendingAborted.push(outcome.status === "aborted");
-    if (this.pendingChars >= this.batchBytes) this.flush();
+    if (pending.length >= this.batchBytes) this.flush();
   }
 
   flush(): void {
-    if (this.pendingTexts.length === 0) return;
-    const text = `${this.pendingTexts.join("\n")}\n`;
-    const bytes = Buffer.byteLength(text, "utf8");
-    // All ASCII (as a plan's lines mostly are): each line's bytes are its characters.
-    const lengths = bytes === text.length ? this.pendingTexts.map((record) => record.length + 1) : this.pendingTexts.map((record) => Buffer.byteLength(record, "utf8") + 1);
+    if (this.pendingLines.length === 0) return;
+    const bytes = this.pending.bytes.subarray(0, this.pending.length);
+    const lengths = this.pendingLengths;
     let written = 0;
     let failure: unknown;
     try {
-      written = this.writeBatch(text, bytes);
+      written = this.writeBatch(bytes);
     } catch (error) {
       written = (error as { written?: number }).written ?? 0;
       failure = error;
@@ -112,12 +118,17 @@ export class FileResultsJournal implements ResultsJournal {
     }
     if (failure !== undefined) {
       // A line written in part is saved whole elsewhere (the torn copy is cut on --resume).
-      this.unwritten = this.pendingTexts.slice(lineIndex).map((record, k) => ({ text: `${record}\n`, aborted: this.pendingAborted[lineIndex + k]! }));
+      const unwritten: UnwrittenLine[] = [];
+      for (let k = lineIndex; k < this.pendingLines.length; k++) {
+        unwritten.push({ text: bytes.toString("utf8", at, at + lengths[k]!), aborted: this.pendingAborted[k]! });
+        at += lengths[k]!;
+      }
+      this.unwritten = unwritten;
     }
     this.end += written;
-    this.pendingTexts.length = 0;
-    this.pendingChars = 0;
+    this.pending.length = 0;
     this.pendingLines.length = 0;
+    this.pendingLengths.length = 0;
     this.pendingAborted.length = 0;
     if (failure !== undefined) throw failure;
     this.scheduleSync();
@@ -129,14 +140,9 @@ export class FileResultsJournal implements ResultsJournal {
     return lines;
   }
 
-  /**
-   * A batch goes through one buffer kept for the journal's life: a string handed to writeSync is
-   * copied into fresh native memory on every call, which the allocator keeps (well over 100 MB of
-   * RSS over a 5,000,000-row plan). Returns the bytes written, or throws (with `written` set).
-   */
-  private writeBatch(text: string, length: number): number {
-    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, this.scratch.length * 2));
-    const bytes = this.scratch.subarray(0, this.scratch.write(text, 0, "utf8"));
+  /** Writes the encoded batch at the end; returns the bytes written, or throws (with `written` set). */
+  private writeBatch(bytes: Buffer): number {
+    const length = bytes.length;
     let written = 0;
     try {
       while (written < length) written += writeSync(this.fd, bytes, written, length - written, this.end + written);

@@ -162,4 +162,44 @@ describe("callWithRetry", () => {
     expect(calls).toHaveLength(2);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(2_000);
   });
+
+  it("takes a slot only to send: the wait for Retry-After and for the customer's pause past it holds none", async () => {
+    const { clock, deps } = setup();
+    // The pacer holds the customer 20 s after the 429, though the Retry-After says 2 s.
+    let pausedUntil = 0;
+    const delayMs = (): number => Math.max(0, pausedUntil - clock.now());
+    const pacer: RetryDeps["pacer"] = {
+      delayMs,
+      acquire: async (_customer, signal) => {
+        while (delayMs() > 0 && !signal?.aborted) await clock.sleep(delayMs(), signal);
+      },
+      onThrottled: () => (pausedUntil = clock.now() + 20_000),
+      onSuccess: () => {},
+      state: () => ({ pausedUntil }),
+    };
+    const held: number[] = [];
+    const slot = async <R>(run: () => Promise<R>): Promise<R> => {
+      const from = clock.now();
+      try {
+        return await run();
+      } finally {
+        held.push(clock.now() - from);
+      }
+    };
+    let requeued = 0;
+    const calls: { ctx: CallContext; at: number }[] = [];
+    const attempt = async (ctx: CallContext): Promise<ApiResult<string>> => {
+      calls.push({ ctx, at: clock.now() });
+      await clock.sleep(50);
+      return calls.length === 1 ? throttled(2) : ok;
+    };
+    const outcome = await clock.run(callWithRetry(CUSTOMER, attempt, { ...deps, pacer, slot, onRequeue: () => requeued++ }));
+    expect(outcome.result.ok).toBe(true);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.ctx.requestId).toBe(calls[0]!.ctx.requestId);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(20_000);
+    // Each slot was held for its attempt's 50 ms only.
+    expect(held).toEqual([50, 50]);
+    expect(requeued).toBe(2); // before the first attempt, and once the Retry-After was over
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { executeRequests, type ExecuteDeps } from "../../dist/execute/executor.js";
-import { createPacer } from "../../dist/execute/pacer.js";
+import { createPacer, type Pacer } from "../../dist/execute/pacer.js";
 import type { ApiResult, CallContext, PartnerCenterApi } from "../../dist/partner-center/api.js";
 import type { LicenseUpdate } from "../../dist/partner-center/types.js";
 import type { LicenseUpdateRequest, RowOutcome } from "../../dist/model.js";
@@ -238,6 +238,42 @@ describe("executeRequests", () => {
     expect(clock.now()).toBeLessThan(1_700_000_000_000 + 10_000); // did not sit out the backoff
   });
 
+  it("sends a customer's writes while later customers are still being looked up (an async source is read beside the dispatch)", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const api = fakeApi(clock, (call) => created(call.update), 50);
+    const started = clock.now();
+    let sourceDoneAt = -1;
+    // As the plan yields them: each customer after its 100 ms of lookups.
+    async function* planned(): AsyncGenerator<LicenseUpdateRequest> {
+      for (let c = 1; c <= 5; c++) {
+        await clock.sleep(100);
+        for (let u = 0; u < 3; u++) yield request([row(customerId(c), userId(u), SKU_A)]);
+      }
+      sourceDoneAt = clock.now();
+    }
+    const outcomes: RowOutcome[] = [];
+    await clock.run(executeRequests(planned(), deps(clock, api, outcomes, { concurrency: 8 })));
+    expect(outcomes.filter((o) => o.status === "assigned")).toHaveLength(15);
+    expect(sourceDoneAt - started).toBe(500);
+    // The first customer's first write went when it was planned, not once the last one was.
+    expect(api.calls[0]!.at - started).toBe(100);
+    expect(api.calls.filter((call) => call.at < sourceDoneAt).length).toBeGreaterThanOrEqual(12);
+  });
+
+  it("an async source that throws (a bug) rejects the run with its error, though it is read beside the dispatch", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const api = fakeApi(clock, (call) => created(call.update), 50);
+    async function* planned(): AsyncGenerator<LicenseUpdateRequest> {
+      yield request([row(customerId(1), userId(1), SKU_A)]);
+      await clock.sleep(100);
+      throw new TypeError("planted bug");
+    }
+    const outcomes: RowOutcome[] = [];
+    await expect(clock.run(executeRequests(planned(), deps(clock, api, outcomes, { concurrency: 8 })))).rejects.toThrow("planted bug");
+  });
+
   it("reads an async source ahead by a bounded number of requests only", async () => {
     resetLines();
     const clock = new FakeClock();
@@ -279,4 +315,66 @@ describe("executeRequests", () => {
     expect(retry.at - first!.at).toBeGreaterThanOrEqual(5_000); // never before Retry-After
     expect(outcomes.every((o) => o.status === "assigned")).toBe(true);
   });
+
+  it("a retry whose customer its pacer holds back past the Retry-After waits holding no slot: the other customer keeps both", async () => {
+    resetLines();
+    const clock = new FakeClock();
+    const a = customerId(1);
+    const b = customerId(2);
+    // A's first write is told "Retry-After: 1"; its pacer then holds the whole customer for 30 s
+    // (as after refusals that repeat: a window that resets later). B is never throttled.
+    const LOCKOUT_MS = 30_000;
+    const pacer = lockoutPacer(clock, LOCKOUT_MS);
+    let throttledOnce = false;
+    const api = fakeApi(
+      clock,
+      (call) => {
+        if (call.customerId === a && !throttledOnce) {
+          throttledOnce = true;
+          return throttled(1);
+        }
+        return created(call.update);
+      },
+      100,
+    );
+    const requests = [request([row(a, userId(0), SKU_A)]), ...Array.from({ length: 40 }, (_, u) => request([row(b, userId(u + 1), SKU_A)]))];
+    const outcomes: RowOutcome[] = [];
+    const report = await clock.run(executeRequests(requests, deps(clock, api, outcomes, { concurrency: 2, retry: { ...deps(clock, api, outcomes).retry, pacer } })));
+    const byLine = expectOneOutcomePerRow(requests, outcomes);
+    expect(outcomes.every((o) => o.status === "assigned")).toBe(true);
+    const started = api.calls[0]!.at;
+    const aCalls = api.calls.filter((call) => call.customerId === a);
+    const bCalls = api.calls.filter((call) => call.customerId === b);
+    // A: one logical call, its retry after the Retry-After and after its customer's pause.
+    expect(aCalls).toHaveLength(2);
+    expect(new Set(aCalls.map((call) => call.ctx.requestId)).size).toBe(1);
+    expect(aCalls[1]!.at - aCalls[0]!.at).toBeGreaterThanOrEqual(LOCKOUT_MS);
+    expect(byLine.get(requests[0]!.rows[0]!.line)).toMatchObject({ status: "assigned", attempts: 2 });
+    // B: 40 writes of 100 ms on both slots take 2 s; with one slot (the other held by A's waiting
+    // retry) they would take nearly 4 s.
+    const lastB = Math.max(...bCalls.map((call) => call.at)) + 100 - started;
+    expect(lastB).toBeLessThanOrEqual(2_200);
+    // While A's retry waited, two of B's writes were on the wire at once.
+    const duringWait = bCalls.filter((call) => call.at - started >= 1_200);
+    expect(duringWait.length).toBeGreaterThan(0);
+    expect(duringWait.some((call) => duringWait.some((other) => other !== call && Math.abs(other.at - call.at) < 100))).toBe(true);
+    expect(report.pacing.mostInFlight).toBe(2);
+  });
 });
+
+/** A pacer that never paces, but holds a customer `lockoutMs` after any 429 (longer than the Retry-After). */
+function lockoutPacer(clock: FakeClock, lockoutMs: number): Pacer {
+  const pausedUntil = new Map<string, number>();
+  const delayMs = (customer: string): number => Math.max(0, (pausedUntil.get(customer) ?? 0) - clock.now());
+  return {
+    delayMs,
+    async acquire(customer, signal) {
+      while (delayMs(customer) > 0 && !signal?.aborted) await clock.sleep(delayMs(customer), signal);
+    },
+    onThrottled(customer) {
+      pausedUntil.set(customer, clock.now() + lockoutMs);
+    },
+    onSuccess() {},
+    state: (customer) => ({ pausedUntil: customer === undefined ? 0 : (pausedUntil.get(customer) ?? 0) }),
+  };
+}

@@ -52,6 +52,26 @@ describe("scheduler", () => {
     expect(third.started).toHaveLength(1);
   });
 
+  it("gives a customer none of its new requests while one of its retries queues for its pace again; others go on", () => {
+    resetLines();
+    const s = scheduler({ isPaced: () => true });
+    for (const r of [...requestsOf(A, 3), ...requestsOf(B, 2)]) s.add(r);
+    s.round(roundOf(8));
+    s.acquired(A);
+    s.acquired(B);
+    // A's first request was throttled and its Retry-After is over: it queues for A's pace again.
+    s.requeued(A);
+    const held = roundOf(8);
+    s.round(held);
+    expect(held.started.map((r) => r.customerId)).toEqual([B]);
+    expect(s.heldBack.pace).toBe(true);
+    s.acquired(B);
+    s.acquired(A); // the retry got past A's pacer
+    const after = roundOf(8);
+    s.round(after);
+    expect(after.started.map((r) => r.customerId)).toEqual([A]);
+  });
+
   it("slow start: an unpaced customer gets the initial window, doubled once a window's worth has finished, up to the concurrency", () => {
     resetLines();
     const s = scheduler({ initialWindow: 2, concurrency: 8 });

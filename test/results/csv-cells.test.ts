@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
-import { formatOutcomeLine, neutraliseCell, parseOutcomeLine, restoreCell, splitRecord } from "../../dist/results/csv-cells.js";
+import { appendOutcomeLine, formatOutcomeLine, neutraliseCell, parseOutcomeLine, restoreCell, splitRecord, type LineBytes } from "../../dist/results/csv-cells.js";
 import { RESULT_COLUMNS, type RowOutcome } from "../../dist/model.js";
 
 const base: RowOutcome = {
@@ -178,6 +178,49 @@ describe("the hand-written results line against csv-stringify", () => {
       const outcome: RowOutcome = { ...base, line: round + 2, customerId: pick(), userId: pick(), sku: pick(), skuId: pick(), status: "planned", errorMessage: pick(), finishedAt: pick() };
       expect(formatOutcomeLine(outcome), `round ${round}`).toBe(reference(outcome));
     }
+  });
+
+  // Outcomes without an answer, error, warning or --diff field (a plan's) are written from fewer pieces.
+  const short: RowOutcome = { line: 7, customerId: base.customerId, userId: base.userId, userPrincipalName: "", sku: base.sku, skuId: base.skuId, licenseGroup: "group1", action: "assign", status: "planned", attempts: 0, finishedAt: base.finishedAt, correlationId: "9a8b7c6d-0000-4000-8000-000000000002", skuName: "Microsoft 365 E3" };
+
+  it("writes a short outcome's hostile cells in every column exactly as csv-stringify does", () => {
+    const columns = ["customerId", "userId", "userPrincipalName", "sku", "skuId", "licenseGroup", "action", "status", "correlationId", "finishedAt"] as const;
+    for (const column of columns) {
+      for (const cell of hostile) {
+        const outcome: RowOutcome = { ...short, [column]: cell };
+        expect(formatOutcomeLine(outcome), `${column} = ${JSON.stringify(cell)}`).toBe(reference(outcome));
+      }
+    }
+    const { correlationId: _, ...withoutCorrelation } = short;
+    expect(formatOutcomeLine(withoutCorrelation)).toBe(reference(withoutCorrelation));
+  });
+
+  it("writes short and full outcomes mixed, values repeating, alternating and changing, as csv-stringify does", () => {
+    let seed = 11;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const pick = (): string => hostile[next() % 4 === 0 ? next() % hostile.length : next() % 3]!;
+    for (let round = 0; round < 3000; round += 1) {
+      const common = { line: round + 2, customerId: pick(), userId: pick(), sku: pick(), skuId: pick(), licenseGroup: pick(), action: pick(), correlationId: pick(), finishedAt: pick() };
+      const outcome: RowOutcome = next() % 3 === 0 ? { ...base, ...common } : { ...short, ...common, status: next() % 2 ? "planned" : "invalid" };
+      expect(formatOutcomeLine(outcome), `round ${round}`).toBe(reference(outcome));
+    }
+  });
+
+  it("appends to bytes what it writes as text, short and full outcomes, hostile cells, line after line", () => {
+    // A small buffer, so it grows under the lines too.
+    const into: LineBytes = { bytes: Buffer.alloc(64), length: 0 };
+    let expected = "";
+    let seed = 5;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const pick = (): string => hostile[next() % 3 === 0 ? next() % hostile.length : next() % 3]!;
+    for (let round = 0; round < 3000; round += 1) {
+      const common = { line: [1, 9, 10, 99, 100, 123456789, round + 2][next() % 7]!, customerId: pick(), userId: pick(), userPrincipalName: pick(), sku: pick(), skuId: pick(), correlationId: pick(), finishedAt: pick() };
+      const outcome: RowOutcome = next() % 4 === 0 ? { ...base, ...common } : { ...short, ...common, status: next() % 2 ? "planned" : "invalid" };
+      appendOutcomeLine(outcome, into);
+      expected += reference(outcome);
+    }
+    expect(into.bytes.subarray(0, into.length).toString("utf8")).toBe(expected);
+    expect(into.length).toBe(Buffer.byteLength(expected, "utf8"));
   });
 
   it("leaves absent optional fields empty as csv-stringify does", () => {
