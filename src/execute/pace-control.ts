@@ -70,6 +70,7 @@ export class PaceControl {
       this.pause(scope, now + scope.repeatPauseMs);
       scope.probe = "wanted";
       scope.lockedOut = true;
+      this.windows.refusedInLockout(scope, now, retryAfterMs);
       // In slow start that ends it: the limit admits no more than the first 429 measured.
       if (scope.phase === "slow-start" && scope.ceiling !== undefined) {
         scope.phase = "hold";
@@ -92,6 +93,7 @@ export class PaceControl {
     scope.repeatPauseMs = 0;
     scope.probe = undefined;
     scope.lockedOut = false;
+    scope.lockoutEndConfirmed = undefined;
     if (ceiling === undefined) {
       // Nothing answered yet: stay unpaced, paused for the Retry-After.
       this.pause(scope, now + retryAfterMs);

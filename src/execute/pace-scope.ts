@@ -58,6 +58,8 @@ export interface Scope {
   segmentAdmittedBefore?: number;
   /** A refusal repeated: the limit holds the whole scope until an answer is admitted again. */
   lockedOut: boolean;
+  /** A refusal seconds into the lockout named the same end as the first (window-gate.ts). */
+  lockoutEndConfirmed?: boolean;
   /** A 429 of this customer was the partner's limit: its own estimate is its share of the partner's, not its own limit. */
   partnerBound?: boolean;
   /** Unthrottled answers so far, and requests started so far. */

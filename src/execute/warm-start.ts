@@ -5,15 +5,14 @@
 // (window-gate.ts) is kept too, so the next run sends a window's calls and then waits for the
 // window instead of running into the lockout again.
 //
-// Which estimate a customer starts from: one customer's estimate from a short job is a noisy sample
-// of the limit the partner's customers share (Partner Center's limits are per tenant, alike for
-// all), so customers start from the median of the customers' estimates (the partner-wide one),
-// unless a customer's own was measured as a long-run rate and differs from it by far. An estimate
-// is the long-run rate the limit admitted between refusals where one was measured (a burst saved
-// up before the first refusal is not in it), else the pace at the last 429. Estimates still in
-// slow start (not measured), and those of customers refused by the partner's limit (their share
-// of it, not their own limit), are not saved. At the end, what this run measured replaces the
-// earlier run's, scope by scope.
+// Each customer starts from its own estimate; one the state does not know, from the partner-wide
+// figure: the median of the customers' long-run estimates (of all where there are none). An
+// estimate is the long-run rate the limit admitted between refusals where one was measured (a
+// burst saved up before the first refusal is not in it), else the pace at the last 429, and a
+// rate admitted for seconds past it since the last 429 replaces it. Estimates still in slow start
+// (not measured), and those of customers refused by the partner's limit (their share of it, not
+// their own limit), are not saved. At the end, what this run measured replaces the earlier run's,
+// scope by scope.
 import type { Clock } from "./clock.js";
 import { HOLD_SHARE } from "./pace-control.js";
 import type { Scope } from "./pace-scope.js";
@@ -34,14 +33,8 @@ export interface PacingState {
   windows?: { partner?: CallWindow; customers?: Record<string, CallWindow> };
 }
 
-/** A customer's own long-run estimate this many times the partner-wide one (or under it by as much) is its own. */
-const DIFFERS = 1.5;
-
 /** A warm start from an estimate that is no long-run rate (the pace at a 429, which a climb or a burst may have let run ahead) holds at this share of it. */
 const WARM_HOLD_SHARE = 0.9;
-
-/** The partner's limit was met when at least this share of the customers with an estimate were refused by it. */
-const PARTNER_SHARE = 1 / 3;
 
 /** Admitted this long without a 429, the rate admitted lately replaces a lower estimate. */
 const SUSTAINED_MS = 4_000;
@@ -78,10 +71,8 @@ export class WarmStart {
   startCustomer(scope: Scope, customerId: string): void {
     if (!this.warm) return;
     const own = this.warm.customers[customerId];
-    const wide = this.partnerWide;
-    const differs = own !== undefined && wide !== undefined && this.longRun.has(customerId) && (own > DIFFERS * wide || own * DIFFERS < wide);
-    if (differs) this.start(scope, own, true);
-    else this.start(scope, wide, this.partnerWideIsLongRun);
+    if (own !== undefined) this.start(scope, own, this.longRun.has(customerId));
+    else this.start(scope, this.partnerWide, this.partnerWideIsLongRun);
     startWindow(scope, this.warm.windows?.customers?.[customerId]);
   }
 
@@ -113,15 +104,7 @@ export class WarmStart {
       for (const [id] of shared) delete windows[id];
     }
     const state: PacingState = { version: 1, savedAt: new Date(this.clock.now()).toISOString(), customers: learned };
-    // The partner's limit was the one met only if it refused a good share of the customers; a
-    // few refused together by their own limits pass for it for a while, and its estimate (what
-    // they all were admitted at then) would hold the next run back.
-    let bound = 0;
-    let own = 0;
-    for (const scope of customers.values()) if (scope.partnerBound) bound++;
-    else if (measured(scope)) own++;
-    const partnerMet = bound >= Math.max(2, PARTNER_SHARE * (bound + own));
-    const partnerRate = measured(partner) && partnerMet ? partner.ceiling : this.warm?.partner;
+    const partnerRate = measured(partner) ? partner.ceiling : this.warm?.partner;
     if (partnerRate !== undefined) state.partner = partnerRate;
     if (longRun.size > 0) state.longRun = [...longRun];
     if (partnerWindow || Object.keys(windows).length > 0) {

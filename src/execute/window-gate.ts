@@ -6,9 +6,10 @@
 // no request that would make more than N in the last W: it sends the window's calls at its pace,
 // then waits for the oldest to leave, as a client-side sliding window does.
 //
-// Learnt from a lockout, not guessed: the first refusal's Retry-After was at least `LONG_MS` and
-// the limit held the whole scope for most of it (refused again until then, admitted after), so
-// the Retry-After was the window's, not a pessimistic figure. The window then is the time from
+// Learnt from a lockout, not guessed: the first refusal's Retry-After was at least `LONG_MS`, the
+// limit held the whole scope for most of it (refused again until then, admitted after), and a
+// refusal seconds later counted down to the same end, so the Retry-After was the window's, not a
+// pessimistic figure (which names a fresh wait at every refusal). The window then is the time from
 // the first call counted to the refusal plus the Retry-After (an overstatement of at most the
 // Retry-After's rounding to whole seconds), its count what was admitted in that time.
 import type { Scope } from "./pace-scope.js";
@@ -20,6 +21,9 @@ export interface CallWindow {
 
 /** A Retry-After this long or longer may be a window's. */
 const LONG_MS = 5_000;
+/** A refusal this long into the lockout, naming the first one's end within `SAME_END_MS` (whole seconds round), confirms a window. */
+const CONFIRM_AFTER_MS = 3_000;
+const SAME_END_MS = 1_500;
 /** The lockout lasted at least this share of the Retry-After: it was the window's. */
 const HELD_FOR = 0.8;
 /** A window from an earlier run holds for this many of its windows from the first start. */
@@ -55,6 +59,16 @@ export class WindowGate {
     return over < 0 ? 0 : scope.windowStarts[over]! + window.ms;
   }
 
+  /**
+   * A refusal during a lockout, `retryAfterMs` its Retry-After. A window's Retry-After counts down
+   * to the same end (the oldest call leaving it); a pessimistic one names a fresh wait each time.
+   * One refused seconds after the first that names the same end confirms a window.
+   */
+  refusedInLockout(scope: Scope, now: number, retryAfterMs: number): void {
+    const firstEnd = scope.episodeStartedAt + scope.episodeRetryAfterMs;
+    if (now - scope.episodeStartedAt >= CONFIRM_AFTER_MS && Math.abs(now + retryAfterMs - firstEnd) <= SAME_END_MS) scope.lockoutEndConfirmed = true;
+  }
+
   /** A lockout ended at `now` (the first answer admitted after it): learn the window if it was one. */
   lockoutEnded(scope: Scope, now: number, admittedBefore: number): void {
     const refusedAt = scope.episodeStartedAt;
@@ -64,7 +78,9 @@ export class WindowGate {
     // Counting starts afresh from the next request.
     scope.segmentStartAt = undefined;
     scope.segmentAdmittedBefore = undefined;
-    if (segmentStart === undefined || segmentAdmitted === undefined || retryAfterMs < LONG_MS) return;
+    const confirmed = scope.lockoutEndConfirmed === true;
+    scope.lockoutEndConfirmed = undefined;
+    if (segmentStart === undefined || segmentAdmitted === undefined || retryAfterMs < LONG_MS || !confirmed) return;
     if (now - refusedAt < HELD_FOR * retryAfterMs) return;
     const limit = admittedBefore - segmentAdmitted;
     const ms = refusedAt + retryAfterMs - segmentStart;
