@@ -5,9 +5,12 @@
 // with headroom for the latency's jitter and the pace's probing, never above `--concurrency` (the
 // most the user allows). While the allowance is unknown (a customer with work is not paced yet),
 // the run as a whole is in slow start as TCP is: a window that starts at `initialWindow` and
-// doubles each time a window's worth of answers came back unthrottled, halved at a 429 and grown
-// no further (from there the pacer's estimate sizes it). Each customer also has its own slow
-// start (scheduler.ts).
+// doubles each time a window's worth of answers came back unthrottled. A 429 halves it, at most
+// once per window of answers (TCP reduces once per round trip, RFC 5681 section 3.1), and from
+// there it grows by one per window of unthrottled answers (congestion avoidance): a customer
+// throttled once must not hold customers never throttled, whose allowance is still unknown, to
+// half the window for the rest of the run. Each customer also has its own slow start
+// (scheduler.ts).
 
 export interface InFlightOptions {
   /** The user's bound (`--concurrency`). */
@@ -31,6 +34,8 @@ export class InFlightSizer {
   private window: number;
   private growing = true;
   private answeredSinceGrowth = 0;
+  /** Answers since the last decrease: a window's worth must pass before the next one. */
+  private answeredSinceDecrease = 0;
 
   constructor(options: InFlightOptions) {
     this.ceiling = Math.max(1, Math.floor(options.ceiling));
@@ -43,13 +48,18 @@ export class InFlightSizer {
   /** An attempt was answered: throttled (429) or not. */
   onAnswer(throttled: boolean): void {
     if (throttled) {
-      if (this.growing) this.window = Math.max(this.floor, Math.floor(this.window / 2));
+      if (this.growing || this.answeredSinceDecrease >= this.window) {
+        this.window = Math.max(this.floor, Math.floor(this.window / 2));
+        this.answeredSinceDecrease = 0;
+      }
       this.growing = false;
+      this.answeredSinceGrowth = 0;
       return;
     }
-    if (!this.growing || this.window >= this.ceiling) return;
+    this.answeredSinceDecrease++;
+    if (this.window >= this.ceiling) return;
     if (++this.answeredSinceGrowth >= this.window) {
-      this.window = Math.min(this.ceiling, this.window * 2);
+      this.window = Math.min(this.ceiling, this.growing ? this.window * 2 : this.window + 1);
       this.answeredSinceGrowth = 0;
     }
   }

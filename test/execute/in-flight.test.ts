@@ -9,11 +9,11 @@ import { RunBoundTally } from "../../dist/execute/run-bound.js";
 import type { RateLimits } from "../../dist/emulator/rate-limit.js";
 import type { RowOutcome } from "../../dist/model.js";
 import { FakeClock } from "../support/fake-clock.js";
-import { created, customerId, request, resetLines, row, silentLogger, SKU_A, userId } from "../support/execute-fixtures.js";
+import { created, customerId, request, resetLines, row, silentLogger, SKU_A, throttled, userId } from "../support/execute-fixtures.js";
 import { createRateLimitedApi } from "../support/rate-limited-api.js";
 
 describe("InFlightSizer", () => {
-  it("while the allowance is unknown: a slow-start window from 8, doubling per window of unthrottled answers, halved at a 429 and no longer grown", () => {
+  it("while the allowance is unknown: a slow-start window from 8, doubling per window of unthrottled answers, halved once per window at a 429, then grown by one per window", () => {
     const sizer = new InFlightSizer({ ceiling: 32 });
     expect(sizer.limit(undefined)).toBe(8);
     for (let i = 0; i < 7; i++) sizer.onAnswer(false);
@@ -26,9 +26,20 @@ describe("InFlightSizer", () => {
     expect(sizer.limit(undefined)).toBe(32); // never past the user's bound
     sizer.onAnswer(true);
     expect(sizer.limit(undefined)).toBe(16);
-    sizer.onAnswer(true); // a second 429 of the same episode: halved once
-    for (let i = 0; i < 64; i++) sizer.onAnswer(false);
+    for (let i = 0; i < 15; i++) sizer.onAnswer(false);
+    sizer.onAnswer(true); // a 429 within the window of answers after the decrease: halved once
     expect(sizer.limit(undefined)).toBe(16);
+    for (let i = 0; i < 15; i++) sizer.onAnswer(false);
+    expect(sizer.limit(undefined)).toBe(16);
+    sizer.onAnswer(false); // a window of unthrottled answers: one more, not double
+    expect(sizer.limit(undefined)).toBe(17);
+    for (let i = 0; i < 17; i++) sizer.onAnswer(false);
+    expect(sizer.limit(undefined)).toBe(18);
+    for (let i = 0; i < 18; i++) sizer.onAnswer(false);
+    sizer.onAnswer(true); // a window's worth of answers since the decrease: halved again
+    expect(sizer.limit(undefined)).toBe(9);
+    for (let i = 0; i < 2000; i++) sizer.onAnswer(false);
+    expect(sizer.limit(undefined)).toBe(32); // grown back, never past the user's bound
   });
 
   it("holds the ceiling while the allowance is known but no latency is measured yet", () => {
@@ -166,6 +177,54 @@ describe("in-flight sizing in the executor (fake clock, 500 ms answers)", () => 
     expect(mostAfterSlowdown).toBeLessThanOrEqual(5);
     expect(report.pacing.mostInFlight).toBeGreaterThan(20);
     expect(report.pacing.latencyMs).toBeGreaterThan(2_000);
+  });
+
+  it("one throttled customer does not hold a never-throttled one to the halved window for the rest of the run", async () => {
+    // --concurrency 4, answers in 500 ms: customer 0 is limited to 1 call a second, customer 1 has
+    // no limit and 120 writes. Customer 1 is never paced (it is never refused), so the run's
+    // window sizes what is in flight; halved at customer 0's first 429 and grown no further it
+    // would hold both customers to 2 in flight (4/s) for the whole run, where 4 in flight give 8/s.
+    resetLines();
+    const clock = new FakeClock();
+    const limited = customerId(0);
+    let lastAdmitted = Number.NEGATIVE_INFINITY;
+    const api = {
+      getSubscribedSkus: () => Promise.reject(new Error("not used")),
+      getUsersPage: () => Promise.reject(new Error("not used")),
+      async postLicenseUpdate(customer: string, _u: string, update: import("../../dist/partner-center/types.js").LicenseUpdate) {
+        const at = clock.now();
+        await clock.sleep(500);
+        if (customer !== limited) return created(update);
+        if (at - lastAdmitted < 1_000) return throttled(1);
+        lastAdmitted = at;
+        return created(update);
+      },
+    };
+    const requests = [];
+    for (let u = 0; u < 6; u++) requests.push(request([row(limited, userId(u), SKU_A)]));
+    for (let u = 0; u < 120; u++) requests.push(request([row(customerId(1), userId(u), SKU_A)]));
+    const outcomes: RowOutcome[] = [];
+    const unlimitedDone: number[] = [];
+    await clock.run(
+      executeRequests(requests, {
+        api,
+        retry: { pacer: createPacer({ clock }), clock, random: () => 0.5, maxAttempts: 10, correlationId: "corr", tokens: { getToken: async () => "t" } },
+        concurrency: 4,
+        stop: new AbortController().signal,
+        onOutcome: (o) => {
+          outcomes.push(o);
+          if (o.customerId !== limited) unlimitedDone.push(clock.now());
+        },
+        logger: silentLogger,
+        clock,
+      }),
+    );
+    expect(outcomes.filter((o) => o.status === "assigned")).toHaveLength(126);
+    // Customer 1's rate over its second half: near the 8/s that 4 in flight allow, less the
+    // slot customer 0's paced calls take now and then; 2 in flight would give at most 4/s.
+    const half = unlimitedDone.slice(60);
+    const rate = ((half.length - 1) * 1000) / (half[half.length - 1]! - half[0]!);
+    expect(rate).toBeGreaterThan(6);
   });
 
   it("with no limit a large roster is bound by the ceiling, a small one by the answer time", async () => {
