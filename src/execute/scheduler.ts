@@ -45,13 +45,31 @@ export interface HeldBack {
   window: boolean;
 }
 
+/** One customer's queued requests; `queuedAs` orders customers first queued first among equals. */
+interface CustomerQueue {
+  readonly customerId: string;
+  readonly requests: LicenseUpdateRequest[];
+  readonly queuedAs: number;
+}
+
+/** Most work left first; among equals the customer queued first (the order a stable sort of the queues in insertion order gives). */
+const byWorkLeft = (a: CustomerQueue, b: CustomerQueue): number => b.requests.length - a.requests.length || a.queuedAs - b.queuedAs;
+
 interface SlowStart {
   window: number;
   finishedSinceGrowth: number;
 }
 
 export class Scheduler {
-  private readonly queues = new Map<string, LicenseUpdateRequest[]>();
+  private readonly queues = new Map<string, CustomerQueue>();
+  /**
+   * Every queue of `queues` (and those emptied since the last round's sort), in the order the last
+   * sort left them. Sorted again in place each round: the order barely moves from one round to the
+   * next, so the sort costs about one comparison a customer and allocates nothing, where sorting a
+   * fresh copy of the map cost microseconds on every request of a large run.
+   */
+  private readonly order: CustomerQueue[] = [];
+  private queuesCreated = 0;
   private queued = 0;
   private readonly waitingForSlot = new Map<string, number>();
   private readonly inFlightByCustomer = new Map<string, number>();
@@ -79,10 +97,12 @@ export class Scheduler {
     this.queued++;
     const queue = this.queues.get(request.customerId);
     if (queue) {
-      queue.push(request);
+      queue.requests.push(request);
       return false;
     }
-    this.queues.set(request.customerId, [request]);
+    const created: CustomerQueue = { customerId: request.customerId, requests: [request], queuedAs: this.queuesCreated++ };
+    this.queues.set(request.customerId, created);
+    this.order.push(created);
     return true;
   }
 
@@ -97,8 +117,8 @@ export class Scheduler {
       return soonest;
     }
     // With no slot free nothing starts this round (heads are only settled): no order is needed.
-    const byWorkLeft = this.queues.size > 1 && round.slotFree() ? [...this.queues].sort((a, b) => b[1].length - a[1].length) : this.queues;
-    for (const [customerId, queue] of byWorkLeft) {
+    const queues = this.queues.size > 1 && round.slotFree() ? this.sorted() : this.queues.values();
+    for (const { customerId, requests: queue } of queues) {
       while (queue.length > 0) {
         const head = queue[0]!;
         const rows = round.settle(head.rows);
@@ -151,8 +171,9 @@ export class Scheduler {
 
   /** Everything still queued, in no particular order; the queues are emptied. */
   takeAll(): LicenseUpdateRequest[] {
-    const all = [...this.queues.values()].flat();
+    const all = [...this.queues.values()].flatMap((queue) => queue.requests);
     this.queues.clear();
+    this.order.length = 0;
     this.queued = 0;
     return all;
   }
@@ -182,6 +203,17 @@ export class Scheduler {
       growth.finishedSinceGrowth = 0;
     }
     this.slowStart.set(customerId, growth);
+  }
+
+  /** The queues, most work left first: emptied ones dropped, then sorted in place. */
+  private sorted(): CustomerQueue[] {
+    const order = this.order;
+    if (order.length !== this.queues.size) {
+      let kept = 0;
+      for (const queue of order) if (this.queues.get(queue.customerId) === queue) order[kept++] = queue;
+      order.length = kept;
+    }
+    return order.sort(byWorkLeft);
   }
 
   private get initialWindow(): number {

@@ -36,6 +36,57 @@ describe("scheduler", () => {
     expect(round.started.map((r) => r.customerId)).toEqual([B, C]);
   });
 
+  it("among customers with as much work left, the one queued first goes first; a customer queued again after its queue emptied goes last", () => {
+    resetLines();
+    const s = scheduler({ isPaced: () => true });
+    for (const r of [...requestsOf(A, 1), ...requestsOf(B, 2), ...requestsOf(C, 2)]) s.add(r);
+    const first = roundOf(1);
+    s.round(first);
+    expect(first.started.map((r) => r.customerId)).toEqual([B]);
+    s.acquired(B);
+    // A: 1 left, B: 1, C: 2. C first; then A (queued before B) and B.
+    const second = roundOf(3);
+    s.round(second);
+    expect(second.started.map((r) => r.customerId)).toEqual([C, A, B]);
+    for (const c of [A, B, C]) s.acquired(c);
+    // A's queue emptied; queued again now, it is the newest among the equals.
+    for (const r of [...requestsOf(A, 1)]) s.add(r);
+    const third = roundOf(3);
+    s.round(third);
+    expect(third.started.map((r) => r.customerId)).toEqual([C, A]);
+  });
+
+  it("offers customers in the order of a fresh stable sort of its queues, round after round (seeded random work)", () => {
+    resetLines();
+    let seed = 11;
+    const random = (): number => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+    const s = scheduler({ isPaced: () => true, readAhead: 10_000 });
+    // The model: customers in the order their queue was (re)created, and the work each has left.
+    let model: { customer: string; left: number }[] = [];
+    const customers = Array.from({ length: 12 }, (_, n) => customerId(100 + n));
+    let user = 0;
+    for (let step = 0; step < 300; step++) {
+      for (let adds = Math.floor(random() * 4); adds > 0; adds--) {
+        const customer = customers[Math.floor(random() * customers.length)]!;
+        s.add(request([row(customer, userId(++user), SKU_A)]));
+        const entry = model.find((m) => m.customer === customer);
+        if (entry) entry.left++;
+        else model.push({ customer, left: 1 });
+      }
+      const slots = 1 + Math.floor(random() * 3);
+      const round = roundOf(slots);
+      s.round(round);
+      const expected = [...model].sort((a, b) => b.left - a.left).slice(0, slots).map((m) => m.customer);
+      expect(round.started.map((r) => r.customerId), `step ${step}`).toEqual(expected);
+      for (const started of round.started) {
+        s.acquired(started.customerId);
+        s.finished(started.customerId);
+        model.find((m) => m.customer === started.customerId)!.left--;
+      }
+      model = model.filter((m) => m.left > 0);
+    }
+  });
+
   it("gives a customer whose request still waits for its pacer slot no second request", () => {
     resetLines();
     const s = scheduler({ isPaced: () => true });
