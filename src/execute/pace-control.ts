@@ -88,6 +88,7 @@ export class PaceControl {
     // further than CUBIC's beta of the pace.
     else if (measured.trusted && now - scope.lastPacedAt > PACE_BINDING_MEMORY_MS) ceiling = measured.rate; // the pace held nothing back: only the successes tell
     else ceiling = Math.min(lastPace, Math.max(measured.rate, BETA * lastPace));
+    const beta = scope.phase === "hold" && pace !== undefined && lastPace !== undefined && ceiling === BETA * lastPace && ceiling > measured.rate;
     scope.episodeStartedAt = now;
     scope.episodeRetryAfterMs = retryAfterMs;
     scope.repeatPauseMs = 0;
@@ -102,6 +103,7 @@ export class PaceControl {
     const confirmed = scope.ceiling !== undefined && scope.phase === "hold" && Math.abs(ceiling - scope.ceiling) <= CONFIRMS * scope.ceiling;
     scope.holdMs = confirmed ? Math.min(MOST_HOLD_MS, Math.max(FIRST_HOLD_MS, scope.holdMs * 2)) : FIRST_HOLD_MS;
     scope.ceiling = ceiling;
+    scope.ceilingIsBeta = beta;
     scope.phase = pace === undefined && !measured.trusted ? "slow-start" : "hold";
     scope.rate = Math.max(this.options.minRatePerSecond, scope.phase === "hold" ? HOLD_SHARE * ceiling : ceiling);
     scope.probedMs = 0;

@@ -30,6 +30,11 @@ export interface Scope {
   holdMs: number;
   /** The pace the last 429 refused (CUBIC's W_max): the pace climbs back toward just under it. */
   refusedPace?: number;
+  /**
+   * The estimate is no measurement but CUBIC's beta of the pace refused (`refusedPace`): fewer
+   * answers came back than the pace, so the limit lies somewhere between them.
+   */
+  ceilingIsBeta?: boolean;
   /** The pace the last 429 lowered it to (where CUBIC's climb starts). */
   loweredTo?: number;
   /** The pace when the last unthrottled answer came back. */

@@ -11,7 +11,9 @@
 // burst saved up before the first refusal is not in it), else the pace at the last 429, and a
 // rate admitted for seconds past it since the last 429 replaces it. Estimates still in slow start
 // (not measured), and those of customers refused by the partner's limit (their share of it, not
-// their own limit), are not saved. At the end, what this run measured replaces the earlier run's,
+// their own limit), are not saved. An estimate that is CUBIC's beta of a pace refused (a bound
+// from below) is saved with that pace, and the next run climbs from it toward a share of that pace
+// on CUBIC's concave curve (`climbable` says where). At the end, what this run measured replaces the earlier run's,
 // scope by scope.
 import type { Clock } from "./clock.js";
 import { HOLD_SHARE } from "./pace-control.js";
@@ -29,12 +31,23 @@ export interface PacingState {
   customers: Record<string, number>;
   /** The customers whose estimate is a long-run rate measured between refusals. */
   longRun?: string[];
+  /**
+   * The pace refused, for the customers whose estimate is no measurement but CUBIC's beta of it
+   * (fewer answers came back than the pace): the limit lies between the two.
+   */
+  refused?: Record<string, number>;
   /** Call windows learnt from lockouts. */
   windows?: { partner?: CallWindow; customers?: Record<string, CallWindow> };
 }
 
 /** A warm start from an estimate that is no long-run rate (the pace at a 429, which a climb or a burst may have let run ahead) holds at this share of it. */
 const WARM_HOLD_SHARE = 0.9;
+
+/**
+ * A warm start climbs from an estimate that is CUBIC's beta of a pace refused only where that
+ * refusal asked to wait no longer than this: a climb past the limit costs one refusal's wait.
+ */
+const CHEAP_REFUSAL_MS = 1_000;
 
 /** Admitted this long without a 429, the rate admitted lately replaces a lower estimate. */
 const SUSTAINED_MS = 4_000;
@@ -71,7 +84,7 @@ export class WarmStart {
   startCustomer(scope: Scope, customerId: string): void {
     if (!this.warm) return;
     const own = this.warm.customers[customerId];
-    if (own !== undefined) this.start(scope, own, this.longRun.has(customerId));
+    if (own !== undefined) this.start(scope, own, this.longRun.has(customerId), this.warm.refused?.[customerId]);
     else this.start(scope, this.partnerWide, this.partnerWideIsLongRun);
     startWindow(scope, this.warm.windows?.customers?.[customerId]);
   }
@@ -80,6 +93,9 @@ export class WarmStart {
   snapshot(partner: Scope, customers: ReadonlyMap<string, Scope>): PacingState {
     const learned: Record<string, number> = {};
     const longRun = new Set<string>();
+    const refused: Record<string, number> = {};
+    // Where the partner's limit was met, a customer's pace refused may have been its share of it.
+    const partnerMet = measured(partner) || [...customers.values()].some((scope) => scope.partnerBound);
     const windows: Record<string, CallWindow> = {};
     for (const [id, scope] of customers) {
       if (scope.window) windows[id] = scope.window;
@@ -87,11 +103,17 @@ export class WarmStart {
       const estimate = this.estimate(scope, this.clock.now());
       learned[id] = estimate.rate;
       if (estimate.longRun) longRun.add(id);
+      else if (estimate.rate === scope.ceiling) {
+        const pace = scope.episodeStartedAt === -Infinity ? this.warm?.refused?.[id] : climbable(scope, partnerMet);
+        if (pace !== undefined) refused[id] = pace;
+      }
     }
     for (const [id, rate] of Object.entries(this.warm?.customers ?? {})) {
       if (learned[id] !== undefined) continue;
       learned[id] = rate;
       if (this.longRun.has(id)) longRun.add(id);
+      const earlier = this.warm?.refused?.[id];
+      if (earlier !== undefined) refused[id] = earlier;
     }
     for (const [id, window] of Object.entries(this.warm?.windows?.customers ?? {})) windows[id] ??= window;
     // Windows several customers learnt in this run are one window shared by the partner (its count
@@ -107,6 +129,7 @@ export class WarmStart {
     const partnerRate = measured(partner) ? partner.ceiling : this.warm?.partner;
     if (partnerRate !== undefined) state.partner = partnerRate;
     if (longRun.size > 0) state.longRun = [...longRun];
+    if (Object.keys(refused).length > 0) state.refused = refused;
     if (partnerWindow || Object.keys(windows).length > 0) {
       state.windows = {};
       if (partnerWindow) state.windows.partner = partnerWindow;
@@ -132,7 +155,7 @@ export class WarmStart {
     return estimate;
   }
 
-  private start(scope: Scope, ceiling: number | undefined, longRun: boolean): void {
+  private start(scope: Scope, ceiling: number | undefined, longRun: boolean, refused?: number): void {
     if (ceiling === undefined || !(ceiling > 0)) return;
     scope.ceiling = ceiling;
     scope.rate = Math.max(this.minRate, ceiling * (longRun ? HOLD_SHARE : WARM_HOLD_SHARE));
@@ -140,6 +163,10 @@ export class WarmStart {
     // CUBIC's curve starts at the pace it holds: no climb back toward a pace refused, which this run has not met.
     scope.loweredTo = scope.rate;
     scope.refusedPace = scope.rate / HOLD_SHARE;
+    // An estimate that is CUBIC's beta of a pace refused is a bound from below: the pace climbs on
+    // CUBIC's concave curve toward a share of the pace refused (a short job ends before it gets
+    // there; a long one holds there, then probes past it).
+    if (refused !== undefined && WARM_HOLD_SHARE * refused > scope.refusedPace) scope.refusedPace = WARM_HOLD_SHARE * refused;
     scope.holdMs = WARM_HOLD_MS;
     scope.lastIncreaseAt = this.clock.now();
   }
@@ -149,6 +176,17 @@ function startWindow(scope: Scope, window: CallWindow | undefined): void {
   if (!(window && window.limit >= 1 && window.ms > 0)) return;
   scope.window = { limit: window.limit, ms: window.ms };
   scope.windowHint = true;
+}
+
+/**
+ * The pace refused to climb back toward in the next run, where the scope's estimate is CUBIC's
+ * beta of it: a refusal of the hold (no slow start's overshoot), by the customer's own limit (a
+ * pace refused where the partner's limit was met may have been its share of it), that asked for
+ * a short wait.
+ */
+function climbable(scope: Scope & { ceiling: number }, partnerMet: boolean): number | undefined {
+  if (partnerMet || !scope.ceilingIsBeta || scope.episodeRetryAfterMs > CHEAP_REFUSAL_MS) return undefined;
+  return scope.refusedPace !== undefined && scope.refusedPace > scope.ceiling ? scope.refusedPace : undefined;
 }
 
 /** The scope's estimate was measured in this run or kept from the earlier one (not a slow start's guess). */

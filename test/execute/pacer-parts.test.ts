@@ -412,6 +412,49 @@ describe("WarmStart and the schedule", () => {
     expect(partner.window).toBeUndefined(); // a hint, never a ceiling
   });
 
+  it("an estimate that is CUBIC's beta of a pace refused is saved with that pace; the next run climbs from it toward a share of it on CUBIC's concave curve", () => {
+    const clock = new FakeClock(0);
+    const estimator = new RateEstimator(2_000);
+    const control = new PaceControl(CONTROL, estimator);
+    /** A scope held at 10/s, the pace binding, 5 answers a second coming back, refused at 3 s with this Retry-After. */
+    const refusedAt10 = (retryAfterMs: number): Scope => {
+      const scope = Object.assign(newScope(), { rate: 10, ceiling: 10.5, phase: "hold" as const, firstActivityAt: 0, lastPacedAt: 2_990 });
+      answers(estimator, scope, 1_000, 3_000, 200);
+      control.throttled(scope, 3_000, retryAfterMs, 2_990, false);
+      return scope;
+    };
+    const beta = refusedAt10(1_000);
+    expect(beta).toMatchObject({ ceiling: 7, ceilingIsBeta: true, refusedPace: 10 });
+    // Answers that came back at the rate the pace asked for measure the estimate: no bound from below.
+    const measuredScope = Object.assign(newScope(), { rate: 10, ceiling: 10.5, phase: "hold" as const, firstActivityAt: 0, lastPacedAt: 2_990 });
+    answers(estimator, measuredScope, 1_000, 3_000, 100);
+    control.throttled(measuredScope, 3_000, 1_000, 2_990, false);
+    expect(measuredScope.ceilingIsBeta).toBe(false);
+    const cold = new WarmStart(clock, 0.2, undefined, estimator);
+    // A refusal that asked for 5 s: a climb past the limit would cost that wait, so nothing to climb toward.
+    const saved = cold.snapshot(newScope(), new Map([["a", beta], ["b", refusedAt10(5_000)], ["c", measuredScope]]));
+    expect(saved.customers.a).toBeCloseTo(7, 5);
+    expect(saved.refused).toEqual({ a: 10 });
+    // Where the partner's limit was met, the pace refused may have been a share of it: none saved.
+    const sharing = Object.assign(newScope(), { ceiling: 2, phase: "hold" as const, partnerBound: true });
+    expect(cold.snapshot(newScope(), new Map([["a", refusedAt10(1_000)], ["x", sharing]])).refused).toBeUndefined();
+
+    const warm = new WarmStart(clock, 0.2, saved, estimator);
+    const climbing = newScope();
+    warm.startCustomer(climbing, "a");
+    expect(effectiveRate(climbing)).toBeCloseTo(6.3, 5); // 90% of the estimate, as any pace at a 429
+    const warmEstimator = new RateEstimator(2_000);
+    const warmControl = new PaceControl(CONTROL, warmEstimator);
+    raiseWhileBinding(warmControl, climbing, 0, 2_000, warmEstimator, 1);
+    const after2s = effectiveRate(climbing)!;
+    expect(after2s).toBeGreaterThan(7.5); // climbing fast from the pace held...
+    raiseWhileBinding(warmControl, climbing, 2_100, 6_000, warmEstimator, 1);
+    expect(effectiveRate(climbing)!).toBeGreaterThan(after2s);
+    expect(effectiveRate(climbing)!).toBeLessThanOrEqual(HOLD_SHARE * 0.9 * 10 + 1e-9); // ...toward just under 90% of the pace refused, no further for the hold
+    // Re-saved by a run that met no 429, the pace refused is kept as it was.
+    expect(warm.snapshot(newScope(), new Map([["a", climbing]])).refused).toEqual({ a: 10 });
+  });
+
   it("spaces starts evenly at the pace and earns no burst from an idle gap", () => {
     const scope = Object.assign(newScope(), { rate: 10 });
     reserve(scope, 0);
