@@ -50,7 +50,6 @@ const MISSES = new Map<string, readonly [number, number]>(
       ["32 token bucket 10/s, burst 5 10x60 cold", 1.69, 0.111],
       ["32 token bucket 10/s, burst 5 10x60 warm", 1.69, 0.111],
       ["32 token bucket 10/s, burst 5 10x300 cold", 0.95, 0.088],
-      ["32 token bucket 10/s, burst 5 10x300 warm", 1.17, 0.000],
       ["32 token bucket 10/s, burst 1 1x60 cold", 1.78, 0.075],
       ["32 token bucket 10/s, burst 1 1x300 cold", 1.22, 0.026],
       ["32 token bucket 10/s, burst 1 10x60 cold", 9.18, 0.333],
