@@ -25,7 +25,7 @@ export interface FrontFault {
 const DEFAULT_SLOW_MS = 2000;
 
 /** mulberry32: small, fast, good enough for fault dice. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -4,54 +4,27 @@
 // either gives the same rows in the same order and the same seat lines, or declines, and it
 // declines only where planCustomer refuses a row.
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../dist/emulator/faults.js";
 import { SkuCatalog } from "../../dist/catalog/sku-catalog.js";
 import { planCustomer } from "../../dist/plan/plan-customer.js";
 import { planPlainCustomer } from "../../dist/plan/plain-customer-plan.js";
 import { TypedArrayRoster } from "../../dist/pipeline/compact-roster.js";
 import { eachPlannedOutcome, plannedOutcome } from "../../dist/pipeline/row-outcomes.js";
 import type { RosterRow, RowOutcome } from "../../dist/model.js";
-import type { SubscribedSku } from "../../dist/partner-center/types.js";
-import { guid, skus, SKU } from "../support/state-builder.js";
+import { guid, SKU, subscribedSkus } from "../support/state-builder.js";
 
 const CUSTOMER = guid(0xc0000001, 0);
 
 function catalog(): SkuCatalog {
-  return new SkuCatalog(
-    skus({ powerBiPro: 30, e3: 5, minecraft: 2 }).map(
-      (s): SubscribedSku => ({
-        availableUnits: s.activeUnits,
-        activeUnits: s.activeUnits,
-        consumedUnits: 0,
-        suspendedUnits: 0,
-        totalUnits: s.activeUnits,
-        warningUnits: 0,
-        productSku: s.productSku,
-        servicePlans: s.servicePlans,
-        capabilityStatus: "Enabled",
-        attributes: { objectType: "SubscribedSku" },
-      }),
-    ),
-  );
+  return new SkuCatalog(subscribedSkus({ powerBiPro: 30, e3: 5, minecraft: 2 }));
 }
 
 const CATALOG = catalog();
 
-/** A small seeded generator (mulberry32), so a failure names its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const NAMES = [SKU.powerBiPro, "POWER_BI_PRO", "power bi pro", SKU.e3, "ENTERPRISEPACK", "Office 365 Enterprise E3", "CFQ7TTC0K5DR/0002", SKU.minecraft];
 
 function customerRows(seed: number): RosterRow[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const users = 1 + Math.floor(next() * 40);
   const count = 1 + Math.floor(next() * 120);
   const clean = next() < 0.5; // half the customers: every user names each SKU at most once

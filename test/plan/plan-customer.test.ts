@@ -4,30 +4,14 @@ import { SkuCatalog } from "../../dist/catalog/sku-catalog.js";
 import { UserDirectory } from "../../dist/catalog/user-directory.js";
 import { planCustomer } from "../../dist/plan/plan-customer.js";
 import type { RosterRow } from "../../dist/model.js";
-import type { SubscribedSku } from "../../dist/partner-center/types.js";
-import { skus, SKU } from "../support/state-builder.js";
+import { SKU, subscribedSkus } from "../support/state-builder.js";
 
 const CUSTOMER = "c0000001-0000-4000-8000-000000000000";
 const USER_1 = "a0000001-0000-4000-8000-000000000001";
 const USER_2 = "a0000001-0000-4000-8000-000000000002";
 
-function catalog(seats: Parameters<typeof skus>[0]): SkuCatalog {
-  return new SkuCatalog(
-    skus(seats).map(
-      (s): SubscribedSku => ({
-        availableUnits: s.activeUnits,
-        activeUnits: s.activeUnits,
-        consumedUnits: 0,
-        suspendedUnits: 0,
-        totalUnits: s.activeUnits,
-        warningUnits: 0,
-        productSku: s.productSku,
-        servicePlans: s.servicePlans,
-        capabilityStatus: "Enabled",
-        attributes: { objectType: "SubscribedSku" },
-      }),
-    ),
-  );
+function catalog(seats: Parameters<typeof subscribedSkus>[0]): SkuCatalog {
+  return new SkuCatalog(subscribedSkus(seats));
 }
 
 function row(line: number, sku: string, extra: Partial<RosterRow> = {}): RosterRow {

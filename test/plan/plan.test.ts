@@ -8,39 +8,23 @@ import { groupCustomerRows } from "../../dist/plan/group-requests.js";
 import { seatCheck } from "../../dist/plan/seat-check.js";
 import { inShard, shardOf } from "../../dist/plan/shard.js";
 import type { ResolvedRow, RosterRow } from "../../dist/model.js";
-import type { SubscribedSku } from "../../dist/partner-center/types.js";
-import { skus, SKU } from "../support/state-builder.js";
+import { SKU, subscribedSkus } from "../support/state-builder.js";
 
 const CUSTOMER = "c0000001-0000-4000-8000-000000000000";
 const USER = "a0000001-0000-4000-8000-000000000001";
-
-function subscribed(seats: Parameters<typeof skus>[0]): SubscribedSku[] {
-  return skus(seats).map((s) => ({
-    availableUnits: s.activeUnits - (s.consumedUnits ?? 0),
-    activeUnits: s.activeUnits,
-    consumedUnits: s.consumedUnits ?? 0,
-    suspendedUnits: 0,
-    totalUnits: s.activeUnits,
-    warningUnits: 0,
-    productSku: s.productSku,
-    servicePlans: s.servicePlans,
-    capabilityStatus: "Enabled",
-    attributes: { objectType: "SubscribedSku" },
-  }));
-}
 
 function row(line: number, sku: string, extra: Partial<RosterRow> = {}): RosterRow {
   return { line, customerId: CUSTOMER, userId: USER, sku, excludedPlans: [], action: "assign", ...extra };
 }
 
-function resolved(line: number, sku: string, extra: Partial<RosterRow> = {}, catalog = new SkuCatalog(subscribed({ powerBiPro: 5, e3: 5, minecraft: 5 }))): ResolvedRow {
+function resolved(line: number, sku: string, extra: Partial<RosterRow> = {}, catalog = new SkuCatalog(subscribedSkus({ powerBiPro: 5, e3: 5, minecraft: 5 }))): ResolvedRow {
   const result = resolveRow(row(line, sku, extra), catalog, undefined);
   if (!result.ok) throw new Error(result.message);
   return result.row;
 }
 
 describe("SkuCatalog", () => {
-  const catalog = new SkuCatalog(subscribed({ powerBiPro: 5, e3: 2, minecraft: 1 }));
+  const catalog = new SkuCatalog(subscribedSkus({ powerBiPro: 5, e3: 2, minecraft: 1 }));
 
   it("matches ids and part numbers case-insensitively, and names", () => {
     for (const written of [SKU.e3.toUpperCase(), "enterprisepack", "ENTERPRISEPACK", "Office 365 Enterprise E3", "office 365 enterprise e3"]) {
@@ -62,7 +46,7 @@ describe("SkuCatalog", () => {
   });
 
   it("calls a name that matches two SKUs ambiguous", () => {
-    const twins = subscribed({ powerBiPro: 1, e3: 1 });
+    const twins = subscribedSkus({ powerBiPro: 1, e3: 1 });
     twins[1]!.productSku = { ...twins[1]!.productSku, name: "Power BI Pro" };
     const match = new SkuCatalog(twins).match("power bi pro");
     expect(match.ok ? "matched" : match.errorCode).toBe("AMBIGUOUS_SKU");
@@ -80,7 +64,7 @@ describe("SkuCatalog", () => {
 });
 
 describe("resolveRow", () => {
-  const catalog = new SkuCatalog(subscribed({ powerBiPro: 5 }));
+  const catalog = new SkuCatalog(subscribedSkus({ powerBiPro: 5 }));
 
   it("resolves a principal name through the directory, case-insensitively", () => {
     const directory = new UserDirectory();
@@ -142,7 +126,7 @@ describe("groupCustomerRows", () => {
 
 describe("seatCheck", () => {
   it("counts rows to assign and remove per SKU against the seats available now", () => {
-    const catalog = new SkuCatalog(subscribed({ powerBiPro: 1, e3: 3 }));
+    const catalog = new SkuCatalog(subscribedSkus({ powerBiPro: 1, e3: 3 }));
     const users = ["1", "2", "3"].map((n) => `a0000001-0000-4000-8000-00000000000${n}`);
     const { requests } = groupCustomerRows([
       ...users.map((userId, i) => resolved(2 + i, "Power BI Pro", { userId }, catalog)),

@@ -1,5 +1,6 @@
 // Builds emulator state files for tests: customers with numbered users and the docs' SKUs.
 import type { EmulatorStateFile, StateCustomer, StateSubscribedSku } from "../../dist/emulator/state-file.js";
+import type { SubscribedSku } from "../../dist/partner-center/types.js";
 
 export const TOKEN = "test-app-user-token";
 export const SKU = {
@@ -47,6 +48,22 @@ export function skus(seats: { powerBiPro?: number; e3?: number; minecraft?: numb
     });
   }
   return list;
+}
+
+/** The subscribed SKUs as Partner Center answers them (`GET .../subscribedskus`), for a catalog built without the emulator. */
+export function subscribedSkus(seats: Parameters<typeof skus>[0]): SubscribedSku[] {
+  return skus(seats).map((s) => ({
+    availableUnits: s.activeUnits - (s.consumedUnits ?? 0),
+    activeUnits: s.activeUnits,
+    consumedUnits: s.consumedUnits ?? 0,
+    suspendedUnits: 0,
+    totalUnits: s.activeUnits,
+    warningUnits: 0,
+    productSku: s.productSku,
+    servicePlans: s.servicePlans,
+    capabilityStatus: "Enabled",
+    attributes: { objectType: "SubscribedSku" },
+  }));
 }
 
 export function customer(index: number, users: number, seats: Parameters<typeof skus>[0], extra: Partial<StateCustomer> = {}): StateCustomer {
