@@ -32,6 +32,11 @@ function raiseWhileBinding(control: PaceControl, scope: Scope, from: number, to:
   }
 }
 
+/** A scope past slow start, holding at `rate`: its pace, ceiling and last unthrottled pace. */
+function holdingAt(rate: number): Scope {
+  return Object.assign(newScope(), { rate, ceiling: rate, phase: "hold" as const, lastSuccessPace: rate });
+}
+
 describe("RateEstimator", () => {
   it("takes a burst over at least a second and does not trust it: 5 answers in 40 ms are 5/s, untrusted", () => {
     const estimator = new RateEstimator(2_000);
@@ -136,7 +141,7 @@ describe("PaceControl", () => {
   it("a 429 after a second and more of answers: the estimate is the successes (a saved-up burst let the pace run ahead), the pace 95% of it", () => {
     const estimator = new RateEstimator(2_000);
     const control = new PaceControl(CONTROL, estimator);
-    const scope = Object.assign(newScope(), { rate: 25, ceiling: 25, phase: "hold" as const, lastSuccessPace: 25 });
+    const scope = holdingAt(25);
     answers(estimator, scope, 50, 2_000, 50); // 20/s admitted
     scope.lastPacedAt = 1_990;
     control.throttled(scope, 2_000, 5_000, 1_990, false);
@@ -152,7 +157,7 @@ describe("PaceControl", () => {
   it("refused again with nothing admitted since the decrease: the scope waits 1 s, doubling, never longer than the Retry-After", () => {
     const estimator = new RateEstimator(2_000);
     const control = new PaceControl(CONTROL, estimator);
-    const scope = Object.assign(newScope(), { rate: 12, ceiling: 12, phase: "hold" as const, lastSuccessPace: 12 });
+    const scope = holdingAt(12);
     answers(estimator, scope, 0, 2_000, 100);
     scope.lastPacedAt = 2_000;
     control.throttled(scope, 2_000, 3_000, 1_990, false);
@@ -164,7 +169,7 @@ describe("PaceControl", () => {
     }
     expect(pauses).toEqual([1_000, 2_000]); // the third would end past the episode's Retry-After
     expect(effectiveRate(scope)).toBe(rate); // a window still full, not a pace too high
-    const capped = Object.assign(newScope(), { rate: 12, ceiling: 12, phase: "hold" as const, lastSuccessPace: 12 });
+    const capped = holdingAt(12);
     answers(estimator, capped, 0, 2_000, 100);
     control.throttled(capped, 2_000, 1_500, 1_990, false);
     control.throttled(capped, 2_200, 1_500, 2_150, false);
@@ -175,7 +180,7 @@ describe("PaceControl", () => {
   it("climbs back toward just under the pace refused (concave), holds, then probes past it (convex), only while the pace binds and never past 1.45x what comes back", () => {
     const estimator = new RateEstimator(2_000);
     const control = new PaceControl(CONTROL, estimator);
-    const scope = Object.assign(newScope(), { rate: 20, ceiling: 20, phase: "hold" as const, lastSuccessPace: 20 });
+    const scope = holdingAt(20);
     answers(estimator, scope, 50, 1_000, 50);
     scope.lastPacedAt = 1_000;
     control.throttled(scope, 1_000, 1_000, 990, false); // refused at 20/s; the successes say about 20/s
@@ -271,7 +276,7 @@ describe("a lockout: one probe after the pause, and the call window it shows", (
   it("after a pause for a repeated refusal one request goes first; the others wait for its answer (or 5 s, if it is lost)", () => {
     const estimator = new RateEstimator(2_000);
     const control = new PaceControl(CONTROL, estimator);
-    const scope = Object.assign(newScope(), { rate: 20, ceiling: 20, phase: "hold" as const, lastSuccessPace: 20 });
+    const scope = holdingAt(20);
     answers(estimator, scope, 0, 2_000, 50);
     control.throttled(scope, 2_000, 5_000, 1_990, false);
     control.throttled(scope, 2_100, 5_000, 2_080, false); // refused again, nothing admitted: paused 1 s
@@ -295,7 +300,7 @@ describe("a lockout: one probe after the pause, and the call window it shows", (
     const estimator = new RateEstimator(2_000);
     const gate = new WindowGate();
     const control = new PaceControl(CONTROL, estimator, gate);
-    const scope = Object.assign(newScope(), { rate: 150, ceiling: 150, phase: "hold" as const, lastSuccessPace: 150 });
+    const scope = holdingAt(150);
     // 200 calls pass in the first 1.4 s, then 429 with Retry-After 59 s, refused again at every probe.
     for (let i = 0; i < 200; i++) {
       gate.started(scope, i * 7);
@@ -318,7 +323,7 @@ describe("a lockout: one probe after the pause, and the call window it shows", (
     const estimator = new RateEstimator(2_000);
     const gate = new WindowGate();
     const control = new PaceControl(CONTROL, estimator, gate);
-    const pessimistic = Object.assign(newScope(), { rate: 12, ceiling: 12, phase: "hold" as const, lastSuccessPace: 12 });
+    const pessimistic = holdingAt(12);
     gate.started(pessimistic, 0);
     answers(estimator, pessimistic, 0, 2_000, 100);
     control.throttled(pessimistic, 2_000, 5_000, 1_990, false);
@@ -327,7 +332,7 @@ describe("a lockout: one probe after the pause, and the call window it shows", (
     control.raise(pessimistic, 3_200); // admitted 1.2 s after a Retry-After of 5 s
     expect(pessimistic.lockedOut).toBe(false);
     expect(pessimistic.window).toBeUndefined();
-    const short = Object.assign(newScope(), { rate: 12, ceiling: 12, phase: "hold" as const, lastSuccessPace: 12 });
+    const short = holdingAt(12);
     gate.started(short, 0);
     answers(estimator, short, 0, 2_000, 100);
     control.throttled(short, 2_000, 1_000, 1_990, false);
@@ -336,7 +341,7 @@ describe("a lockout: one probe after the pause, and the call window it shows", (
     control.raise(short, 3_000);
     expect(short.window).toBeUndefined(); // a second's Retry-After, rounded up to whole seconds, tells no window
     // Held for the whole 5 s, but every refusal named a fresh 5 s (a pessimistic Retry-After): no window.
-    const fresh = Object.assign(newScope(), { rate: 12, ceiling: 12, phase: "hold" as const, lastSuccessPace: 12 });
+    const fresh = holdingAt(12);
     gate.started(fresh, 0);
     answers(estimator, fresh, 0, 2_000, 100);
     control.throttled(fresh, 2_000, 5_000, 1_990, false);
