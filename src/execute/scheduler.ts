@@ -50,10 +50,27 @@ interface CustomerQueue {
   readonly customerId: string;
   readonly requests: LicenseUpdateRequest[];
   readonly queuedAs: number;
+  /** Its length changed since the order was last brought up to date (it is in `moved`). */
+  moved: boolean;
 }
+
+/** Queues moved at once past which the order is sorted whole rather than each moved one inserted. */
+const INSERT_AT_MOST = 32;
 
 /** Most work left first; among equals the customer queued first (the order a stable sort of the queues in insertion order gives). */
 const byWorkLeft = (a: CustomerQueue, b: CustomerQueue): number => b.requests.length - a.requests.length || a.queuedAs - b.queuedAs;
+
+/** Where `queue` goes in `order` (sorted by byWorkLeft, `queue` not in it): after every queue that comes before it. */
+function insertionPoint(order: readonly CustomerQueue[], queue: CustomerQueue): number {
+  let low = 0;
+  let high = order.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (byWorkLeft(order[middle]!, queue) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
 
 interface SlowStart {
   window: number;
@@ -63,12 +80,13 @@ interface SlowStart {
 export class Scheduler {
   private readonly queues = new Map<string, CustomerQueue>();
   /**
-   * Every queue of `queues` (and those emptied since the last round's sort), in the order the last
-   * sort left them. Sorted again in place each round: the order barely moves from one round to the
-   * next, so the sort costs about one comparison a customer and allocates nothing, where sorting a
-   * fresh copy of the map cost microseconds on every request of a large run.
+   * Every queue of `queues` (and those emptied since the last round), most work left first as of
+   * the last round. A round starts at most one request a customer, so only a few queues move
+   * between rounds: those (`moved`) are taken out and put back at their place by binary search,
+   * where sorting all of them again cost a comparison a customer on every request of a large run.
    */
   private readonly order: CustomerQueue[] = [];
+  private readonly moved: CustomerQueue[] = [];
   private queuesCreated = 0;
   private queued = 0;
   private readonly waitingForSlot = new Map<string, number>();
@@ -98,11 +116,12 @@ export class Scheduler {
     const queue = this.queues.get(request.customerId);
     if (queue) {
       queue.requests.push(request);
+      this.markMoved(queue);
       return false;
     }
-    const created: CustomerQueue = { customerId: request.customerId, requests: [request], queuedAs: this.queuesCreated++ };
+    const created: CustomerQueue = { customerId: request.customerId, requests: [request], queuedAs: this.queuesCreated++, moved: true };
     this.queues.set(request.customerId, created);
-    this.order.push(created);
+    this.moved.push(created);
     return true;
   }
 
@@ -118,7 +137,8 @@ export class Scheduler {
     }
     // With no slot free nothing starts this round (heads are only settled): no order is needed.
     const queues = this.queues.size > 1 && round.slotFree() ? this.sorted() : this.queues.values();
-    for (const { customerId, requests: queue } of queues) {
+    for (const customerQueue of queues) {
+      const { customerId, requests: queue } = customerQueue;
       while (queue.length > 0) {
         const head = queue[0]!;
         const rows = round.settle(head.rows);
@@ -129,6 +149,7 @@ export class Scheduler {
         }
         queue.shift();
         this.queued--;
+        this.markMoved(customerQueue);
       }
       if (queue.length === 0) {
         this.queues.delete(customerId);
@@ -156,6 +177,7 @@ export class Scheduler {
       }
       const request = queue.shift()!;
       this.queued--;
+      this.markMoved(customerQueue);
       if (queue.length === 0) this.queues.delete(customerId);
       this.started(customerId);
       round.start(request);
@@ -174,6 +196,7 @@ export class Scheduler {
     const all = [...this.queues.values()].flatMap((queue) => queue.requests);
     this.queues.clear();
     this.order.length = 0;
+    this.moved.length = 0;
     this.queued = 0;
     return all;
   }
@@ -205,15 +228,38 @@ export class Scheduler {
     this.slowStart.set(customerId, growth);
   }
 
-  /** The queues, most work left first: emptied ones dropped, then sorted in place. */
+  /** The queues, most work left first: each moved one taken out and, unless emptied, put back in its place. */
   private sorted(): CustomerQueue[] {
-    const order = this.order;
-    if (order.length !== this.queues.size) {
+    const { order, moved, queues } = this;
+    if (moved.length === 0) return order;
+    if (moved.length > INSERT_AT_MOST) {
       let kept = 0;
-      for (const queue of order) if (this.queues.get(queue.customerId) === queue) order[kept++] = queue;
+      for (const queue of order) if (!queue.moved) order[kept++] = queue;
       order.length = kept;
+      for (const queue of moved) {
+        queue.moved = false;
+        if (queues.get(queue.customerId) === queue) order.push(queue);
+      }
+      moved.length = 0;
+      return order.sort(byWorkLeft);
     }
-    return order.sort(byWorkLeft);
+    // All out first: a moved queue still in place would leave the order unsorted for the search.
+    for (const queue of moved) {
+      const at = order.indexOf(queue);
+      if (at >= 0) order.splice(at, 1);
+    }
+    for (const queue of moved) {
+      queue.moved = false;
+      if (queues.get(queue.customerId) === queue) order.splice(insertionPoint(order, queue), 0, queue);
+    }
+    moved.length = 0;
+    return order;
+  }
+
+  private markMoved(queue: CustomerQueue): void {
+    if (queue.moved) return;
+    queue.moved = true;
+    this.moved.push(queue);
   }
 
   private get initialWindow(): number {

@@ -1,12 +1,14 @@
 // The open results journal: appends each outcome the moment it is known, syncs on a cadence, and
 // compacts the file at the end.
 //
-// Durability: record() writes the line with a synchronous write to the file descriptor, so the
-// line is in the kernel's page cache before record() returns and survives the process being
-// killed (even kill -9). fdatasync runs at most every syncIntervalMs and at finalize/close: a
-// power loss or kernel crash loses at most that window of outcomes, which --resume then re-runs.
-// A plan's journal may instead batch its lines (`batchBytes`): a plan sends nothing, so a line
-// lost with the process is only planned again, and a million one-line writes cost seconds.
+// Durability: the lines go to the file descriptor with synchronous writes, so a line is in the
+// kernel's page cache once written and survives the process being killed (even kill -9).
+// fdatasync runs at most every syncIntervalMs and at finalize/close: a power loss or kernel crash
+// loses at most that window of outcomes, which --resume then re-runs. Lines are written as
+// record() takes them, or in batches (`batchBytes`) a flush() writes: a run's sink flushes the
+// lines of each task right after it (before any later callback can send anything), a plan's at
+// the end of each customer (a plan sends nothing, so a line lost with the process is only planned
+// again, and a million one-line writes cost seconds).
 import { closeSync, fdatasync, fdatasyncSync, readSync, writeSync } from "node:fs";
 import type { RowOutcome } from "../model.js";
 import { compactJournal } from "./compact.js";

@@ -23,6 +23,16 @@ export type { UnsavedTakeBack } from "./unsaved-outcomes.js";
 /** A plan's journal writes its lines this many bytes at a time (and at the end of each customer). */
 export const PLAN_BATCH_BYTES = 256 * 1024;
 
+/** A run's journal writes a task's lines together (its sink flushes at the task's end), at most this many bytes at a time. */
+export const TASK_BATCH_BYTES = 64 * 1024;
+
+/**
+ * How the journal's lines reach the file: each before record() returns (the default), a task's
+ * together (the sink flushes them before anything else runs: a run's answers), or a plan's in
+ * large batches (a plan sends nothing: a line lost with the process is planned again).
+ */
+export type JournalBatching = "line" | "task" | "plan";
+
 export interface JournalOptions {
   path: string;
   /** undefined: the roster came from stdin, which cannot be resumed. */
@@ -35,11 +45,8 @@ export interface JournalOptions {
   clock?: () => Date;
   /** How often at most to fdatasync; default 250 ms. */
   syncIntervalMs?: number;
-  /**
-   * Write the lines in batches rather than each before record() returns: only for a plan, which
-   * sends nothing (a line lost with the process is planned again by the next run).
-   */
-  batch?: boolean;
+  /** Default "line". */
+  batch?: JournalBatching;
   /** The roster's highest line, when known: the journal's index is sized for it once. */
   highestLine?: number;
 }
@@ -72,7 +79,7 @@ export async function openResultsJournal(options: JournalOptions): Promise<OpenJ
     toolVersion: options.toolVersion ?? packageVersion(),
   };
   const syncIntervalMs = options.syncIntervalMs ?? SYNC_INTERVAL_MS;
-  const batchBytes = options.batch ? PLAN_BATCH_BYTES : 0;
+  const batchBytes = options.batch === "plan" ? PLAN_BATCH_BYTES : options.batch === "task" ? TASK_BATCH_BYTES : 0;
   const highestLine = options.highestLine;
 
   if (resume) {

@@ -37,10 +37,17 @@ export function createResultsSink(options: {
   path: string;
   onFailure: (failure: ResultsWriteFailure) => void;
   stderr: NodeJS.WritableStream;
+  /**
+   * The journal batches lines (a "task" journal): write what a task recorded in a microtask right
+   * after it, before any later callback (the next answer, the next request sent) runs. An answer's
+   * rows are recorded in one synchronous step, so they reach the file in one write, not one each.
+   */
+  flushAfterTask?: boolean;
 }): ResultsSink {
   const { journal, path } = options;
   let failure: ResultsWriteFailure | undefined;
   let fallbackFd: number | undefined;
+  let flushQueued = false;
 
   const writeFallback = (text: string): void => {
     if (failure!.fallback !== "stderr") {
@@ -80,6 +87,19 @@ export function createResultsSink(options: {
     }
   };
 
+  const flush = (): void => {
+    if (failure) return;
+    try {
+      journal.flush();
+    } catch (error) {
+      refused(error);
+    }
+  };
+  const flushQueuedTask = (): void => {
+    flushQueued = false;
+    flush();
+  };
+
   return {
     get failure() {
       return failure;
@@ -88,26 +108,23 @@ export function createResultsSink(options: {
       if (!failure) {
         try {
           journal.record(outcome);
-          return;
         } catch (error) {
           refused(error);
           return;
         }
+        if (options.flushAfterTask && !flushQueued) {
+          flushQueued = true;
+          queueMicrotask(flushQueuedTask);
+        }
+        return;
       }
       if (outcome.status === "aborted") return;
       writeFallback(formatOutcomeLine(outcome));
       failure!.saved += 1;
     },
-    flush() {
-      if (failure) return;
-      try {
-        journal.flush();
-      } catch (error) {
-        refused(error);
-      }
-    },
+    flush,
     async finish() {
-      this.flush();
+      flush();
       if (!failure) {
         try {
           await journal.finalize();

@@ -63,17 +63,20 @@ describe("scheduler", () => {
     const s = scheduler({ isPaced: () => true, readAhead: 10_000 });
     // The model: customers in the order their queue was (re)created, and the work each has left.
     let model: { customer: string; left: number }[] = [];
-    const customers = Array.from({ length: 12 }, (_, n) => customerId(100 + n));
+    const customers = Array.from({ length: 48 }, (_, n) => customerId(100 + n));
     let user = 0;
-    for (let step = 0; step < 300; step++) {
-      for (let adds = Math.floor(random() * 4); adds > 0; adds--) {
+    for (let step = 0; step < 600; step++) {
+      // Several queues move between rounds (a few adds, up to 12 starts; now and then more than
+      // the scheduler inserts one by one): the order of all the customers started, not only the
+      // first, is held to the fresh sort.
+      for (let adds = step % 50 === 0 ? 120 : Math.floor(random() * 8); adds > 0; adds--) {
         const customer = customers[Math.floor(random() * customers.length)]!;
         s.add(request([row(customer, userId(++user), SKU_A)]));
         const entry = model.find((m) => m.customer === customer);
         if (entry) entry.left++;
         else model.push({ customer, left: 1 });
       }
-      const slots = 1 + Math.floor(random() * 3);
+      const slots = 1 + Math.floor(random() * 12);
       const round = roundOf(slots);
       s.round(round);
       const expected = [...model].sort((a, b) => b.left - a.left).slice(0, slots).map((m) => m.customer);

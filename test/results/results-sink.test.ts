@@ -104,3 +104,39 @@ describe("a plan's batched journal on a full disk", () => {
     expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(["2", "3", "5", "6", "7", "8", "9"]);
   });
 });
+
+describe("a run's journal, written a task at a time", () => {
+  it("writes what a task recorded in one write before the next task runs", async () => {
+    dir = await mkdtemp(join(tmpdir(), "lr-sink-"));
+    const path = join(dir, "results.csv");
+    const fd = openSync(path, "w");
+    const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(), 0, 60_000, 64 * 1024);
+    const sink = createResultsSink({ journal, path, stderr: new PassThrough(), onFailure: () => undefined, flushAfterTask: true });
+    sink.record(outcome(2));
+    sink.record(outcome(3));
+    // The next task (a timer, an answer, a request being sent) finds both lines on file.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect((await readFile(path, "utf8")).split("\n").map((l) => l.split(",")[0])).toEqual(["2", "3", ""]);
+    sink.record(outcome(4));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect((await readFile(path, "utf8")).trim().split("\n")).toHaveLength(3);
+    await journal.close();
+  });
+
+  it("on a full disk, reports the failure once, before the next task, and sends the task's outcomes to the fallback", async () => {
+    dir = await mkdtemp(join(tmpdir(), "lr-sink-"));
+    const path = join(dir, "results.csv");
+    const fd = openSync("/dev/full", "w");
+    const journal = new FileResultsJournal(fd, path, new LatestEntryIndex(), 0, 60_000, 64 * 1024);
+    const failures: ResultsWriteFailure[] = [];
+    const sink = createResultsSink({ journal, path, stderr: new PassThrough(), onFailure: (f) => failures.push(f), flushAfterTask: true });
+    for (const line of [2, 3, 4]) sink.record(outcome(line, line === 3 ? "aborted" : "assigned"));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(failures).toHaveLength(1);
+    sink.record(outcome(5));
+    await sink.finish();
+    expect(sink.failure).toMatchObject({ errno: "ENOSPC", fallback: fallbackPath(path), saved: 3 });
+    const lines = (await readFile(fallbackPath(path), "utf8")).trim().split("\n");
+    expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(["2", "4", "5"]);
+  });
+});
