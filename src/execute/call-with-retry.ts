@@ -136,11 +136,11 @@ export async function callWithRetry<T>(
       return outcome(result, false);
     }
     if (result.ok) {
-      deps.pacer.onSuccess(customerId);
+      deps.pacer.onSuccess(customerId, sentAt);
       return outcome(result, false);
     }
     const action = classifyFailure(result, { tokenRenewed });
-    if (result.kind === "http" && result.meta.status !== 429 && result.meta.status < 500) deps.pacer.onSuccess(customerId);
+    if (result.kind === "http" && result.meta.status !== 429 && result.meta.status < 500) deps.pacer.onSuccess(customerId, sentAt);
 
     if (action.action === "fail") return outcome(result, false);
     if (action.action === "renew-token") {

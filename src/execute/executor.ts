@@ -162,7 +162,7 @@ export async function executeRequests(
     const retryPacer: Pacer = {
       delayMs: (customerId) => pacer.delayMs(customerId),
       onThrottled: (customerId, retryAfterMs, sentAt) => pacer.onThrottled(customerId, retryAfterMs, sentAt),
-      onSuccess: (customerId) => pacer.onSuccess(customerId),
+      onSuccess: (customerId, sentAt) => pacer.onSuccess(customerId, sentAt),
       state: (customerId) => pacer.state(customerId),
       acquire: async (customerId, signal) => {
         await pacer.acquire(customerId, signal);

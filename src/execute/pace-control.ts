@@ -4,8 +4,9 @@
 // - Slow start. Until a 429 measures the allowance the scope is unpaced (its requests in flight
 //   start small and double: scheduler.ts). A first 429 that came too soon to tell a burst from a
 //   rate (less than a second of sending) starts a slow start in rate from what was admitted in that
-//   second, doubling every half second until the next 429; that one is measured by the pace
-//   that was last answered unthrottled (the answers of a climb lag behind it).
+//   second, doubling every half second until the next 429;
+//   that one is measured by the pace the last request answered unthrottled was sent at (the
+//   answers of a climb lag behind it).
 // - Down, on a 429 (`throttled`): the estimate (`ceiling`) is the pace last answered unthrottled,
 //   at most the successes measured over the window since the scope last resumed (a burst the
 //   limiter saved up passes for a rate only until the next 429). The pace holds at `HOLD_SHARE` of
@@ -120,8 +121,11 @@ export class PaceControl {
     scope.resumedAt = resume;
   }
 
-  /** The scope answered without throttling. */
-  raise(scope: Scope, now: number): void {
+  /**
+   * The scope answered without throttling, to a request sent at `sentPace` (null: unpaced or too
+   * long ago to tell; undefined: not known, taken as the pace now).
+   */
+  raise(scope: Scope, now: number, sentPace?: number | null): void {
     probeAnswered(scope);
     if (scope.lockedOut) {
       scope.lockedOut = false;
@@ -129,7 +133,8 @@ export class PaceControl {
       this.windows.lockoutEnded(scope, now, scope.admitted - 1);
     }
     const pace = effectiveRate(scope);
-    if (pace !== undefined) scope.lastSuccessPace = pace;
+    const answeredPace = sentPace === undefined ? pace : sentPace;
+    if (answeredPace !== undefined && answeredPace !== null) scope.lastSuccessPace = answeredPace;
     if (scope.rate === undefined || scope.ceiling === undefined || now < scope.pausedUntil) return;
     const dt = Math.min(1_000, Math.max(0, now - scope.lastIncreaseAt));
     scope.lastIncreaseAt = now;

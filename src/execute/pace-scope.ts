@@ -67,6 +67,12 @@ export interface Scope {
   lockoutEndConfirmed?: boolean;
   /** A 429 of this customer was the partner's limit: its own estimate is its share of the partner's, not its own limit. */
   partnerBound?: boolean;
+  /**
+   * The latest starts, as pairs of when and at what pace (NaN: unpaced), oldest first: an answer
+   * tells of the pace its request was sent at, not the pace when it comes back (a climb has moved
+   * on by then: in slow start, by a latency's worth of doubling).
+   */
+  startPaces: number[];
   /** Unthrottled answers so far, and requests started so far. */
   admitted: number;
   started: number;
@@ -88,12 +94,29 @@ export interface RefusalPoint {
   started: number;
 }
 
+/** Starts whose pace is kept: more than are ever in flight for one scope. */
+const START_PACES_KEPT = 64;
+
+/**
+ * The pace a request started at `sentAt` was sent at: the latest start at or before it. Null when
+ * it was sent unpaced or is older than the starts kept (its answer tells nothing of a pace).
+ */
+export function paceAt(scope: Scope, sentAt: number): number | null {
+  const paces = scope.startPaces;
+  for (let i = paces.length - 2; i >= 0; i -= 2) {
+    if (paces[i]! > sentAt) continue;
+    const pace = paces[i + 1]!;
+    return Number.isNaN(pace) ? null : pace;
+  }
+  return null;
+}
+
 /** A gap between two starts longer than this many of the pace's intervals (and `IDLE_MS`) is a pause in sending. */
 const IDLE_INTERVALS = 3;
 const IDLE_MS = 300;
 
 export function newScope(): Scope {
-  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0, probedMs: 0, holdMs: 0, resumedAt: -Infinity, repeatPauseMs: 0, admitted: 0, started: 0, windowStarts: [], lockedOut: false, sendingBroke: false, spannedAdmitted: 0, spannedStarted: 0, spannedMs: 0 };
+  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0, probedMs: 0, holdMs: 0, resumedAt: -Infinity, repeatPauseMs: 0, admitted: 0, started: 0, windowStarts: [], startPaces: [], lockedOut: false, sendingBroke: false, spannedAdmitted: 0, spannedStarted: 0, spannedMs: 0 };
 }
 
 /** The scope's pace: its learned rate, at most its cap; undefined while unpaced. */
@@ -141,6 +164,9 @@ export function reserve(scope: Scope, now: number): void {
   if (scope.lastStartAt !== undefined && now - scope.lastStartAt > Math.max(IDLE_MS, rate === undefined ? 0 : (IDLE_INTERVALS * 1000) / rate)) scope.sendingBroke = true;
   scope.lastStartAt = now;
   scope.started++;
+  const paces = scope.startPaces;
+  paces.push(now, rate ?? Number.NaN);
+  if (paces.length > 2 * START_PACES_KEPT) paces.splice(0, 2);
   if (scope.probe === "wanted") {
     scope.probe = "sent";
     scope.probeSentAt = now;

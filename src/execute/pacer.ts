@@ -18,7 +18,7 @@
 // Slow start in requests in flight is the scheduler's (scheduler.ts) and the executor's (in-flight.ts).
 import type { Clock } from "./clock.js";
 import { PaceControl } from "./pace-control.js";
-import { effectiveRate, newScope, readyAt, reserve, type Scope } from "./pace-scope.js";
+import { effectiveRate, newScope, paceAt, readyAt, reserve, type Scope } from "./pace-scope.js";
 import { PartnerAttribution } from "./partner-attribution.js";
 import { PartnerQueue, type PartnerWaiter } from "./partner-queue.js";
 import { RateEstimator } from "./rate-estimator.js";
@@ -60,8 +60,8 @@ export interface Pacer {
   acquire(customerId: string, signal?: AbortSignal): Promise<void>;
   /** The customer answered 429: pause it until Retry-After, lower its pace (and the partner's, if several are throttled). */
   onThrottled(customerId: string, retryAfterMs: number, sentAt?: number): void;
-  /** The customer answered without throttling: raise the pace slowly. */
-  onSuccess(customerId: string): void;
+  /** The customer answered without throttling, to a request sent at `sentAt`: raise the pace slowly. */
+  onSuccess(customerId: string, sentAt?: number): void;
   state(customerId?: string): PaceState;
   /** What was learned, for the next run. */
   snapshot?(): PacingState;
@@ -144,12 +144,13 @@ export function createPacer(options: PacerOptions): Pacer {
         control.throttled(partner, now, retryAfterMs, sent, true);
       }
     },
-    onSuccess(customerId) {
+    onSuccess(customerId, sentAt) {
       const now = clock.now();
-      for (const scope of [scopeOf(customerId), partner]) {
-        estimator.record(scope, now);
-        control.raise(scope, now);
-      }
+      const customer = scopeOf(customerId);
+      estimator.record(customer, now);
+      control.raise(customer, now, sentAt === undefined ? undefined : paceAt(customer, sentAt));
+      estimator.record(partner, now);
+      control.raise(partner, now, sentAt === undefined ? undefined : paceAt(partner, sentAt));
     },
     snapshot() {
       return warm.snapshot(partner, customers);

@@ -5,7 +5,7 @@
 // the one probe after a lockout's pause and the warm start.
 import { describe, expect, it } from "vitest";
 import { HOLD_SHARE, PaceControl } from "../../dist/execute/pace-control.js";
-import { effectiveRate, newScope, ownReady, probeAnswered, readyAt, reserve, type Scope } from "../../dist/execute/pace-scope.js";
+import { effectiveRate, newScope, ownReady, paceAt, probeAnswered, readyAt, reserve, type Scope } from "../../dist/execute/pace-scope.js";
 import { PartnerAttribution } from "../../dist/execute/partner-attribution.js";
 import { PartnerQueue } from "../../dist/execute/partner-queue.js";
 import { RateEstimator } from "../../dist/execute/rate-estimator.js";
@@ -136,6 +136,30 @@ describe("PaceControl", () => {
     // The 10/s that came back lag the climb: the estimate is CUBIC's beta of the pace answered at.
     expect(scope.ceiling).toBeCloseTo(0.7 * answeredAt, 5);
     expect(effectiveRate(scope)).toBeCloseTo(HOLD_SHARE * scope.ceiling!, 5);
+  });
+
+  it("an answer tells of the pace its request was sent at: a climb since is no pace admitted", () => {
+    const estimator = new RateEstimator(2_000);
+    const control = new PaceControl(CONTROL, estimator);
+    const scope = newScope();
+    answers(estimator, scope, 0, 40, 10);
+    control.throttled(scope, 50, 1_000, 45, false);
+    reserve(scope, 300); // sent at the slow start's first pace
+    const sentPace = effectiveRate(scope)!;
+    expect(paceAt(scope, 300)).toBe(sentPace);
+    raiseWhileBinding(control, scope, 400, 1_800); // the pace climbs on meanwhile
+    expect(effectiveRate(scope)!).toBeGreaterThan(8 * sentPace);
+    estimator.record(scope, 1_810);
+    control.raise(scope, 1_810, paceAt(scope, 300));
+    expect(scope.lastSuccessPace).toBe(sentPace);
+    control.throttled(scope, 1_850, 1_000, 1_820, false);
+    // The estimate is at most the pace admitted, not the pace the climb had reached.
+    expect(scope.ceiling!).toBeLessThanOrEqual(sentPace);
+    // A request sent unpaced, or older than the starts kept, tells nothing of a pace.
+    const unpaced = newScope();
+    reserve(unpaced, 10);
+    expect(paceAt(unpaced, 10)).toBeNull();
+    expect(paceAt(unpaced, 5)).toBeNull();
   });
 
   it("a 429 after a second and more of answers: the estimate is the successes (a saved-up burst let the pace run ahead), the pace 95% of it", () => {
