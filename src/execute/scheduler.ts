@@ -244,13 +244,20 @@ export class Scheduler {
       return order.sort(byWorkLeft);
     }
     // All out first: a moved queue still in place would leave the order unsorted for the search.
+    // Shifted by hand: splice allocates the array of what it removes, once per request.
     for (const queue of moved) {
       const at = order.indexOf(queue);
-      if (at >= 0) order.splice(at, 1);
+      if (at < 0) continue;
+      for (let i = at; i < order.length - 1; i++) order[i] = order[i + 1]!;
+      order.length--;
     }
     for (const queue of moved) {
       queue.moved = false;
-      if (queues.get(queue.customerId) === queue) order.splice(insertionPoint(order, queue), 0, queue);
+      if (queues.get(queue.customerId) !== queue) continue;
+      const at = insertionPoint(order, queue);
+      order.push(queue);
+      for (let i = order.length - 1; i > at; i--) order[i] = order[i - 1]!;
+      order[at] = queue;
     }
     moved.length = 0;
     return order;
