@@ -6,7 +6,7 @@
 // fdatasync runs at most every syncIntervalMs and at finalize/close: a power loss or kernel crash
 // loses at most that window of outcomes, which --resume then re-runs. Lines are written as
 // record() takes them, or in batches (`batchBytes`) a flush() writes: a run's sink flushes the
-// lines of each task right after it (before any later callback can send anything), a plan's at
+// lines of each task right after it (before the next answer, timer or signal is handled), a plan's at
 // the end of each customer (a plan sends nothing, so a line lost with the process is only planned
 // again, and a million one-line writes cost seconds).
 import { closeSync, fdatasync, fdatasyncSync, readSync, writeSync } from "node:fs";

@@ -39,8 +39,9 @@ export function createResultsSink(options: {
   stderr: NodeJS.WritableStream;
   /**
    * The journal batches lines (a "task" journal): write what a task recorded in a microtask right
-   * after it, before any later callback (the next answer, the next request sent) runs. An answer's
-   * rows are recorded in one synchronous step, so they reach the file in one write, not one each.
+   * after it, before the process handles its next answer, timer or signal (a kill then finds them
+   * on file as it would have). An answer's rows are recorded in one synchronous step, so they
+   * reach the file in one write, not one each.
    */
   flushAfterTask?: boolean;
 }): ResultsSink {
