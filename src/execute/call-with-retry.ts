@@ -50,6 +50,8 @@ export interface RetryDeps {
    * before the first attempt too; the caller keeps its own count of calls queued).
    */
   onRequeue?(): void;
+  /** The call got past its pacer (its customer may be offered another request). */
+  onAcquired?(): void;
   /** Request id to use (tests); a fresh UUID by default. */
   newRequestId?: () => string;
 }
@@ -119,6 +121,7 @@ export async function callWithRetry<T>(
       // slot: it gives the slot back and queues again rather than wait in it.
       if (deps.pacer.delayMs(customerId) > 0) return "early";
       await deps.pacer.acquire(customerId, deps.signal);
+      deps.onAcquired?.();
       if (deps.signal?.aborted) return "stopped";
       // The pacer may have been satisfied by another request's slot timing: Retry-After still rules.
       if (deps.clock.now() < notBefore) return "early";

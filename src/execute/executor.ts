@@ -159,16 +159,6 @@ export async function executeRequests(
     if (rows.length === 0) return;
     if (halt.signal.aborted) return abortNotSent(rows);
     const update = updateFor(request.update, rows);
-    const retryPacer: Pacer = {
-      delayMs: (customerId) => pacer.delayMs(customerId),
-      onThrottled: (customerId, retryAfterMs, sentAt) => pacer.onThrottled(customerId, retryAfterMs, sentAt),
-      onSuccess: (customerId, sentAt) => pacer.onSuccess(customerId, sentAt),
-      state: (customerId) => pacer.state(customerId),
-      acquire: async (customerId, signal) => {
-        await pacer.acquire(customerId, signal);
-        onAcquired();
-      },
-    };
     const attempt = async (ctx: CallContext): Promise<ApiResult<LicenseUpdate>> => {
       const sentAt = clock.now();
       report.pacing.mostInFlight = Math.max(report.pacing.mostInFlight, ++onWire);
@@ -184,7 +174,7 @@ export async function executeRequests(
         onWire--;
       }
     };
-    const call = await callWithRetry(request.customerId, attempt, { ...writeRetry, pacer: retryPacer, onRequeue });
+    const call = await callWithRetry(request.customerId, attempt, { ...writeRetry, onRequeue, onAcquired });
     report.requestsSent += call.attempts;
     report.throttled += call.throttled;
     const sending: Sending = { attempts: call.attempts, requestId: call.requestId, correlationId: deps.retry.correlationId, finishedAt: now() };
@@ -204,7 +194,7 @@ export async function executeRequests(
     // A 2xx that never confirmed the write, whatever its retries: read what is true and record that.
     if (result.kind === "unconfirmed" && api.getUserLicenses) {
       const readLicenses = api.getUserLicenses.bind(api);
-      const read = await callWithRetry(request.customerId, (ctx) => readLicenses(request.customerId, request.userId, LICENSE_GROUPS, ctx), { ...deps.retry, pacer: retryPacer, signal: halt.signal });
+      const read = await callWithRetry(request.customerId, (ctx) => readLicenses(request.customerId, request.userId, LICENSE_GROUPS, ctx), { ...deps.retry, signal: halt.signal, onAcquired });
       report.requestsSent += read.attempts;
       logger.child({ customerId: request.customerId }).warn({ line: rows[0]!.line, requestId: call.requestId, settledBy: read.result.ok ? "read" : "unknown" }, "write answered 2xx without a readable LicenseUpdate; settled by reading the user's licenses");
       for (const outcome of settleUnconfirmedWrite(rows, result, read.result, sending)) emit(outcome);
@@ -295,8 +285,8 @@ export async function executeRequests(
   // attempts (its slot is free) or ends (after its rows are recorded and decided refusals remembered).
   const slot = <R>(run: () => Promise<R>): Promise<R> => limit(run);
   // The same for every write: spread once (a spread that adds keys to deps.retry costs microseconds,
-  // one that only overrides `pacer` on this copy costs nanoseconds).
-  const writeRetry: RetryDeps = { ...deps.retry, signal: halt.signal, slot, onWait: wake, onRequeue: undefined };
+  // one that only overrides keys of this copy costs nanoseconds).
+  const writeRetry: RetryDeps = { ...deps.retry, signal: halt.signal, slot, onWait: wake, onRequeue: undefined, onAcquired: undefined };
 
   const start = (request: LicenseUpdateRequest): void => {
     const customerId = request.customerId;

@@ -68,11 +68,13 @@ export interface Scope {
   /** A 429 of this customer was the partner's limit: its own estimate is its share of the partner's, not its own limit. */
   partnerBound?: boolean;
   /**
-   * The latest starts, as pairs of when and at what pace (NaN: unpaced), oldest first: an answer
-   * tells of the pace its request was sent at, not the pace when it comes back (a climb has moved
-   * on by then: in slow start, by a latency's worth of doubling).
+   * The latest starts, as pairs of when and at what pace (NaN: unpaced), in a ring of
+   * `START_PACES_KEPT` pairs (`startPacesNext`: the pair written next): an answer tells of the
+   * pace its request was sent at, not the pace when it comes back (a climb has moved on by then:
+   * in slow start, by a latency's worth of doubling).
    */
   startPaces: number[];
+  startPacesNext: number;
   /** Unthrottled answers so far, and requests started so far. */
   admitted: number;
   started: number;
@@ -103,7 +105,9 @@ const START_PACES_KEPT = 64;
  */
 export function paceAt(scope: Scope, sentAt: number): number | null {
   const paces = scope.startPaces;
-  for (let i = paces.length - 2; i >= 0; i -= 2) {
+  const kept = paces.length / 2;
+  for (let back = 1; back <= kept; back++) {
+    const i = 2 * ((scope.startPacesNext - back + START_PACES_KEPT) % START_PACES_KEPT);
     if (paces[i]! > sentAt) continue;
     const pace = paces[i + 1]!;
     return Number.isNaN(pace) ? null : pace;
@@ -116,7 +120,7 @@ const IDLE_INTERVALS = 3;
 const IDLE_MS = 300;
 
 export function newScope(): Scope {
-  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0, probedMs: 0, holdMs: 0, resumedAt: -Infinity, repeatPauseMs: 0, admitted: 0, started: 0, windowStarts: [], startPaces: [], lockedOut: false, sendingBroke: false, spannedAdmitted: 0, spannedStarted: 0, spannedMs: 0 };
+  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0, probedMs: 0, holdMs: 0, resumedAt: -Infinity, repeatPauseMs: 0, admitted: 0, started: 0, windowStarts: [], startPaces: [], startPacesNext: 0, lockedOut: false, sendingBroke: false, spannedAdmitted: 0, spannedStarted: 0, spannedMs: 0 };
 }
 
 /** The scope's pace: its learned rate, at most its cap; undefined while unpaced. */
@@ -164,9 +168,10 @@ export function reserve(scope: Scope, now: number): void {
   if (scope.lastStartAt !== undefined && now - scope.lastStartAt > Math.max(IDLE_MS, rate === undefined ? 0 : (IDLE_INTERVALS * 1000) / rate)) scope.sendingBroke = true;
   scope.lastStartAt = now;
   scope.started++;
-  const paces = scope.startPaces;
-  paces.push(now, rate ?? Number.NaN);
-  if (paces.length > 2 * START_PACES_KEPT) paces.splice(0, 2);
+  const pair = 2 * scope.startPacesNext;
+  scope.startPaces[pair] = now;
+  scope.startPaces[pair + 1] = rate ?? Number.NaN;
+  scope.startPacesNext = (scope.startPacesNext + 1) % START_PACES_KEPT;
   if (scope.probe === "wanted") {
     scope.probe = "sent";
     scope.probeSentAt = now;

@@ -160,6 +160,13 @@ describe("PaceControl", () => {
     reserve(unpaced, 10);
     expect(paceAt(unpaced, 10)).toBeNull();
     expect(paceAt(unpaced, 5)).toBeNull();
+    // The latest 64 starts are kept, whatever the run's length.
+    const long = holdingAt(10);
+    for (let t = 0; t < 1_000; t++) reserve(long, 100 * t);
+    expect(paceAt(long, 99_950)).toBe(10);
+    expect(paceAt(long, 100 * (1_000 - 64))).toBe(10);
+    expect(paceAt(long, 100 * (1_000 - 65))).toBeNull();
+    expect(long.startPaces).toHaveLength(128);
   });
 
   it("a 429 after a second and more of answers: the estimate is the successes (a saved-up burst let the pace run ahead), the pace 95% of it", () => {
