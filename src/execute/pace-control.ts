@@ -4,9 +4,8 @@
 // - Slow start. Until a 429 measures the allowance the scope is unpaced (its requests in flight
 //   start small and double: scheduler.ts). A first 429 that came too soon to tell a burst from a
 //   rate (less than a second of sending) starts a slow start in rate from what was admitted in that
-//   second, doubling every half second until the next 429;
-//   that one is measured by the pace the last request answered unthrottled was sent at (the
-//   answers of a climb lag behind it).
+//   second, doubling every half second until the next 429; that one is measured by the pace the
+//   last request answered unthrottled was sent at (the answers of a climb lag behind it).
 // - Down, on a 429 (`throttled`): the estimate (`ceiling`) is the pace last answered unthrottled,
 //   at most the successes measured over the window since the scope last resumed (a burst the
 //   limiter saved up passes for a rate only until the next 429). The pace holds at `HOLD_SHARE` of

@@ -100,7 +100,8 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
 
   // 2. Open the results journal (resume: the rows an earlier run finished are kept).
   const fingerprint = config.input === "-" ? undefined : fingerprinter.digest();
-  const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input, batch: config.dryRun ? "plan" : "task", highestLine: shardRoster.maxLine });
+  const batch = config.dryRun ? "plan" : "task";
+  const opened = await openResultsJournal({ path: config.output, rosterFingerprint: fingerprint, resume: config.resume, rosterName: config.input, batch, highestLine: shardRoster.maxLine });
   if (!opened.ok) return { exitCode: 2, error: opened.message, seatCheck: [] };
   const { done, unsaved } = opened;
   if (unsaved.kind === "taken-back") logger.info({ file: unsaved.path, outcomes: unsaved.outcomes }, "took back the outcomes the last run could not write to the results file; their rows are not sent again");
@@ -110,7 +111,7 @@ async function runClaimedJob(deps: JobDeps, open: { sink?: ResultsSink }): Promi
   const halt = new AbortController();
   const stop = AbortSignal.any([deps.stop, halt.signal]);
   setMaxListeners(0, stop);
-  const journal = createResultsSink({ journal: opened.journal, path: config.output, stderr: deps.stderr, onFailure: () => halt.abort(), flushAfterTask: !config.dryRun });
+  const journal = createResultsSink({ journal: opened.journal, path: config.output, stderr: deps.stderr, onFailure: () => halt.abort(), flushAfterTask: batch === "task" });
   open.sink = journal;
 
   const usageLocationGiven = shardRoster.columns?.usageLocation !== undefined || config.usageLocation !== undefined;

@@ -28,8 +28,8 @@ export const TASK_BATCH_BYTES = 64 * 1024;
 
 /**
  * How the journal's lines reach the file: each before record() returns (the default), a task's
- * together (the sink flushes them before anything else runs: a run's answers), or a plan's in
- * large batches (a plan sends nothing: a line lost with the process is planned again).
+ * together (a run's: its sink flushes them at the end of the task that recorded them), or a plan's
+ * in large batches (a plan sends nothing: a line lost with the process is planned again).
  */
 export type JournalBatching = "line" | "task" | "plan";
 

@@ -32,6 +32,16 @@ function raiseWhileBinding(control: PaceControl, scope: Scope, from: number, to:
   }
 }
 
+/** A scope whose first 429 came after 40 ms of answers (5 of them): in slow start in rate from 50 ms on. */
+function inSlowStart(): { estimator: RateEstimator; control: PaceControl; scope: Scope } {
+  const estimator = new RateEstimator(2_000);
+  const control = new PaceControl(CONTROL, estimator);
+  const scope = newScope();
+  answers(estimator, scope, 0, 40, 10);
+  control.throttled(scope, 50, 1_000, 45, false);
+  return { estimator, control, scope };
+}
+
 /** A scope past slow start, holding at `rate`: its pace, ceiling and last unthrottled pace. */
 function holdingAt(rate: number): Scope {
   return Object.assign(newScope(), { rate, ceiling: rate, phase: "hold" as const, lastSuccessPace: rate });
@@ -120,11 +130,7 @@ describe("PaceControl", () => {
   });
 
   it("slow start ends at the next 429, its estimate the pace last answered unthrottled (the answers of a climb lag it)", () => {
-    const estimator = new RateEstimator(2_000);
-    const control = new PaceControl(CONTROL, estimator);
-    const scope = newScope();
-    answers(estimator, scope, 0, 40, 10);
-    control.throttled(scope, 50, 1_000, 45, false);
+    const { estimator, control, scope } = inSlowStart();
     raiseWhileBinding(control, scope, 300, 1_800); // 5/s doubling every 0.5 s: 40/s
     answers(estimator, scope, 300, 1_800, 100);
     const answeredAt = scope.lastSuccessPace!;
@@ -139,11 +145,7 @@ describe("PaceControl", () => {
   });
 
   it("an answer tells of the pace its request was sent at: a climb since is no pace admitted", () => {
-    const estimator = new RateEstimator(2_000);
-    const control = new PaceControl(CONTROL, estimator);
-    const scope = newScope();
-    answers(estimator, scope, 0, 40, 10);
-    control.throttled(scope, 50, 1_000, 45, false);
+    const { estimator, control, scope } = inSlowStart();
     reserve(scope, 300); // sent at the slow start's first pace
     const sentPace = effectiveRate(scope)!;
     expect(paceAt(scope, 300)).toBe(sentPace);
