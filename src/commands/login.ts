@@ -6,7 +6,6 @@ import type { Argv } from "yargs";
 import type { LogFormat, LogLevel } from "../config.js";
 import { createLogger } from "../logger.js";
 import { appIdentityFromEnv } from "../partner-center/auth/credentials-from-env.js";
-import { loginInteractively } from "../partner-center/auth/login.js";
 import { renderSignedIn, renderSignInPrompt } from "../partner-center/auth/login-messages.js";
 import type { MsalNetworkClient } from "../partner-center/auth/msal-app.js";
 import { openInBrowser } from "../partner-center/auth/open-browser.js";
@@ -59,6 +58,8 @@ export async function loginCommand(args: LoginArgs, deps: { networkClient?: Msal
     const logger = createLogger(args.logLevel as LogLevel, logFormat);
     const timeoutMs = Math.round(args.timeout * 1000);
 
+    // MSAL is loaded for the sign-in only: every other command starts without it.
+    const { loginInteractively } = await import("../partner-center/auth/login.js");
     const outcome = await loginInteractively({
       app: app.app,
       tokenCache,

@@ -5,7 +5,7 @@
 // authority's error answers), headers as a flat object, failures as the AuthError codes MSAL's
 // callers already recognise ("network_error" for the network, "token_parsing_error" for a body
 // that is not JSON). Error texts never carry a URL's credentials (a proxy's user and password).
-import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from "@azure/msal-node";
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
 import type { Dispatcher } from "undici";
 import { decodeContent, ACCEPTED_ENCODINGS } from "./content-encoding.js";
 import { redactUrlCredentials, sharedDispatcher } from "./http-stack.js";
@@ -26,6 +26,15 @@ function flatHeaders(headers: Dispatcher.ResponseData["headers"]): Record<string
     if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   return flat;
+}
+
+/**
+ * The AuthError MSAL's own network module throws, loaded when one is thrown: MSAL is loaded by then
+ * (only MSAL calls this client), and a run signed in with an access token never loads it at all.
+ */
+async function authError(code: string, message: string): Promise<Error> {
+  const { AuthError } = await import("@azure/msal-node");
+  return new AuthError(code, "", message);
 }
 
 export function createMsalNetworkClient(dispatcher?: Dispatcher): INetworkModule {
@@ -53,7 +62,7 @@ export function createMsalNetworkClient(dispatcher?: Dispatcher): INetworkModule
         raw = Buffer.from(await response.body.arrayBuffer());
       } catch (error) {
         const reason = controller.signal.aborted ? "Request timeout" : `Network request failed: ${reasonOf(error)}`;
-        throw new AuthError("network_error", "", reason);
+        throw await authError("network_error", reason);
       }
       const decoded = decodeContent(raw, flatHeaders(response.headers)["content-encoding"] ?? null);
       let body: T;
@@ -61,7 +70,7 @@ export function createMsalNetworkClient(dispatcher?: Dispatcher): INetworkModule
         if (!decoded.ok) throw decoded.error;
         body = JSON.parse(stripByteOrderMark(decoded.body.toString("utf8"))) as T;
       } catch (error) {
-        throw new AuthError("token_parsing_error", "", `Failed to parse response: ${reasonOf(error)}`);
+        throw await authError("token_parsing_error", `Failed to parse response: ${reasonOf(error)}`);
       }
       return { headers: flatHeaders(response.headers), body, status: response.statusCode };
     } finally {

@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import { credentialsFromEnv } from "./credentials-from-env.js";
 import type { MsalNetworkClient } from "./msal-app.js";
-import { createMsalTokenProvider, type SignInTokenProvider } from "./msal-token-provider.js";
+import type { SignInTokenProvider } from "./msal-token-provider.js";
 import { createStaticTokenProvider } from "./static-token-provider.js";
 import { TokenCacheFile } from "./token-cache-file.js";
 
@@ -55,5 +55,7 @@ export async function prepareRunSignIn(options: RunSignInOptions): Promise<RunSi
       };
     }
   }
+  // MSAL is loaded only here: a run signed in with an access token (a CI job, the tests) starts without it.
+  const { createMsalTokenProvider } = await import("./msal-token-provider.js");
   return { ok: true, tokens: createMsalTokenProvider(credentials, { logger: options.logger, tokenCache, networkClient: options.networkClient, apiBaseUrl: options.apiBaseUrl }) };
 }
