@@ -6,7 +6,7 @@
 //   rate (less than a second of sending) starts a slow start in rate from what was admitted in that
 //   second, doubling every half second until the next 429; that one is measured by the pace the
 //   last request answered unthrottled was sent at (the answers of a climb lag behind it).
-// - Down, on a 429 (`throttled`): the estimate (`ceiling`) is the pace last answered unthrottled,
+// - Down, on a 429 (`throttled`): the estimate (`ceiling`) is the pace last answered unthrottled (as sent),
 //   at most the successes measured over the window since the scope last resumed (a burst the
 //   limiter saved up passes for a rate only until the next 429). The pace holds at `HOLD_SHARE` of
 //   it. Only the throttled request waits out its Retry-After (call-with-retry.ts); the scope

@@ -37,7 +37,7 @@ export interface Scope {
   ceilingIsBeta?: boolean;
   /** The pace the last 429 lowered it to (where CUBIC's climb starts). */
   loweredTo?: number;
-  /** The pace when the last unthrottled answer came back. */
+  /** The pace the last request answered unthrottled was sent at (the pace at its answer where that is not known). */
   lastSuccessPace?: number;
   /** When the scope last resumed after a 429 (the estimate's window starts no earlier). */
   resumedAt: number;
