@@ -5,6 +5,8 @@
 // `--compare-with <dir> [--rounds n]`: the raw scenario also runs the CLI built in another checkout
 // (an older commit), turn about with this one, and prints both CPU-per-row figures and their ratio.
 // `--cpu-prof <dir>`: this build's raw runs write V8 CPU profiles (.cpuprofile) there.
+// `--keep`: the work directory (rosters, results) stays, and the matrix keeps each run's pacing
+// state and the emulator's request log in it.
 // Starts the emulator in this process for each scenario, runs the built CLI as a child
 // process (its CPU and peak RSS measured apart from the emulator's), and prints every figure with
 // its goal. Not part of `npm test`.
@@ -210,11 +212,12 @@ async function main(): Promise<number> {
       if (!Number.isInteger(parallel) || parallel < 1) throw new Error("--matrix-parallel needs a whole number of at least 1");
       progress(`6. pacing matrix: ${shapes.length} limiter shapes x ${cells.map((c) => `${c.customers}x${c.writes / c.customers}`).join(", ")} (customers x writes each), cold and warm start, ${parallel} cell(s) at once`);
       const matrixStarted = performance.now();
-      matrix = await runMatrix({ cells, warm: !process.argv.includes("--cold-only"), shapes, parallel, progress }, workdir);
+      matrix = await runMatrix({ cells, warm: !process.argv.includes("--cold-only"), shapes, parallel, keepRuns: args.keep, progress }, workdir);
       matrixSeconds = (performance.now() - matrixStarted) / 1000;
     }
   } finally {
-    if (!args.keep) await rm(workdir, { recursive: true, force: true });
+    if (args.keep) progress(`kept: ${workdir}`);
+    else await rm(workdir, { recursive: true, force: true });
   }
 
   const totalSeconds = (performance.now() - started) / 1000;

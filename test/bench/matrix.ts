@@ -2,6 +2,8 @@
 // and (when the runner keeps a pacing state) again from the state the cold run left. Every cell
 // is the API phase's time over the ideal time at the limit, and the share of calls throttled,
 // against the goals: <= 1.15x and <= 5% from 300 writes up; <= 1.30x + 1 s and <= 10% at 60.
+import { existsSync } from "node:fs";
+import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RateLimits, ThrottleBehaviour } from "../../dist/emulator/server.js";
 import { LATENCY_MS, runRunnerScenario } from "./scenarios.js";
@@ -108,6 +110,11 @@ export interface MatrixOptions {
    * read from each emulator's own request log.
    */
   parallel: number;
+  /**
+   * Keep each run's pacing state and the emulator's request log in the work directory
+   * (`matrix-<cell>-<start>.pacing.json`, `.requests.json`), to read why a cell missed.
+   */
+  keepRuns?: boolean;
   progress(message: string): void;
 }
 
@@ -157,9 +164,12 @@ async function runCell(job: CellJob, options: MatrixOptions, workdir: string): P
         command: "run",
         window: true,
         ...(options.warm ? { extraArgs: ["--pacing-state", statePath] } : {}),
+        ...(options.keepRuns ? { requestLogFile: join(workdir, `matrix-${job.index}-${start}.requests.json`) } : {}),
       },
       workdir,
     );
+    // A run that learnt nothing leaves no state.
+    if (options.keepRuns && existsSync(statePath)) await copyFile(statePath, join(workdir, `matrix-${job.index}-${start}.pacing.json`));
     const w = run.window!;
     // The calls the job needs at the limit: the writes and the lookups the run made (every call
     // answered without a 429 is one of them; the retries of the 429s are not).

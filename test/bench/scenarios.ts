@@ -1,9 +1,10 @@
 // The benchmark's scenarios: each starts its own emulator in this process on loopback,
 // writes its roster, runs the built CLI as a child process and returns the raw measurements.
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { EmulatorOptions } from "../../dist/emulator/server.js";
 import { cleanEnv } from "../support/cli.js";
-import { startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
 import { runBaseline, type BaselineReport } from "./baseline.js";
 import { runCliMeasured, type ChildOptions, type MeasuredRun } from "./child-run.js";
 import { readApiWindow, readCounters, type ApiWindow, type EmulatorCounters } from "./emulator-metrics.js";
@@ -31,6 +32,8 @@ interface ScenarioSpec {
   extraArgs?: string[];
   /** Read the request log for a windowed throughput (scenarios under 200,000 calls). */
   window: boolean;
+  /** Write the emulator's request log there (JSON, every call: arrival, answer, status, Retry-After). */
+  requestLogFile?: string;
 }
 
 async function withEmulator<T>(spec: { shape: RosterShape; withUsers: boolean; emulator: Omit<EmulatorOptions, "state"> }, use: (emulator: RunningEmulator) => Promise<T>): Promise<T> {
@@ -60,6 +63,7 @@ export async function runRunnerScenario(spec: ScenarioSpec, workdir: string, chi
     const counters = await readCounters(emulator);
     const result: RunnerScenario = { name: spec.name, rows, run, counters };
     if (spec.window) result.window = await readApiWindow(emulator);
+    if (spec.requestLogFile) await writeFile(spec.requestLogFile, JSON.stringify((await control<{ entries: unknown[] }>(emulator, "log")).entries));
     return result;
   });
 }
