@@ -20,7 +20,7 @@ describe("pacing state file", () => {
     expect(JSON.parse(await readFile(path, "utf8"))).toEqual(state);
   });
 
-  it("keeps which estimates are long-run rates and the call windows learnt", async () => {
+  it("keeps which estimates are long-run rates, the paces refused (where an estimate is a share of one) and the call windows learnt", async () => {
     dir = await mkdtemp(join(tmpdir(), "pacing-state-"));
     const path = join(dir, "pacing.json");
     const state = {
@@ -28,6 +28,7 @@ describe("pacing state file", () => {
       savedAt: "2026-01-01T00:00:00.000Z",
       customers: { a: 9.5, b: 10.1 },
       longRun: ["b"],
+      refused: { a: 13.6 },
       windows: { partner: { limit: 200, ms: 60_450 }, customers: { a: { limit: 100, ms: 10_650 } } },
     };
     await writePacingState(path, state);
