@@ -115,6 +115,9 @@ export function paceAt(scope: Scope, sentAt: number): number | null {
   return null;
 }
 
+/** Two starts of a customer's scope are never closer than this share of its interval (the share the pace holds at, pace-control.ts). */
+const LEAST_GAP_SHARE = 0.95;
+
 /** A gap between two starts longer than this many of the pace's intervals (and `IDLE_MS`) is a pause in sending. */
 const IDLE_INTERVALS = 3;
 const IDLE_MS = 300;
@@ -161,8 +164,12 @@ export function ownReady(scope: Scope, now: number): boolean {
   return Math.max(scope.pausedUntil, effectiveRate(scope) !== undefined ? scope.nextStartAt : 0) <= now && scope.probe !== "sent";
 }
 
-/** A request starts now: the next slot is one interval later. */
-export function reserve(scope: Scope, now: number): void {
+/**
+ * A request starts now: the next slot is one interval later. `catchUpWhole`: a late start may be
+ * caught up whole (the partner's scope, whose starts wait for a customer's slot as often as for
+ * a timer: holding its schedule to each late start would lose those slots for good).
+ */
+export function reserve(scope: Scope, now: number, catchUpWhole = false): void {
   scope.firstActivityAt ??= now;
   const rate = effectiveRate(scope);
   if (scope.lastStartAt !== undefined && now - scope.lastStartAt > Math.max(IDLE_MS, rate === undefined ? 0 : (IDLE_INTERVALS * 1000) / rate)) scope.sendingBroke = true;
@@ -179,6 +186,11 @@ export function reserve(scope: Scope, now: number): void {
   if (rate === undefined) return;
   const interval = 1000 / rate;
   // A start slightly late keeps the schedule (timers fire late); a long idle gap earns no burst.
+  // Catching up after a late start never brings two starts closer than `LEAST_GAP_SHARE` of the
+  // interval: held at 95% of the estimate, no two starts come faster than the estimate itself. A
+  // bucket with a burst of 1 refuses the second of two requests that arrive closer than its
+  // interval, and a start 15 ms late would otherwise put the next one 15 ms early.
   const from = scope.nextStartAt >= now - interval ? scope.nextStartAt : now;
-  scope.nextStartAt = Math.max(from, now - interval) + interval;
+  const onSchedule = Math.max(from, now - interval) + interval;
+  scope.nextStartAt = catchUpWhole ? onSchedule : Math.max(onSchedule, now + LEAST_GAP_SHARE * interval);
 }

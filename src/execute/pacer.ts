@@ -125,7 +125,7 @@ export function createPacer(options: PacerOptions): Pacer {
       }
       const now = clock.now();
       reserve(scope, now);
-      reserve(partner, now);
+      reserve(partner, now, true);
       windows.started(scope, now);
       windows.started(partner, now);
     },

@@ -385,6 +385,25 @@ describe("a lockout: one probe after the pause, and the call window it shows", (
   });
 });
 
+describe("the schedule of starts", () => {
+  it("a customer's start a timer fired late is caught up no closer than 95% of the interval to the next; the partner's is caught up whole", () => {
+    for (const [catchUpWhole, nextAt] of [
+      [false, 115 + 95], // 95 ms after the late start: a burst of 1 at the pace's estimate still admits it
+      [true, 200], // back on the schedule: the partner's starts wait for customers' slots
+    ] as const) {
+      const scope = Object.assign(newScope(), { rate: 10 });
+      reserve(scope, 0, catchUpWhole);
+      expect(scope.nextStartAt).toBe(100);
+      reserve(scope, 115, catchUpWhole); // 15 ms late
+      expect(scope.nextStartAt).toBeCloseTo(nextAt, 6);
+    }
+    // On time, the schedule stays evenly spaced.
+    const onTime = Object.assign(newScope(), { rate: 10 });
+    for (let t = 0; t <= 500; t += 100) reserve(onTime, t);
+    expect(onTime.nextStartAt).toBe(600);
+  });
+});
+
 describe("WarmStart and the schedule", () => {
   it("starts a known customer at 95% of its own long-run estimate or 90% of a pace at a 429, an unknown one from the median of the long-run estimates, holding 8 s before probing, and keeps what it did not reach", () => {
     const clock = new FakeClock(0);
