@@ -76,8 +76,9 @@ describe("the token cache keeps the rotated refresh token", () => {
   it("two runs sharing one cache at once (shards on one volume): both renew in turn under its lock, neither is refused", async () => {
     const c1 = customer(1, 6, { powerBiPro: 50 });
     const c2 = customer(2, 6, { powerBiPro: 50 });
-    // 2-second access tokens: each run (3 s of answers after signing in) renews while the other one does too; every
-    // token answer takes 700 ms, so the two runs' renewals overlap unless the lock orders them.
+    // 2-second access tokens: each run (3 s of answers after signing in) renews while the other
+    // one does too; every token answer takes 700 ms, so the two runs' renewals overlap unless the
+    // lock orders them.
     const emulator = await startEmulator({
       state: authState([c1, c2], { accessTokenLifetimeSeconds: 2 }),
       refreshTokenUse: { maxUses: 1 },

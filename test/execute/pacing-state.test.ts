@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readPacingState, writePacingState } from "../../dist/execute/pacing-state.js";
+import { readPacingState, writePacingState, type SavedPacingState } from "../../dist/execute/pacing-state.js";
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -20,12 +20,16 @@ describe("pacing state file", () => {
     expect(JSON.parse(await readFile(path, "utf8"))).toEqual(state);
   });
 
-  it("keeps which estimates are long-run rates, the paces refused (where an estimate is a share of one) and the call windows learnt", async () => {
+  it("keeps every key a run saves: which estimates are long-run rates, the paces refused (where an estimate is a share of one), the call windows learnt", async () => {
     dir = await mkdtemp(join(tmpdir(), "pacing-state-"));
     const path = join(dir, "pacing.json");
-    const state = {
-      version: 1 as const,
+    // Every key a run saves (Required: a key added to PacingState must be added here, and then
+    // must come back from the file).
+    const state: Required<SavedPacingState> = {
+      version: 1,
       savedAt: "2026-01-01T00:00:00.000Z",
+      baseUrl: "http://127.0.0.1:4010",
+      partner: 40,
       customers: { a: 9.5, b: 10.1 },
       longRun: ["b"],
       refused: { a: 13.6 },
