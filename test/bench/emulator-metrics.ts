@@ -23,17 +23,22 @@ export function readCounters(emulator: RunningEmulator): Promise<EmulatorCounter
   return control<EmulatorCounters>(emulator, "counters");
 }
 
-/** The request log summed up; it holds the last 200,000 calls, enough for every windowed scenario. */
-export async function readApiWindow(emulator: RunningEmulator): Promise<ApiWindow> {
+/** The emulator's request log, whole: it holds the last 200,000 calls, enough for every windowed scenario. */
+export async function readRequestLog(emulator: RunningEmulator): Promise<RequestLogEntry[]> {
   const log = await control<{ total: number; dropped: number; entries: RequestLogEntry[] }>(emulator, "log");
   if (log.dropped > 0) throw new Error(`the emulator's request log dropped ${log.dropped} entries: the scenario is too large for a windowed measure`);
+  return log.entries;
+}
+
+/** The request log summed up. */
+export function apiWindowOf(entries: readonly RequestLogEntry[]): ApiWindow {
   let firstCall = Infinity;
   let lastCall = -Infinity;
   let firstWrite = Infinity;
   let lastWrite = -Infinity;
   let throttled = 0;
   let writesSucceeded = 0;
-  for (const entry of log.entries) {
+  for (const entry of entries) {
     firstCall = Math.min(firstCall, entry.arrivalMs);
     lastCall = Math.max(lastCall, entry.answerMs);
     if (entry.status === 429) throttled++;
@@ -44,7 +49,7 @@ export async function readApiWindow(emulator: RunningEmulator): Promise<ApiWindo
     }
   }
   return {
-    calls: log.entries.length,
+    calls: entries.length,
     throttled,
     writesSucceeded,
     writeWindowMs: Math.max(0, lastWrite - firstWrite),

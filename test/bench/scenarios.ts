@@ -4,10 +4,10 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { EmulatorOptions } from "../../dist/emulator/server.js";
 import { cleanEnv } from "../support/cli.js";
-import { control, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { startTestEmulator, type RunningEmulator } from "../support/emulator.js";
 import { runBaseline, type BaselineReport } from "./baseline.js";
 import { runCliMeasured, type ChildOptions, type MeasuredRun } from "./child-run.js";
-import { readApiWindow, readCounters, type ApiWindow, type EmulatorCounters } from "./emulator-metrics.js";
+import { apiWindowOf, readCounters, readRequestLog, type ApiWindow, type EmulatorCounters } from "./emulator-metrics.js";
 import { BENCH_TOKEN, benchState, rosterEntries, writeRoster, type RosterShape } from "./fixtures.js";
 
 export interface RunnerScenario {
@@ -62,8 +62,11 @@ export async function runRunnerScenario(spec: ScenarioSpec, workdir: string, chi
     if (run.exitCode !== 0) throw new Error(`scenario ${spec.name}: the runner exited ${run.exitCode}\n${run.stderrTail}`);
     const counters = await readCounters(emulator);
     const result: RunnerScenario = { name: spec.name, rows, run, counters };
-    if (spec.window) result.window = await readApiWindow(emulator);
-    if (spec.requestLogFile) await writeFile(spec.requestLogFile, JSON.stringify((await control<{ entries: unknown[] }>(emulator, "log")).entries));
+    if (spec.window || spec.requestLogFile) {
+      const entries = await readRequestLog(emulator);
+      if (spec.window) result.window = apiWindowOf(entries);
+      if (spec.requestLogFile) await writeFile(spec.requestLogFile, JSON.stringify(entries));
+    }
     return result;
   });
 }
