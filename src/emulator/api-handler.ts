@@ -92,6 +92,9 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
   if (delayMs > 0) await sleep(delayMs);
 
   const answer = decision.answer;
+  // Stamped before the answer is written: a pause of this process after the write (a collection)
+  // must not make the answer look later than the client could have read it.
+  const answerMs = ctx.now();
   if (answer) {
     sendJson(res, answer.status, answer.body, {
       requestId,
@@ -108,7 +111,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
   const retryAfter = answer?.headers?.["Retry-After"];
   ctx.log.add({
     arrivalMs,
-    answerMs: ctx.now(),
+    answerMs,
     method,
     endpoint: route.kind === "api" ? route.endpoint : "unknown",
     customerId: route.kind === "api" ? route.customerId : null,
@@ -118,7 +121,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
     status: answer ? answer.status : null,
     errorCode: answer ? answer.errorCode : null,
     // An HTTP-date Retry-After is logged as the seconds it says from now.
-    retryAfterSeconds: retryAfter === undefined ? null : /^\d+$/.test(retryAfter) ? Number(retryAfter) : Math.max(0, Math.round((Date.parse(retryAfter) - ctx.now()) / 1000)),
+    retryAfterSeconds: retryAfter === undefined ? null : /^\d+$/.test(retryAfter) ? Number(retryAfter) : Math.max(0, Math.round((Date.parse(retryAfter) - answerMs) / 1000)),
     fault: decision.faults.length > 0 ? decision.faults.join("+") : null,
     replayed: decision.replayed,
     applied: decision.applied,

@@ -4,6 +4,7 @@
 export interface RequestLogEntry {
   seq: number;
   arrivalMs: number;
+  /** When the answer was written (or the connection destroyed). */
   answerMs: number;
   method: string;
   endpoint: string;
