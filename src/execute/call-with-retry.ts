@@ -173,7 +173,7 @@ export async function callWithRetry<T>(
       // (without a Retry-After the wait itself already grows).
       const extra = consecutiveThrottles > 0 && wait.told ? backoffDelayMs(consecutiveThrottles - 1, deps.random, backoff) : 0;
       consecutiveThrottles++;
-      // The clock reads whole milliseconds: the answer may have come up to 1 ms after the reading,
+      // A clock may read whole milliseconds: the answer may have come up to 1 ms after the reading,
       // so the retry waits 1 ms more and is never sent before Retry-After has passed.
       notBefore = deps.clock.now() + retryAfterMs + extra + CLOCK_GRANULARITY_MS;
       log()?.debug({ attempt: attempts, retryAfterMs, extraMs: extra }, "throttled; waiting for Retry-After");
