@@ -6,15 +6,21 @@
 // window instead of running into the lockout again.
 //
 // Each customer starts from its own estimate; one the state does not know, from the partner-wide
-// figure: the median of the customers' long-run estimates (of all where there are none). An
-// estimate is the long-run rate the limit admitted between refusals where one was measured (a
+// figure: the median of the customers' long-run estimates (of all where there are none). Partner
+// Center limits each partner + customer pair alike, so an estimate within `SAME_LIMIT_BAND` of
+// that median is taken for the same limit measured over a short job's few seconds (a fixed
+// window's count more or less in the span): that customer starts from the median too.
+//
+// An estimate is the long-run rate the limit admitted between refusals where one was measured (a
 // burst saved up before the first refusal is not in it), else the pace at the last 429, and a
 // rate admitted for seconds past it since the last 429 replaces it. Estimates still in slow start
 // (not measured), and those of customers refused by the partner's limit (their share of it, not
-// their own limit), are not saved. An estimate that is CUBIC's beta of a pace refused (a bound
-// from below) is saved with that pace, and the next run climbs from it toward a share of that pace
-// on CUBIC's concave curve (`climbable` says where). At the end, what this run measured replaces the earlier run's,
-// scope by scope.
+// their own limit), are not saved. But customers that meet their own limits at the same moment
+// look like a partner limit: one that the customers' own estimates account for (they add up to no
+// more than `OWN_LIMITS_ACCOUNT` times it) is not saved, and their estimates are. An estimate that
+// is CUBIC's beta of a pace refused (a bound from below) is saved with that pace, and the next run
+// climbs from it toward a share of that pace on CUBIC's concave curve (`climbable` says where).
+// At the end, what this run measured replaces the earlier run's, scope by scope.
 import type { Clock } from "./clock.js";
 import { HOLD_SHARE } from "./pace-control.js";
 import type { Scope } from "./pace-scope.js";
@@ -55,6 +61,12 @@ const SUSTAINED_MS = 4_000;
 /** A warm start holds its pace this long before probing past the hint. */
 const WARM_HOLD_MS = 8_000;
 
+/** A customer's estimate this close to the partner-wide median (as a share of it) is taken for the same limit. */
+const SAME_LIMIT_BAND = 0.2;
+
+/** A partner limit no more than this short of the sum of the customers' own estimates is accounted for by them. */
+const OWN_LIMITS_ACCOUNT = 1.1;
+
 export class WarmStart {
   private readonly partnerWide: number | undefined;
   private readonly partnerWideIsLongRun: boolean;
@@ -84,8 +96,10 @@ export class WarmStart {
   startCustomer(scope: Scope, customerId: string): void {
     if (!this.warm) return;
     const own = this.warm.customers[customerId];
-    if (own !== undefined) this.start(scope, own, this.longRun.has(customerId), this.warm.refused?.[customerId]);
-    else this.start(scope, this.partnerWide, this.partnerWideIsLongRun);
+    const refused = this.warm.refused?.[customerId];
+    if (own === undefined) this.start(scope, this.partnerWide, this.partnerWideIsLongRun);
+    else if (this.partnerWide !== undefined && Math.abs(own - this.partnerWide) <= SAME_LIMIT_BAND * this.partnerWide) this.start(scope, this.partnerWide, this.partnerWideIsLongRun, refused);
+    else this.start(scope, own, this.longRun.has(customerId), refused);
     startWindow(scope, this.warm.windows?.customers?.[customerId]);
   }
 
@@ -94,13 +108,16 @@ export class WarmStart {
     const learned: Record<string, number> = {};
     const longRun = new Set<string>();
     const refused: Record<string, number> = {};
+    const own = new Map<string, { rate: number; longRun: boolean }>();
+    for (const [id, scope] of customers) if (measured(scope)) own.set(id, this.estimate(scope, this.clock.now()));
+    const accounted = measured(partner) && ownLimitsAccountFor(partner.ceiling, customers.size, [...own.values()].map((e) => e.rate));
     // Where the partner's limit was met, a customer's pace refused may have been its share of it.
-    const partnerMet = measured(partner) || [...customers.values()].some((scope) => scope.partnerBound);
+    const partnerMet = !accounted && (measured(partner) || [...customers.values()].some((scope) => scope.partnerBound));
     const windows: Record<string, CallWindow> = {};
     for (const [id, scope] of customers) {
       if (scope.window) windows[id] = scope.window;
-      if (!measured(scope) || scope.partnerBound) continue;
-      const estimate = this.estimate(scope, this.clock.now());
+      if (!measured(scope) || (scope.partnerBound && partnerMet)) continue;
+      const estimate = own.get(id)!;
       learned[id] = estimate.rate;
       if (estimate.longRun) longRun.add(id);
       else if (estimate.rate === scope.ceiling) {
@@ -126,7 +143,7 @@ export class WarmStart {
       for (const [id] of shared) delete windows[id];
     }
     const state: PacingState = { version: 1, savedAt: new Date(this.clock.now()).toISOString(), customers: learned };
-    const partnerRate = measured(partner) ? partner.ceiling : this.warm?.partner;
+    const partnerRate = measured(partner) ? (accounted ? undefined : partner.ceiling) : this.warm?.partner;
     if (partnerRate !== undefined) state.partner = partnerRate;
     if (longRun.size > 0) state.longRun = [...longRun];
     if (Object.keys(refused).length > 0) state.refused = refused;
@@ -187,6 +204,18 @@ function startWindow(scope: Scope, window: CallWindow | undefined): void {
 function climbable(scope: Scope & { ceiling: number }, partnerMet: boolean): number | undefined {
   if (partnerMet || !scope.ceilingIsBeta || scope.episodeRetryAfterMs > CHEAP_REFUSAL_MS) return undefined;
   return scope.refusedPace !== undefined && scope.refusedPace > scope.ceiling ? scope.refusedPace : undefined;
+}
+
+/**
+ * The customers' own estimates account for the partner's limit measured: their sum (a customer this
+ * run measured nothing of counted at the median) comes to no more than `OWN_LIMITS_ACCOUNT` times it.
+ */
+function ownLimitsAccountFor(partnerRate: number, customers: number, estimates: readonly number[]): boolean {
+  if (estimates.length === 0) return false;
+  const sorted = [...estimates].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const sum = estimates.reduce((total, rate) => total + rate, 0) + median * (customers - estimates.length);
+  return sum <= OWN_LIMITS_ACCOUNT * partnerRate;
 }
 
 /** The scope's estimate was measured in this run or kept from the earlier one (not a slow start's guess). */

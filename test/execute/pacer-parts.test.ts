@@ -407,7 +407,7 @@ describe("the schedule of starts", () => {
 describe("WarmStart and the schedule", () => {
   it("starts a known customer at 95% of its own long-run estimate or 90% of a pace at a 429, an unknown one from the median of the long-run estimates, holding 8 s before probing, and keeps what it did not reach", () => {
     const clock = new FakeClock(0);
-    const saved = { version: 1 as const, savedAt: "", customers: { a: 10, b: 20, c: 30, d: 25 }, longRun: ["a", "d"] };
+    const saved = { version: 1 as const, savedAt: "", customers: { a: 10, b: 20, c: 40, d: 25 }, longRun: ["a", "d"] };
     const warm = new WarmStart(clock, 0.2, saved, new RateEstimator(2_000));
     const longRun = newScope();
     warm.startCustomer(longRun, "a");
@@ -416,7 +416,7 @@ describe("WarmStart and the schedule", () => {
     // c: the pace at a 429, which a climb or a burst may have let run ahead of the limit.
     const atRefusal = newScope();
     warm.startCustomer(atRefusal, "c");
-    expect(effectiveRate(atRefusal)).toBeCloseTo(27, 5);
+    expect(effectiveRate(atRefusal)).toBeCloseTo(36, 5);
     // z: unknown, the median of the long-run estimates (10 and 25: the upper one), at 95%.
     const unknown = newScope();
     warm.startCustomer(unknown, "z");
@@ -426,8 +426,55 @@ describe("WarmStart and the schedule", () => {
     const guessing = Object.assign(newScope(), { ceiling: 1, phase: "slow-start" as const });
     const sharing = Object.assign(newScope(), { ceiling: 2, phase: "hold" as const, partnerBound: true });
     const snapshot = warm.snapshot(newScope(), new Map([["z", unknown], ["y", guessing], ["x", sharing]]));
-    expect(snapshot.customers).toEqual({ a: 10, b: 20, c: 30, d: 25, z: 12 });
+    expect(snapshot.customers).toEqual({ a: 10, b: 20, c: 40, d: 25, z: 12 });
     expect(snapshot.longRun).toEqual(["a", "d"]);
+  });
+
+  it("a customer whose estimate is within 20% of the partner-wide median starts from the median, keeping its own pace refused; one farther off keeps its own", () => {
+    const clock = new FakeClock(0);
+    // Ten customers of one partner, one limit of 10/s measured over a short job: 8.8 to 10.3; one customer limited at 4/s.
+    const customers = { c0: 10.3, c1: 10.2, c2: 10.0, c3: 9.8, c4: 8.8, c5: 4 };
+    const warm = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers, longRun: Object.keys(customers), refused: { c4: 12 } }, new RateEstimator(2_000));
+    const started = (id: string): Scope => {
+      const scope = newScope();
+      warm.startCustomer(scope, id);
+      return scope;
+    };
+    // The median of the six: 10 (the upper middle one), at 95% as a long-run estimate.
+    for (const id of ["c0", "c2", "c3"]) expect(effectiveRate(started(id)), id).toBeCloseTo(9.5, 5);
+    const low = started("c4");
+    expect(effectiveRate(low)).toBeCloseTo(9.5, 5); // 8.8 is within 20% of 10
+    expect(low.refusedPace).toBeCloseTo(0.9 * 12, 5); // and it still climbs toward its pace refused
+    expect(effectiveRate(started("c5"))).toBeCloseTo(3.8, 5); // 4 is no measurement of the same limit
+  });
+
+  it("a partner limit the customers' own estimates add up to is not saved, and their estimates and paces refused are; one they fall well short of is", () => {
+    const clock = new FakeClock(0);
+    const estimator = new RateEstimator(2_000);
+    const held = (ceiling: number, extra: Partial<Scope> = {}): Scope => Object.assign(newScope(), { ceiling, rate: 0.95 * ceiling, phase: "hold" as const, ...extra });
+    const warm = new WarmStart(clock, 0.2, undefined, estimator);
+    // Four customers each meeting their own limit of 10/s at once, taken for a partner limit of 38/s.
+    const own = new Map([
+      ["a", held(10)],
+      ["b", held(10, { partnerBound: true })],
+      ["c", held(7, { ceilingIsBeta: true, refusedPace: 10, episodeStartedAt: 1_000, episodeRetryAfterMs: 1_000 })],
+      ["d", held(10, { partnerBound: true })],
+    ]);
+    const accounted = warm.snapshot(held(38), own);
+    expect(accounted.partner).toBeUndefined();
+    expect(accounted.customers).toEqual({ a: 10, b: 10, c: 7, d: 10 });
+    expect(accounted.refused).toEqual({ c: 10 });
+    // Four customers refused at 2.5/s beside a partner limit of 4/s: each got more while others waited; a partner limit.
+    const sharing = new Map([
+      ["a", held(2.5)],
+      ["b", held(2.5, { partnerBound: true })],
+      ["c", held(2.5, { ceilingIsBeta: true, refusedPace: 3.5, episodeStartedAt: 1_000, episodeRetryAfterMs: 1_000 })],
+      ["d", held(2.5, { partnerBound: true })],
+    ]);
+    const shared = warm.snapshot(held(4), sharing);
+    expect(shared.partner).toBe(4);
+    expect(shared.customers).toEqual({ a: 2.5, c: 2.5 });
+    expect(shared.refused).toBeUndefined();
   });
 
   it("a warm start holds its pace with no climb toward a pace refused, keeps the call window, and saves what this run showed", async () => {
