@@ -98,7 +98,11 @@ export class WarmStart {
     const own = this.warm.customers[customerId];
     const refused = this.warm.refused?.[customerId];
     if (own === undefined) this.start(scope, this.partnerWide, this.partnerWideIsLongRun);
-    else if (this.partnerWide !== undefined && Math.abs(own - this.partnerWide) <= SAME_LIMIT_BAND * this.partnerWide) this.start(scope, this.partnerWide, this.partnerWideIsLongRun, refused);
+    else if (this.partnerWide !== undefined && Math.abs(own - this.partnerWide) <= SAME_LIMIT_BAND * this.partnerWide) {
+      // Raised to the median, a pace at a 429 keeps its wider margin (it may have run ahead of the limit).
+      const longRun = this.partnerWideIsLongRun && (this.longRun.has(customerId) || own >= this.partnerWide);
+      this.start(scope, this.partnerWide, longRun, refused);
+    }
     else this.start(scope, own, this.longRun.has(customerId), refused);
     startWindow(scope, this.warm.windows?.customers?.[customerId]);
   }

@@ -432,20 +432,25 @@ describe("WarmStart and the schedule", () => {
 
   it("a customer whose estimate is within 20% of the partner-wide median starts from the median, keeping its own pace refused; one farther off keeps its own", () => {
     const clock = new FakeClock(0);
-    // Ten customers of one partner, one limit of 10/s measured over a short job: 8.8 to 10.3; one customer limited at 4/s.
-    const customers = { c0: 10.3, c1: 10.2, c2: 10.0, c3: 9.8, c4: 8.8, c5: 4 };
-    const warm = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers, longRun: Object.keys(customers), refused: { c4: 12 } }, new RateEstimator(2_000));
+    // Customers of one partner, one limit of 10/s measured over a short job: long-run rates of 8.8
+    // to 10.3, paces at a 429 of 9 and 11; one customer limited at 4/s.
+    const longRun = { c0: 10.3, c1: 10.2, c2: 10.0, c3: 9.8, c4: 8.8, c5: 4 };
+    const customers = { ...longRun, c6: 9, c7: 11 };
+    const warm = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers, longRun: Object.keys(longRun), refused: { c4: 12 } }, new RateEstimator(2_000));
     const started = (id: string): Scope => {
       const scope = newScope();
       warm.startCustomer(scope, id);
       return scope;
     };
-    // The median of the six: 10 (the upper middle one), at 95% as a long-run estimate.
+    // The median of the six long-run rates: 10 (the upper middle one), at 95% as a long-run estimate.
     for (const id of ["c0", "c2", "c3"]) expect(effectiveRate(started(id)), id).toBeCloseTo(9.5, 5);
     const low = started("c4");
     expect(effectiveRate(low)).toBeCloseTo(9.5, 5); // 8.8 is within 20% of 10
     expect(low.refusedPace).toBeCloseTo(0.9 * 12, 5); // and it still climbs toward its pace refused
     expect(effectiveRate(started("c5"))).toBeCloseTo(3.8, 5); // 4 is no measurement of the same limit
+    // A pace at a 429 raised to the median keeps its 90% (it may have run ahead of the limit); lowered to it, 95%.
+    expect(effectiveRate(started("c6"))).toBeCloseTo(9, 5);
+    expect(effectiveRate(started("c7"))).toBeCloseTo(9.5, 5);
   });
 
   it("a partner limit the customers' own estimates add up to is not saved, and their estimates and paces refused are; one they fall well short of is", () => {
