@@ -17,6 +17,7 @@ const stateSchema = z.object({
   customers: z.record(z.string(), z.number().positive()),
   longRun: z.array(z.string()).optional(),
   refused: z.record(z.string(), z.number().positive()).optional(),
+  slowStart: z.record(z.string(), z.number().positive()).optional(),
   windows: z
     .object({
       partner: callWindow.optional(),
@@ -40,12 +41,13 @@ export async function readPacingState(path: string): Promise<ReadPacingState> {
   try {
     const parsed = stateSchema.safeParse(JSON.parse(text));
     if (!parsed.success) return { ok: false, reason: "the pacing state is not one this version writes" };
-    const { baseUrl, partner, longRun, refused, windows, ...rest } = parsed.data;
+    const { baseUrl, partner, longRun, refused, slowStart, windows, ...rest } = parsed.data;
     const state: SavedPacingState = { ...rest };
     if (baseUrl !== undefined) state.baseUrl = baseUrl;
     if (partner !== undefined) state.partner = partner;
     if (longRun !== undefined) state.longRun = longRun;
     if (refused !== undefined) state.refused = refused;
+    if (slowStart !== undefined) state.slowStart = slowStart;
     if (windows !== undefined) {
       state.windows = {};
       if (windows.partner) state.windows.partner = windows.partner;

@@ -7,9 +7,10 @@
 //
 // Each customer starts from its own estimate; one the state does not know, from the partner-wide
 // figure: the median of the customers' long-run estimates (of all where there are none). Partner
-// Center limits each partner + customer pair alike, so an estimate within `SAME_LIMIT_BAND` of
-// that median is taken for the same limit measured over a short job's few seconds (a fixed
-// window's count more or less in the span): that customer starts from the median too.
+// Center limits each partner + customer pair, and nothing suggests one customer differs from the
+// next, so an estimate within `SAME_LIMIT_BAND` of that median is taken for the same limit
+// measured over a short job's few seconds (a fixed window's count more or less in the span): that
+// customer starts from the median too.
 //
 // An estimate is the long-run rate the limit admitted between refusals where one was measured (a
 // burst saved up before the first refusal is not in it), else the pace at the last 429, and a
@@ -20,7 +21,10 @@
 // more than `OWN_LIMITS_ACCOUNT` times it) is not saved, and their estimates are. An estimate that
 // is CUBIC's beta of a pace refused (a bound from below) is saved with that pace, and the next run
 // climbs from it toward a share of that pace on CUBIC's concave curve (`climbable` says where).
-// At the end, what this run measured replaces the earlier run's, scope by scope.
+// A customer whose few calls never left slow start leaves only what its first 429 had admitted in
+// its second (a burst may be in it): a next run that knows no estimate at all starts that
+// customer's slow start from there, as the cold run did after that 429, instead of meeting the
+// 429 again. At the end, what this run measured replaces the earlier run's, scope by scope.
 import type { Clock } from "./clock.js";
 import { HOLD_SHARE } from "./pace-control.js";
 import type { Scope } from "./pace-scope.js";
@@ -44,6 +48,11 @@ export interface PacingState {
   refused?: Record<string, number>;
   /** Call windows learnt from lockouts. */
   windows?: { partner?: CallWindow; customers?: Record<string, CallWindow> };
+  /**
+   * What the first 429 of customers still in slow start had admitted in its second (no rate: a
+   * burst may be in it), for a next run that knows no estimate at all to start its slow start from.
+   */
+  slowStart?: Record<string, number>;
 }
 
 /** A warm start from an estimate that is no long-run rate (the pace at a 429, which a climb or a burst may have let run ahead) holds at this share of it. */
@@ -97,7 +106,9 @@ export class WarmStart {
     if (!this.warm) return;
     const own = this.warm.customers[customerId];
     const refused = this.warm.refused?.[customerId];
-    if (own === undefined) this.start(scope, this.partnerWide, this.partnerWideIsLongRun);
+    const slowStart = this.warm.slowStart?.[customerId];
+    if (own === undefined && this.partnerWide === undefined && slowStart !== undefined) this.startSlow(scope, slowStart);
+    else if (own === undefined) this.start(scope, this.partnerWide, this.partnerWideIsLongRun);
     else if (this.partnerWide !== undefined && Math.abs(own - this.partnerWide) <= SAME_LIMIT_BAND * this.partnerWide) {
       // Raised to the median, a pace at a 429 keeps its wider margin (it may have run ahead of the limit).
       const longRun = this.partnerWideIsLongRun && (this.longRun.has(customerId) || own >= this.partnerWide);
@@ -118,8 +129,10 @@ export class WarmStart {
     // Where the partner's limit was met, a customer's pace refused may have been its share of it.
     const partnerMet = !accounted && (measured(partner) || [...customers.values()].some((scope) => scope.partnerBound));
     const windows: Record<string, CallWindow> = {};
+    const slowStart: Record<string, number> = {};
     for (const [id, scope] of customers) {
       if (scope.window) windows[id] = scope.window;
+      if (scope.phase === "slow-start" && scope.ceiling !== undefined) slowStart[id] = scope.ceiling;
       if (!measured(scope) || (scope.partnerBound && partnerMet)) continue;
       const estimate = own.get(id)!;
       learned[id] = estimate.rate;
@@ -137,6 +150,7 @@ export class WarmStart {
       if (earlier !== undefined) refused[id] = earlier;
     }
     for (const [id, window] of Object.entries(this.warm?.windows?.customers ?? {})) windows[id] ??= window;
+    for (const [id, admitted] of Object.entries(this.warm?.slowStart ?? {})) if (learned[id] === undefined) slowStart[id] ??= admitted;
     // Windows several customers learnt in this run are one window shared by the partner (its count
     // split between them): saved as the partner's, the next run's customers share it whatever
     // their number, instead of each keeping a share.
@@ -151,6 +165,8 @@ export class WarmStart {
     if (partnerRate !== undefined) state.partner = partnerRate;
     if (longRun.size > 0) state.longRun = [...longRun];
     if (Object.keys(refused).length > 0) state.refused = refused;
+    for (const id of Object.keys(learned)) delete slowStart[id];
+    if (Object.keys(slowStart).length > 0) state.slowStart = slowStart;
     if (partnerWindow || Object.keys(windows).length > 0) {
       state.windows = {};
       if (partnerWindow) state.windows.partner = partnerWindow;
@@ -189,6 +205,15 @@ export class WarmStart {
     // there; a long one holds there, then probes past it).
     if (refused !== undefined && WARM_HOLD_SHARE * refused > scope.refusedPace) scope.refusedPace = WARM_HOLD_SHARE * refused;
     scope.holdMs = WARM_HOLD_MS;
+    scope.lastIncreaseAt = this.clock.now();
+  }
+
+  /** A slow start in rate from what an earlier run's first 429 admitted in its second, as after that 429 (pace-control.ts). */
+  private startSlow(scope: Scope, admitted: number): void {
+    if (!(admitted > 0)) return;
+    scope.ceiling = admitted;
+    scope.rate = Math.max(this.minRate, admitted);
+    scope.phase = "slow-start";
     scope.lastIncreaseAt = this.clock.now();
   }
 }

@@ -48,6 +48,34 @@ describe("--pacing-state", () => {
     expect(warm.throttled).toBeLessThan(cold.throttled);
   });
 
+  it("customers whose few rows never leave slow start keep what their first 429 admitted, and the next run's slow start begins there: fewer 429s", async () => {
+    const dir = await workdir();
+    dirs.push(dir);
+    const path = join(dir, "pacing.json");
+    // Ten customers of six users each against 10 calls a second with a burst of 5 (as the benchmark's cell).
+    const tenants = Array.from({ length: 10 }, (_, i) => customer(i + 1, 6, { powerBiPro: 6 }));
+    const rows = roster(tenants.flatMap((t) => t.users.map((u) => [t.id, u.id, SKU.powerBiPro])));
+    const runShort = async () => {
+      const em = await startTestEmulator({ state: state(tenants), latencyMs: 50, rateLimit: { perCustomer: { ratePerSecond: 10, burst: 5 } } });
+      emulators.push(em);
+      const runDir = await workdir();
+      dirs.push(runDir);
+      const { run, results } = await cliAgainst(em, rows, { dir: runDir, args: ["--pacing-state", path, "--no-progress"] });
+      const counters = await control<{ throttled: { total: number } }>(em, "counters");
+      return { code: run.code, throttled: counters.throttled.total, assigned: results.filter((r) => r.status === "assigned").length };
+    };
+    const cold = await runShort();
+    expect(cold).toMatchObject({ code: 0, assigned: 60 });
+    expect(cold.throttled).toBeGreaterThanOrEqual(5);
+    const saved = JSON.parse(await readFile(path, "utf8")) as { slowStart?: Record<string, number>; customers: Record<string, number> };
+    const inSlowStart = tenants.filter((t) => saved.slowStart?.[t.id] !== undefined && saved.customers[t.id] === undefined);
+    expect(inSlowStart.length).toBeGreaterThanOrEqual(5);
+
+    const warm = await runShort();
+    expect(warm).toMatchObject({ code: 0, assigned: 60 });
+    expect(warm.throttled).toBeLessThan(cold.throttled / 2);
+  });
+
   it("a file that is not a pacing state is no error: the run starts cold and replaces it", async () => {
     const dir = await workdir();
     dirs.push(dir);

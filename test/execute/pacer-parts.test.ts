@@ -482,6 +482,37 @@ describe("WarmStart and the schedule", () => {
     expect(shared.refused).toBeUndefined();
   });
 
+  it("a customer still in slow start is saved with what its first 429 admitted; a next run that knows no estimate starts its slow start there, one that knows any starts from the median", () => {
+    const clock = new FakeClock(0);
+    const estimator = new RateEstimator(2_000);
+    const cold = new WarmStart(clock, 0.2, undefined, estimator);
+    const slow = Object.assign(newScope(), { ceiling: 6, rate: 24, phase: "slow-start" as const });
+    const unpaced = newScope(); // never refused: nothing to say
+    const saved = cold.snapshot(newScope(), new Map([["a", slow], ["b", unpaced]]));
+    expect(saved).toMatchObject({ customers: {}, slowStart: { a: 6 } });
+
+    const warm = new WarmStart(clock, 0.2, saved, estimator);
+    const again = newScope();
+    warm.startCustomer(again, "a");
+    expect(again).toMatchObject({ phase: "slow-start", ceiling: 6, rate: 6 });
+    // It doubles every half second while the pace binds, as after a cold run's first 429.
+    const control = new PaceControl(CONTROL, estimator);
+    raiseWhileBinding(control, again, 0, 1_000, estimator, 1);
+    expect(effectiveRate(again)!).toBeGreaterThan(20);
+    // Kept for a customer this run did not reach; replaced once one measures an estimate.
+    expect(warm.snapshot(newScope(), new Map()).slowStart).toEqual({ a: 6 });
+    const measuredNow = Object.assign(newScope(), { ceiling: 9, phase: "hold" as const });
+    const next = warm.snapshot(newScope(), new Map([["a", measuredNow]]));
+    expect(next.customers).toEqual({ a: 9 });
+    expect(next.slowStart).toBeUndefined();
+
+    // Where the state has any estimate, the partner-wide median is the better start.
+    const mixed = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers: { b: 10 }, slowStart: { a: 6 } }, estimator);
+    const fromMedian = newScope();
+    mixed.startCustomer(fromMedian, "a");
+    expect(fromMedian).toMatchObject({ phase: "hold", ceiling: 10 });
+  });
+
   it("a warm start holds its pace with no climb toward a pace refused, keeps the call window, and saves what this run showed", async () => {
     const clock = new FakeClock(0);
     const estimator = new RateEstimator(2_000);

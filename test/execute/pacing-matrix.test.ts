@@ -46,7 +46,6 @@ const MISSES = new Map<string, readonly [number, number]>(
       ["32 token bucket 10/s, burst 10 1x60 cold", 0.86, 0.114],
       ["32 token bucket 10/s, burst 10 10x300 cold", 1.05, 0.091],
       ["32 token bucket 10/s, burst 5 10x60 cold", 1.75, 0.111],
-      ["32 token bucket 10/s, burst 5 10x60 warm", 1.75, 0.111],
       ["32 token bucket 10/s, burst 5 10x300 cold", 0.92, 0.106],
       ["32 token bucket 10/s, burst 1 1x60 cold", 1.78, 0.075],
       ["32 token bucket 10/s, burst 1 1x300 cold", 1.22, 0.026],

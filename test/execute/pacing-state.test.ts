@@ -20,7 +20,7 @@ describe("pacing state file", () => {
     expect(JSON.parse(await readFile(path, "utf8"))).toEqual(state);
   });
 
-  it("keeps every key a run saves: which estimates are long-run rates, the paces refused (where an estimate is a share of one), the call windows learnt", async () => {
+  it("keeps every key a run saves: which estimates are long-run rates, the paces refused (where an estimate is a share of one), the call windows learnt, what slow starts admitted", async () => {
     dir = await mkdtemp(join(tmpdir(), "pacing-state-"));
     const path = join(dir, "pacing.json");
     // Every key a run saves (Required: a key added to PacingState must be added here, and then
@@ -34,6 +34,7 @@ describe("pacing state file", () => {
       longRun: ["b"],
       refused: { a: 13.6 },
       windows: { partner: { limit: 200, ms: 60_450 }, customers: { a: { limit: 100, ms: 10_650 } } },
+      slowStart: { c: 6 },
     };
     await writePacingState(path, state);
     expect(await readPacingState(path)).toEqual({ ok: true, state });
