@@ -17,15 +17,16 @@
 // rate admitted for seconds past it since the last 429 replaces it. Estimates still in slow start
 // (not measured), and those of customers refused by the partner's limit (their share of it, not
 // their own limit), are not saved. But customers that meet their own limits at the same moment
-// look like a partner limit: one that the customers' own estimates account for (they add up to no
-// more than `OWN_LIMITS_ACCOUNT` times it) is not saved, and their estimates are. An estimate that
-// is CUBIC's beta of a pace refused (a bound from below) is saved with that pace, and the next run
+// look like a partner limit: one that the customers' own estimates account for (they add up to
+// little more than it: partner-wide.ts) is not saved, and their estimates are. An estimate that is
+// CUBIC's beta of a pace refused (a bound from below) is saved with that pace, and the next run
 // climbs from it toward a share of that pace on CUBIC's concave curve (`climbable` says where).
 // A customer whose few calls never left slow start leaves only what its first 429 had admitted in
 // its second (a burst may be in it): a next run that knows no estimate at all starts that
 // customer's slow start from there, as the cold run did after that 429, instead of meeting the
 // 429 again. At the end, what this run measured replaces the earlier run's, scope by scope.
 import type { Clock } from "./clock.js";
+import { median, ownLimitsAccountFor } from "./partner-wide.js";
 import { HOLD_SHARE } from "./pace-control.js";
 import type { Scope } from "./pace-scope.js";
 import type { RateEstimator } from "./rate-estimator.js";
@@ -73,9 +74,6 @@ const WARM_HOLD_MS = 8_000;
 /** A customer's estimate this close to the partner-wide median (as a share of it) is taken for the same limit. */
 const SAME_LIMIT_BAND = 0.2;
 
-/** A partner limit no more than this short of the sum of the customers' own estimates is accounted for by them. */
-const OWN_LIMITS_ACCOUNT = 1.1;
-
 export class WarmStart {
   private readonly partnerWide: number | undefined;
   private readonly partnerWideIsLongRun: boolean;
@@ -91,9 +89,8 @@ export class WarmStart {
     // The long-run estimates are the better measurements: the median of those where there are any.
     const all = Object.entries(warm?.customers ?? {});
     const measuredLongRun = all.filter(([id]) => this.longRun.has(id));
-    const known = (measuredLongRun.length > 0 ? measuredLongRun : all).map(([, rate]) => rate).sort((a, b) => a - b);
     this.partnerWideIsLongRun = measuredLongRun.length > 0;
-    this.partnerWide = known.length > 0 ? known[Math.floor(known.length / 2)] : undefined;
+    this.partnerWide = median((measuredLongRun.length > 0 ? measuredLongRun : all).map(([, rate]) => rate));
   }
 
   startPartner(scope: Scope): void {
@@ -106,15 +103,17 @@ export class WarmStart {
     if (!this.warm) return;
     const own = this.warm.customers[customerId];
     const refused = this.warm.refused?.[customerId];
-    const slowStart = this.warm.slowStart?.[customerId];
-    if (own === undefined && this.partnerWide === undefined && slowStart !== undefined) this.startSlow(scope, slowStart);
-    else if (own === undefined) this.start(scope, this.partnerWide, this.partnerWideIsLongRun);
-    else if (this.partnerWide !== undefined && Math.abs(own - this.partnerWide) <= SAME_LIMIT_BAND * this.partnerWide) {
+    const median = this.partnerWide;
+    if (own === undefined) {
+      const slowStart = this.warm.slowStart?.[customerId];
+      if (median === undefined && slowStart !== undefined) this.startSlow(scope, slowStart);
+      else this.start(scope, median, this.partnerWideIsLongRun);
+    } else if (median !== undefined && Math.abs(own - median) <= SAME_LIMIT_BAND * median) {
       // Raised to the median, a pace at a 429 keeps its wider margin (it may have run ahead of the limit).
-      const longRun = this.partnerWideIsLongRun && (this.longRun.has(customerId) || own >= this.partnerWide);
-      this.start(scope, this.partnerWide, longRun, refused);
+      this.start(scope, median, this.partnerWideIsLongRun && (this.longRun.has(customerId) || own >= median), refused);
+    } else {
+      this.start(scope, own, this.longRun.has(customerId), refused);
     }
-    else this.start(scope, own, this.longRun.has(customerId), refused);
     startWindow(scope, this.warm.windows?.customers?.[customerId]);
   }
 
@@ -150,7 +149,7 @@ export class WarmStart {
       if (earlier !== undefined) refused[id] = earlier;
     }
     for (const [id, window] of Object.entries(this.warm?.windows?.customers ?? {})) windows[id] ??= window;
-    for (const [id, admitted] of Object.entries(this.warm?.slowStart ?? {})) if (learned[id] === undefined) slowStart[id] ??= admitted;
+    for (const [id, admitted] of Object.entries(this.warm?.slowStart ?? {})) slowStart[id] ??= admitted;
     // Windows several customers learnt in this run are one window shared by the partner (its count
     // split between them): saved as the partner's, the next run's customers share it whatever
     // their number, instead of each keeping a share.
@@ -165,7 +164,7 @@ export class WarmStart {
     if (partnerRate !== undefined) state.partner = partnerRate;
     if (longRun.size > 0) state.longRun = [...longRun];
     if (Object.keys(refused).length > 0) state.refused = refused;
-    for (const id of Object.keys(learned)) delete slowStart[id];
+    for (const id of Object.keys(learned)) delete slowStart[id]; // an estimate is the better start
     if (Object.keys(slowStart).length > 0) state.slowStart = slowStart;
     if (partnerWindow || Object.keys(windows).length > 0) {
       state.windows = {};
@@ -233,18 +232,6 @@ function startWindow(scope: Scope, window: CallWindow | undefined): void {
 function climbable(scope: Scope & { ceiling: number }, partnerMet: boolean): number | undefined {
   if (partnerMet || !scope.ceilingIsBeta || scope.episodeRetryAfterMs > CHEAP_REFUSAL_MS) return undefined;
   return scope.refusedPace !== undefined && scope.refusedPace > scope.ceiling ? scope.refusedPace : undefined;
-}
-
-/**
- * The customers' own estimates account for the partner's limit measured: their sum (a customer this
- * run measured nothing of counted at the median) comes to no more than `OWN_LIMITS_ACCOUNT` times it.
- */
-function ownLimitsAccountFor(partnerRate: number, customers: number, estimates: readonly number[]): boolean {
-  if (estimates.length === 0) return false;
-  const sorted = [...estimates].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  const sum = estimates.reduce((total, rate) => total + rate, 0) + median * (customers - estimates.length);
-  return sum <= OWN_LIMITS_ACCOUNT * partnerRate;
 }
 
 /** The scope's estimate was measured in this run or kept from the earlier one (not a slow start's guess). */

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanEnv, readResults, runCli, type ResultRow } from "../support/cli.js";
 import { control, requestLog, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { expectRetriesAfterRetryAfter } from "../support/retries-in-log.js";
 import { customer, roster, SKU, state, TOKEN } from "../support/state-builder.js";
 
 let emulator: RunningEmulator | undefined;
@@ -110,14 +111,7 @@ describe("run, end to end against the emulator", () => {
 
     expect(run.code, run.stderr).toBe(0);
     expect(results.filter((r) => r.status === "assigned")).toHaveLength(30);
-    const log = await requestLog(emulator);
-    const throttled = log.filter((e) => e.status === 429);
-    expect(throttled.length).toBeGreaterThan(0); // the limit was really hit
-    for (const answer of throttled) {
-      const next = log.find((e) => e.requestId === answer.requestId && e.arrivalMs > answer.arrivalMs);
-      expect(next, `request ${answer.requestId} retried`).toBeDefined();
-      expect(next!.arrivalMs).toBeGreaterThanOrEqual(answer.answerMs + answer.retryAfterSeconds! * 1000);
-    }
+    expectRetriesAfterRetryAfter(await requestLog(emulator));
   });
 
   it("keeps to --max-rate calls per second for the whole partner (a shard's share)", async () => {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { cleanEnv, readResults, startCli, REPO, type ResultRow } from "../support/cli.js";
 import { requestLog, startTestEmulator, type RunningEmulator } from "../support/emulator.js";
+import { expectRetriesAfterRetryAfter } from "../support/retries-in-log.js";
 import { customer, roster, state, TOKEN } from "../support/state-builder.js";
 
 const STEP_PRELOAD = pathToFileURL(join(REPO, "test/support/wall-clock-step.mjs")).href;
@@ -51,14 +52,7 @@ describe("a wall clock that steps mid-run", () => {
 
     expect(run.code, run.stderr).toBe(0);
     expect(results.filter((r) => r.status === "assigned")).toHaveLength(40);
-    const log = await requestLog(emulator);
-    const throttled = log.filter((e) => e.status === 429);
-    expect(throttled.length).toBeGreaterThan(0); // the limit was really hit
-    for (const answer of throttled) {
-      const next = log.find((e) => e.requestId === answer.requestId && e.arrivalMs > answer.arrivalMs);
-      expect(next, `request ${answer.requestId} retried`).toBeDefined();
-      expect(next!.arrivalMs).toBeGreaterThanOrEqual(answer.answerMs + answer.retryAfterSeconds! * 1000);
-    }
+    expectRetriesAfterRetryAfter(await requestLog(emulator));
     // Measured on a wall clock, the stepped run's answers would fall out of the estimate's window
     // and the pace would drop toward its floor (21 s against 5 s without steps, on such a clock).
     expect(wallMs).toBeLessThan(1.5 * steady.wallMs + 1_000);

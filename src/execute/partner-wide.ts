@@ -1,0 +1,23 @@
+// What the customers' estimates say taken together, for a warm start: the partner-wide figure (their
+// median), and whether their own limits account for a partner limit measured beside them.
+
+/** A partner limit no more than this short of the sum of the customers' own estimates is accounted for by them. */
+const OWN_LIMITS_ACCOUNT = 1.1;
+
+/**
+ * The customers' own estimates account for the partner's limit measured: their sum (a customer this
+ * run measured nothing of counted at the median) comes to no more than `OWN_LIMITS_ACCOUNT` times it:
+ * customers meeting their own limits at the same moment look like a partner limit.
+ */
+export function ownLimitsAccountFor(partnerRate: number, customers: number, estimates: readonly number[]): boolean {
+  const middle = median(estimates);
+  if (middle === undefined) return false;
+  const sum = estimates.reduce((total, rate) => total + rate, 0) + middle * (customers - estimates.length);
+  return sum <= OWN_LIMITS_ACCOUNT * partnerRate;
+}
+
+/** The middle of the rates (the upper of the two middle ones), undefined for none. */
+export function median(rates: readonly number[]): number | undefined {
+  const sorted = [...rates].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
