@@ -103,14 +103,14 @@ export class WarmStart {
     if (!this.warm) return;
     const own = this.warm.customers[customerId];
     const refused = this.warm.refused?.[customerId];
-    const median = this.partnerWide;
+    const partnerWide = this.partnerWide;
     if (own === undefined) {
       const slowStart = this.warm.slowStart?.[customerId];
-      if (median === undefined && slowStart !== undefined) this.startSlow(scope, slowStart);
-      else this.start(scope, median, this.partnerWideIsLongRun);
-    } else if (median !== undefined && Math.abs(own - median) <= SAME_LIMIT_BAND * median) {
+      if (partnerWide === undefined && slowStart !== undefined) this.startSlow(scope, slowStart);
+      else this.start(scope, partnerWide, this.partnerWideIsLongRun);
+    } else if (partnerWide !== undefined && Math.abs(own - partnerWide) <= SAME_LIMIT_BAND * partnerWide) {
       // Raised to the median, a pace at a 429 keeps its wider margin (it may have run ahead of the limit).
-      this.start(scope, median, this.partnerWideIsLongRun && (this.longRun.has(customerId) || own >= median), refused);
+      this.start(scope, partnerWide, this.partnerWideIsLongRun && (this.longRun.has(customerId) || own >= partnerWide), refused);
     } else {
       this.start(scope, own, this.longRun.has(customerId), refused);
     }
