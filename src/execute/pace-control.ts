@@ -111,6 +111,7 @@ export class PaceControl {
     // there, then probes past it (convex).
     scope.refusedPace = Math.max(scope.rate, lastPace ?? scope.rate);
     scope.loweredTo = scope.rate;
+    scope.climbMs = undefined;
     scope.lastSuccessPace = undefined;
     // Only the throttled request waits out its Retry-After; the scope resumes at its next slot.
     const resume = now + (wholeRetryAfter ? retryAfterMs : Math.min(retryAfterMs, 1000 / scope.rate));
@@ -147,24 +148,29 @@ export class PaceControl {
     if (target === undefined) return;
     // Never far ahead of what comes back unthrottled (the AWS SDKs' adaptive mode caps its rate at
     // twice the measured one): answers lag by the latency, and a probe is priced by what it sends
-    // before its first 429 returns.
+    // before its first 429 returns. A warm start's climb toward the pace an earlier run was refused
+    // at stays under that pace: the earlier run is its evidence.
+    const warmClimb = scope.climbMs !== undefined && target <= wMax(scope);
     const evidence = Math.max(HOLD_SHARE * scope.ceiling, PROBE_LEAD * this.estimator.achievedRate(scope, now));
-    scope.rate = Math.max(scope.rate, Math.min(evidence, target));
+    scope.rate = Math.max(scope.rate, warmClimb ? target : Math.min(evidence, target));
   }
 
   /**
    * CUBIC's curve (RFC 8312), in rate: W(t) = W_max + C * W_max * (t - K)^3 with W_max just under
-   * the pace refused and K the time it takes to climb back there from the lowered pace; around K it
-   * holds for `holdMs` before the convex part probes past. Undefined while nothing is to change.
+   * the pace refused and K the time it takes to climb back there from the lowered pace (`climbMs`
+   * where a warm start set it: the concave part then runs from the lowered pace to W_max in K);
+   * around K it holds for `holdMs` before the convex part probes past. Undefined while nothing is
+   * to change.
    */
   private cubic(scope: Scope): number | undefined {
-    const wMax = HOLD_SHARE * (scope.refusedPace ?? scope.ceiling!);
+    const top = wMax(scope);
     const start = scope.loweredTo ?? scope.rate!;
-    const k = start < wMax ? Math.cbrt((wMax - start) / (CUBIC_C * wMax)) : 0;
+    const k = start >= top ? 0 : scope.climbMs !== undefined ? scope.climbMs / 1000 : Math.cbrt((top - start) / (CUBIC_C * top));
     const t = scope.probedMs / 1000;
-    if (t < k) return wMax + CUBIC_C * wMax * (t - k) ** 3;
+    // W_max - (W_max - start) * ((K - t) / K)^3 is W_max + C * W_max * (t - K)^3 with C from K.
+    if (t < k) return top - (top - start) * ((k - t) / k) ** 3;
     const beyond = t - k - scope.holdMs / 1000;
-    return beyond <= 0 ? wMax : wMax * (1 + CUBIC_C * beyond ** 3);
+    return beyond <= 0 ? top : top * (1 + CUBIC_C * beyond ** 3);
   }
 
   private pause(scope: Scope, until: number): void {
@@ -174,3 +180,6 @@ export class PaceControl {
     scope.lastIncreaseAt = Math.max(scope.lastIncreaseAt, scope.pausedUntil);
   }
 }
+
+/** CUBIC's W_max: just under the pace refused. */
+const wMax = (scope: Scope): number => HOLD_SHARE * (scope.refusedPace ?? scope.ceiling!);

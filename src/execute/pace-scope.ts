@@ -37,6 +37,8 @@ export interface Scope {
   ceilingIsBeta?: boolean;
   /** The pace the last 429 lowered it to (where CUBIC's climb starts). */
   loweredTo?: number;
+  /** How long CUBIC's climb back toward `refusedPace` takes where not its own (warm-start.ts). */
+  climbMs?: number;
   /** The pace the last request answered unthrottled was sent at (the pace at its answer where that is not known). */
   lastSuccessPace?: number;
   /** When the scope last resumed after a 429 (the estimate's window starts no earlier). */

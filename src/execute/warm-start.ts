@@ -68,6 +68,13 @@ const CHEAP_REFUSAL_MS = 1_000;
 /** Admitted this long without a 429, the rate admitted lately replaces a lower estimate. */
 const SUSTAINED_MS = 4_000;
 
+/**
+ * A warm start's climb toward a share of an earlier run's pace refused takes this long: the
+ * earlier run measured the bracket, and a job of a few seconds spends most of them at its top
+ * (CUBIC's own curve would take about 4 s to climb from 0.7 of a pace to 0.9 of it).
+ */
+const WARM_CLIMB_MS = 1_000;
+
 /** A warm start holds its pace this long before probing past the hint. */
 const WARM_HOLD_MS = 8_000;
 
@@ -77,6 +84,7 @@ const SAME_LIMIT_BAND = 0.2;
 export class WarmStart {
   private readonly partnerWide: number | undefined;
   private readonly partnerWideIsLongRun: boolean;
+  private readonly partnerWideRefused: number | undefined;
   private readonly longRun: ReadonlySet<string>;
 
   constructor(
@@ -91,6 +99,7 @@ export class WarmStart {
     const measuredLongRun = all.filter(([id]) => this.longRun.has(id));
     this.partnerWideIsLongRun = measuredLongRun.length > 0;
     this.partnerWide = median((measuredLongRun.length > 0 ? measuredLongRun : all).map(([, rate]) => rate));
+    this.partnerWideRefused = median(Object.values(warm?.refused ?? {}));
   }
 
   startPartner(scope: Scope): void {
@@ -110,9 +119,11 @@ export class WarmStart {
       else this.start(scope, partnerWide, this.partnerWideIsLongRun);
     } else if (partnerWide !== undefined && Math.abs(own - partnerWide) <= SAME_LIMIT_BAND * partnerWide) {
       // Raised to the median, a pace at a 429 keeps its wider margin (it may have run ahead of the limit).
-      this.start(scope, partnerWide, this.partnerWideIsLongRun && (this.longRun.has(customerId) || own >= partnerWide), refused);
+      this.start(scope, partnerWide, this.partnerWideIsLongRun && (this.longRun.has(customerId) || own >= partnerWide), refused ?? this.partnerWideRefused);
     } else {
-      this.start(scope, own, this.longRun.has(customerId), refused);
+      // Between the median and the pace the median's customers were refused at, it is the same limit measured closer.
+      const bracketed = partnerWide !== undefined && this.partnerWideRefused !== undefined && own > partnerWide && own < this.partnerWideRefused;
+      this.start(scope, own, this.longRun.has(customerId), refused ?? (bracketed ? this.partnerWideRefused : undefined));
     }
     startWindow(scope, this.warm.windows?.customers?.[customerId]);
   }
@@ -185,8 +196,10 @@ export class WarmStart {
     const estimate = longRun === undefined ? { rate: scope.ceiling, longRun: false } : longRun.saturated ? { rate: longRun.rate, longRun: true } : { rate: Math.max(longRun.rate, scope.ceiling), longRun: false };
     // A pace that probed past the estimate and was admitted for a good while since the last 429
     // has shown the estimate stale: what it was admitted at is the better figure.
-    const recent = this.estimator.measure(scope, now);
-    const unthrottledMs = now - Math.max(scope.episodeStartedAt, scope.resumedAt);
+    // Measured up to the scope's last answer: a customer whose work ended early sent nothing since.
+    const end = Math.min(now, scope.answers[scope.answers.length - 1] ?? now);
+    const recent = this.estimator.measure(scope, end);
+    const unthrottledMs = end - Math.max(scope.episodeStartedAt, scope.resumedAt);
     if (recent.trusted && unthrottledMs >= SUSTAINED_MS && recent.rate > estimate.rate) return { rate: recent.rate, longRun: false };
     return estimate;
   }
@@ -202,7 +215,10 @@ export class WarmStart {
     // An estimate that is CUBIC's beta of a pace refused is a bound from below: the pace climbs on
     // CUBIC's concave curve toward a share of the pace refused (a short job ends before it gets
     // there; a long one holds there, then probes past it).
-    if (refused !== undefined && WARM_HOLD_SHARE * refused > scope.refusedPace) scope.refusedPace = WARM_HOLD_SHARE * refused;
+    if (refused !== undefined && WARM_HOLD_SHARE * refused > scope.refusedPace) {
+      scope.refusedPace = WARM_HOLD_SHARE * refused;
+      scope.climbMs = WARM_CLIMB_MS;
+    }
     scope.holdMs = WARM_HOLD_MS;
     scope.lastIncreaseAt = this.clock.now();
   }

@@ -453,6 +453,33 @@ describe("WarmStart and the schedule", () => {
     expect(effectiveRate(started("c7"))).toBeCloseTo(9.5, 5);
   });
 
+  it("a customer taken for the median's limit climbs toward the pace the median's customers were refused at: raised to the median, or measured between the two", () => {
+    const clock = new FakeClock(0);
+    // A burst of 1 at 10/s: three customers left CUBIC's beta of a refused 10/s, one 7.5/s
+    // measured, one 9/s measured, one limited at 4/s.
+    const customers = { a: 7, b: 7, c: 7, d: 7.5, e: 9, f: 4 };
+    const warm = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers, refused: { a: 10, b: 10, c: 10 } }, new RateEstimator(2_000));
+    const started = (id: string): Scope => {
+      const scope = newScope();
+      warm.startCustomer(scope, id);
+      return scope;
+    };
+    const raised = started("d"); // within 20% of the median, 7
+    expect(effectiveRate(raised)).toBeCloseTo(6.3, 5);
+    expect(raised.refusedPace).toBeCloseTo(9, 5);
+    const between = started("e"); // farther off, but under the pace refused: the same limit measured closer
+    expect(effectiveRate(between)).toBeCloseTo(8.1, 5);
+    expect(between.refusedPace).toBeCloseTo(9, 5);
+    const own = started("f"); // another limit: held, no climb
+    expect(effectiveRate(own)).toBeCloseTo(3.6, 5);
+    expect(own.refusedPace).toBeCloseTo(3.6 / HOLD_SHARE, 5);
+    const control = new PaceControl(CONTROL, new RateEstimator(2_000));
+    for (const scope of [raised, between, own]) raiseWhileBinding(control, scope, 0, 1_000);
+    expect(effectiveRate(raised)).toBeCloseTo(HOLD_SHARE * 9, 5);
+    expect(effectiveRate(between)).toBeCloseTo(HOLD_SHARE * 9, 5);
+    expect(effectiveRate(own)).toBeCloseTo(3.6, 5);
+  });
+
   it("a partner limit the customers' own estimates add up to is not saved, and their estimates and paces refused are; one they fall well short of is", () => {
     const clock = new FakeClock(0);
     const estimator = new RateEstimator(2_000);
@@ -525,9 +552,10 @@ describe("WarmStart and the schedule", () => {
     const control = new PaceControl(CONTROL, estimator);
     raiseWhileBinding(control, scope, 0, 7_000, estimator, 1);
     expect(effectiveRate(scope)).toBeCloseTo(9, 5); // held: CUBIC's curve starts at the pace held
-    // Admitted at 12/s for 5 s without a 429: the 10/s estimate was stale.
+    // Admitted at 12/s for 5 s without a 429: the 10/s estimate was stale. Its work ended there,
+    // 3 s before the run's: measured up to its last answer, not over its idle end.
     for (let t = 7_000; t <= 12_000; t += 1000 / 12) estimator.record(scope, t);
-    await clock.advance(12_000);
+    await clock.advance(15_000);
     const saved = warm.snapshot(newScope(), new Map([["a", scope]]));
     expect(saved.customers.a).toBeCloseTo(12, 0);
     expect(saved.windows).toEqual({ customers: { a: window } });
@@ -552,7 +580,7 @@ describe("WarmStart and the schedule", () => {
     expect(partner.window).toBeUndefined(); // a hint, never a ceiling
   });
 
-  it("an estimate that is CUBIC's beta of a pace refused is saved with that pace; the next run climbs from it toward a share of it on CUBIC's concave curve", () => {
+  it("an estimate that is CUBIC's beta of a pace refused is saved with that pace; the next run climbs from it toward a share of it on CUBIC's concave curve, in a second", () => {
     const clock = new FakeClock(0);
     const estimator = new RateEstimator(2_000);
     const control = new PaceControl(CONTROL, estimator);
@@ -585,12 +613,16 @@ describe("WarmStart and the schedule", () => {
     expect(effectiveRate(climbing)).toBeCloseTo(6.3, 5); // 90% of the estimate, as any pace at a 429
     const warmEstimator = new RateEstimator(2_000);
     const warmControl = new PaceControl(CONTROL, warmEstimator);
-    raiseWhileBinding(warmControl, climbing, 0, 2_000, warmEstimator, 1);
-    const after2s = effectiveRate(climbing)!;
-    expect(after2s).toBeGreaterThan(7.5); // climbing fast from the pace held...
-    raiseWhileBinding(warmControl, climbing, 2_100, 6_000, warmEstimator, 1);
-    expect(effectiveRate(climbing)!).toBeGreaterThan(after2s);
-    expect(effectiveRate(climbing)!).toBeLessThanOrEqual(HOLD_SHARE * 0.9 * 10 + 1e-9); // ...toward just under 90% of the pace refused, no further for the hold
+    const top = HOLD_SHARE * 0.9 * 10; // just under 90% of the pace refused
+    raiseWhileBinding(warmControl, climbing, 0, 500, warmEstimator, 1);
+    // Half a second in, most of the way (CUBIC's own curve would take about 4 s), past 1.45x the
+    // 5/s measured coming back so far: the earlier run is the evidence for a pace under its refusal.
+    expect(effectiveRate(climbing)!).toBeGreaterThan(8);
+    expect(effectiveRate(climbing)!).toBeGreaterThan(1.45 * warmEstimator.achievedRate(climbing, 500));
+    raiseWhileBinding(warmControl, climbing, 600, 1_000, warmEstimator, 1);
+    expect(effectiveRate(climbing)!).toBeCloseTo(top, 5); // there in a second...
+    raiseWhileBinding(warmControl, climbing, 1_100, 6_000, warmEstimator, 1);
+    expect(effectiveRate(climbing)!).toBeCloseTo(top, 5); // ...and no further for the hold
     // Re-saved by a run that met no 429, the pace refused is kept as it was.
     expect(warm.snapshot(newScope(), new Map([["a", climbing]])).refused).toEqual({ a: 10 });
   });
