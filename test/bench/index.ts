@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick] [-- --only latency,rate1,rate5,raw,plan,plan5,baseline,matrix] [-- --long]`:
 // the benchmark (--long adds the 3,000-write cells of the pacing matrix, about 45 minutes more).
 // The matrix: `--matrix-cells 1x60,10x300` and `--matrix-shapes "burst 5,fixed"` run only those
-// cells and shapes; `--matrix-parallel N` runs N cells at once (default: the cores, at most 4).
+// cells and shapes (a shape ending in "$" matches a name ending so: "burst 1$", not "burst 10");
+// `--matrix-parallel N` runs N cells at once (default: the cores, at most 4).
 // `--compare-with <dir> [--rounds n]`: the raw scenario also runs the CLI built in another checkout
 // (an older commit), turn about with this one, and prints both CPU-per-row figures and their ratio.
 // `--cpu-prof <dir>`: this build's raw runs write V8 CPU profiles (.cpuprofile) there.

@@ -199,7 +199,9 @@ export function selectMatrix(
   let shapes = SHAPES;
   if (shapesSpec !== undefined) {
     const parts = shapesSpec.split(",").map((part) => part.trim().toLowerCase()).filter(Boolean);
-    shapes = SHAPES.filter((shape) => parts.some((part) => shape.name.toLowerCase().includes(part)));
+    // A part ending in "$" matches a name that ends with it ("burst 1$": not "burst 10").
+    const matches = (name: string, part: string): boolean => (part.endsWith("$") ? name.endsWith(part.slice(0, -1)) : name.includes(part));
+    shapes = SHAPES.filter((shape) => parts.some((part) => matches(shape.name.toLowerCase(), part)));
     if (shapes.length === 0) throw new Error(`--matrix-shapes: no shape matches "${shapesSpec}"; shapes: ${SHAPES.map((shape) => shape.name).join("; ")}`);
   }
   return { cells: chosen, shapes };
