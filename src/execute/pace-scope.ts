@@ -45,7 +45,10 @@ export interface Scope {
   resumedAt: number;
   /** The scope's own pause after a repeated refusal: doubling from 1 s, never past Retry-After. */
   repeatPauseMs: number;
-  /** The most the scope's own limit was measured to admit, after its first 429 (partner-attribution.ts). */
+  /**
+   * The most the scope's own limit was measured to admit, after its first 429; for the partner's
+   * scope, the most its traffic was measured at where its limit was met (partner-attribution.ts).
+   */
   provenRate?: number;
   /**
    * After a pause for a refusal repeated (the limit holds the whole scope): one request goes first

@@ -141,6 +141,7 @@ export function createPacer(options: PacerOptions): Pacer {
       if (pointsAtPartner && attribution.isPartnerLimit(customerId, now)) {
         // Their estimates are their shares of the partner's limit, not their own limits.
         for (const id of attribution.recentCustomers()) scopeOf(id).partnerBound = true;
+        attribution.notePartnerMet(partner, now);
         control.throttled(partner, now, retryAfterMs, sent, true);
       }
     },

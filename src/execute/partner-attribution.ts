@@ -34,6 +34,16 @@ export class PartnerAttribution {
     if (measured.trusted && customer.episodeStartedAt > -Infinity) customer.provenRate = Math.max(customer.provenRate ?? 0, measured.rate);
   }
 
+  /**
+   * The partner's limit was met: the partner's traffic then, where measured over a second and
+   * more, is what that limit admitted. A limit lowered later (refusals while fewer customers
+   * sent) is no measurement of more than it admitted here (warm-start.ts).
+   */
+  notePartnerMet(partner: Scope, now: number): void {
+    const traffic = this.estimator.measure(partner, now);
+    if (traffic.trusted) partner.provenRate = Math.max(partner.provenRate ?? 0, traffic.rate);
+  }
+
   /** Notes such a 429; true when it makes two distinct customers within the window: the partner's limit. */
   isPartnerLimit(customerId: string, now: number): boolean {
     this.recent.push({ customerId, at: now });

@@ -507,6 +507,33 @@ describe("WarmStart and the schedule", () => {
     expect(shared.partner).toBe(4);
     expect(shared.customers).toEqual({ a: 2.5, c: 2.5 });
     expect(shared.refused).toBeUndefined();
+    // Ten customers at their own 10/s, estimates of 7.4/s (CUBIC's 0.7 of a pace refused), taken for
+    // a partner limit where their traffic was 62/s: accounted for by their estimates (74/s).
+    const ten = new Map(Array.from({ length: 10 }, (_, i) => [`c${i}`, held(7.4)] as const));
+    expect(warm.snapshot(held(62), ten).partner).toBeUndefined();
+    // The same limit lowered later to 30/s, as customers finished and each refusal of the rest was
+    // taken for it: measured against the 62/s it admitted where it was met, still accounted for.
+    const lowered = held(30, { provenRate: 62 });
+    expect(warm.snapshot(lowered, ten).partner).toBeUndefined();
+    // Without that measurement, the estimates run well past it: a partner limit.
+    expect(warm.snapshot(held(30), ten).partner).toBe(30);
+  });
+
+  it("the partner's traffic where its limit was met, measured over a second and more, is kept as the most that limit admitted", () => {
+    const estimator = new RateEstimator(2_000);
+    const attribution = new PartnerAttribution(1_000, estimator);
+    const partner = newScope();
+    answers(estimator, partner, 0, 300, 10); // 31 answers in 0.3 s: too short to tell
+    attribution.notePartnerMet(partner, 300);
+    expect(partner.provenRate).toBeUndefined();
+    answers(estimator, partner, 310, 2_000, 1000 / 60); // then 60/s
+    attribution.notePartnerMet(partner, 2_000);
+    expect(partner.provenRate).toBeGreaterThan(55);
+    // Met again later at less (fewer customers sending): the most stays.
+    const most = partner.provenRate!;
+    answers(estimator, partner, 2_100, 6_000, 1000 / 20);
+    attribution.notePartnerMet(partner, 6_000);
+    expect(partner.provenRate).toBe(most);
   });
 
   it("a customer still in slow start is saved with what its first 429 admitted; a next run that knows no estimate starts its slow start there, one that knows any starts from the median", () => {
