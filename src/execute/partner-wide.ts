@@ -4,7 +4,7 @@
 /**
  * A partner limit no more than this short of the sum of the customers' own estimates is accounted
  * for by them. Over real sockets, ten customers each meeting a 10/s limit of their own (a burst of
- * 1) were taken for a partner limit, their traffic measured at 62 to 77/s where it was met, beside
+ * 1) were taken for a partner limit, their traffic measured at 62 to 78/s where it was met, beside
  * estimates summing to 74/s (CUBIC's 0.7 of the paces refused, under what they were admitted at).
  * Ten sharing a partner's 10/s leave estimates that sum to about four times the limit measured
  * (13.5/s on the fake clock: bursts, and shares measured while the others waited).

@@ -99,7 +99,9 @@ export class WarmStart {
     const measuredLongRun = all.filter(([id]) => this.longRun.has(id));
     this.partnerWideIsLongRun = measuredLongRun.length > 0;
     this.partnerWide = median((measuredLongRun.length > 0 ? measuredLongRun : all).map(([, rate]) => rate));
-    this.partnerWideRefused = median(Object.values(warm?.refused ?? {}));
+    // The pace the median's customers (those taken for its limit) were refused at: an outlier's is another limit's.
+    const taken = Object.entries(warm?.refused ?? {}).filter(([id]) => sameLimit(warm?.customers[id], this.partnerWide));
+    this.partnerWideRefused = median(taken.map(([, pace]) => pace));
   }
 
   startPartner(scope: Scope): void {
@@ -117,7 +119,7 @@ export class WarmStart {
       const slowStart = this.warm.slowStart?.[customerId];
       if (partnerWide === undefined && slowStart !== undefined) this.startSlow(scope, slowStart);
       else this.start(scope, partnerWide, this.partnerWideIsLongRun);
-    } else if (partnerWide !== undefined && Math.abs(own - partnerWide) <= SAME_LIMIT_BAND * partnerWide) {
+    } else if (partnerWide !== undefined && sameLimit(own, partnerWide)) {
       // Raised to the median, a pace at a 429 keeps its wider margin (it may have run ahead of the limit).
       this.start(scope, partnerWide, this.partnerWideIsLongRun && (this.longRun.has(customerId) || own >= partnerWide), refused ?? this.partnerWideRefused);
     } else {
@@ -234,6 +236,11 @@ export class WarmStart {
     scope.phase = "slow-start";
     scope.lastIncreaseAt = this.clock.now();
   }
+}
+
+/** An estimate close enough to the partner-wide median to be taken for the same limit. */
+function sameLimit(rate: number | undefined, partnerWide: number | undefined): boolean {
+  return rate !== undefined && partnerWide !== undefined && Math.abs(rate - partnerWide) <= SAME_LIMIT_BAND * partnerWide;
 }
 
 function startWindow(scope: Scope, window: CallWindow | undefined): void {

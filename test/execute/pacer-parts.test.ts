@@ -455,20 +455,21 @@ describe("WarmStart and the schedule", () => {
 
   it("a customer taken for the median's limit climbs toward the pace the median's customers were refused at: raised to the median, or measured between the two", () => {
     const clock = new FakeClock(0);
-    // A burst of 1 at 10/s: three customers left CUBIC's beta of a refused 10/s, one 7.5/s
-    // measured, one 9/s measured, one limited at 4/s.
-    const customers = { a: 7, b: 7, c: 7, d: 7.5, e: 9, f: 4 };
-    const warm = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers, refused: { a: 10, b: 10, c: 10 } }, new RateEstimator(2_000));
+    // A burst of 1 at 10/s: customers that left CUBIC's beta of a refused 10/s or measured 7 to
+    // 7.5/s, one measured 9.2/s, one limited at 4/s, and two at 13/s refused at 19/s (another
+    // limit: their pace refused is not the median's).
+    const customers = { a: 7, b: 7, c: 7, d: 7.5, e: 9.2, f: 4, g: 13, h: 13 };
+    const warm = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers, refused: { a: 10, g: 19, h: 19 } }, new RateEstimator(2_000));
     const started = (id: string): Scope => {
       const scope = newScope();
       warm.startCustomer(scope, id);
       return scope;
     };
-    const raised = started("d"); // within 20% of the median, 7
-    expect(effectiveRate(raised)).toBeCloseTo(6.3, 5);
-    expect(raised.refusedPace).toBeCloseTo(9, 5);
+    const raised = started("b"); // within 20% of the median, 7.5
+    expect(effectiveRate(raised)).toBeCloseTo(6.75, 5);
+    expect(raised.refusedPace).toBeCloseTo(9, 5); // 90% of a's 10/s, not of the outliers' 19/s
     const between = started("e"); // farther off, but under the pace refused: the same limit measured closer
-    expect(effectiveRate(between)).toBeCloseTo(8.1, 5);
+    expect(effectiveRate(between)).toBeCloseTo(0.9 * 9.2, 5);
     expect(between.refusedPace).toBeCloseTo(9, 5);
     const own = started("f"); // another limit: held, no climb
     expect(effectiveRate(own)).toBeCloseTo(3.6, 5);
