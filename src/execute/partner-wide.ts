@@ -1,5 +1,6 @@
 // What the customers' estimates say taken together, for a warm start: the partner-wide figure (their
-// median), and whether their own limits account for a partner limit measured beside them.
+// median), which estimates are taken for its limit, and whether their own limits account for a
+// partner limit measured beside them.
 
 /**
  * A partner limit no more than this short of the sum of the customers' own estimates is accounted
@@ -21,6 +22,14 @@ export function ownLimitsAccountFor(partnerRate: number, customers: number, esti
   if (middle === undefined) return false;
   const sum = estimates.reduce((total, rate) => total + rate, 0) + middle * (customers - estimates.length);
   return sum <= OWN_LIMITS_ACCOUNT * partnerRate;
+}
+
+/** A customer's estimate this close to the partner-wide median (as a share of it) is taken for the same limit. */
+const SAME_LIMIT_BAND = 0.2;
+
+/** An estimate close enough to the partner-wide median to be taken for the same limit. */
+export function sameLimit(rate: number | undefined, partnerWide: number | undefined): boolean {
+  return rate !== undefined && partnerWide !== undefined && Math.abs(rate - partnerWide) <= SAME_LIMIT_BAND * partnerWide;
 }
 
 /** The middle of the rates (the upper of the two middle ones), undefined for none. */

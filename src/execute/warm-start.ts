@@ -8,9 +8,10 @@
 // Each customer starts from its own estimate; one the state does not know, from the partner-wide
 // figure: the median of the customers' long-run estimates (of all where there are none). Partner
 // Center limits each partner + customer pair, and nothing suggests one customer differs from the
-// next, so an estimate within `SAME_LIMIT_BAND` of that median is taken for the same limit
+// next, so an estimate within 20% of that median (partner-wide.ts) is taken for the same limit
 // measured over a short job's few seconds (a fixed window's count more or less in the span): that
-// customer starts from the median too.
+// customer starts from the median too, and climbs toward the pace the median's customers were
+// refused at where it has none of its own (so does one measured between the two).
 //
 // An estimate is the long-run rate the limit admitted between refusals where one was measured (a
 // burst saved up before the first refusal is not in it), else the pace at the last 429, and a
@@ -20,13 +21,14 @@
 // look like a partner limit: one that the customers' own estimates account for (they add up to
 // little more than it: partner-wide.ts) is not saved, and their estimates are. An estimate that is
 // CUBIC's beta of a pace refused (a bound from below) is saved with that pace, and the next run
-// climbs from it toward a share of that pace on CUBIC's concave curve (`climbable` says where).
+// climbs from it toward a share of that pace on CUBIC's concave curve in a second (`climbable`
+// says where).
 // A customer whose few calls never left slow start leaves only what its first 429 had admitted in
 // its second (a burst may be in it): a next run that knows no estimate at all starts that
 // customer's slow start from there, as the cold run did after that 429, instead of meeting the
 // 429 again. At the end, what this run measured replaces the earlier run's, scope by scope.
 import type { Clock } from "./clock.js";
-import { median, ownLimitsAccountFor } from "./partner-wide.js";
+import { median, ownLimitsAccountFor, sameLimit } from "./partner-wide.js";
 import { HOLD_SHARE } from "./pace-control.js";
 import type { Scope } from "./pace-scope.js";
 import type { RateEstimator } from "./rate-estimator.js";
@@ -77,9 +79,6 @@ const WARM_CLIMB_MS = 1_000;
 
 /** A warm start holds its pace this long before probing past the hint. */
 const WARM_HOLD_MS = 8_000;
-
-/** A customer's estimate this close to the partner-wide median (as a share of it) is taken for the same limit. */
-const SAME_LIMIT_BAND = 0.2;
 
 export class WarmStart {
   private readonly partnerWide: number | undefined;
@@ -218,8 +217,8 @@ export class WarmStart {
     scope.loweredTo = scope.rate;
     scope.refusedPace = scope.rate / HOLD_SHARE;
     // An estimate that is CUBIC's beta of a pace refused is a bound from below: the pace climbs on
-    // CUBIC's concave curve toward a share of the pace refused (a short job ends before it gets
-    // there; a long one holds there, then probes past it).
+    // CUBIC's concave curve toward a share of the pace refused, in `WARM_CLIMB_MS`, holds there,
+    // then probes past it.
     if (refused !== undefined && WARM_HOLD_SHARE * refused > scope.refusedPace) {
       scope.refusedPace = WARM_HOLD_SHARE * refused;
       scope.climbMs = WARM_CLIMB_MS;
@@ -236,11 +235,6 @@ export class WarmStart {
     scope.phase = "slow-start";
     scope.lastIncreaseAt = this.clock.now();
   }
-}
-
-/** An estimate close enough to the partner-wide median to be taken for the same limit. */
-function sameLimit(rate: number | undefined, partnerWide: number | undefined): boolean {
-  return rate !== undefined && partnerWide !== undefined && Math.abs(rate - partnerWide) <= SAME_LIMIT_BAND * partnerWide;
 }
 
 function startWindow(scope: Scope, window: CallWindow | undefined): void {
