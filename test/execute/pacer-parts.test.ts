@@ -47,6 +47,13 @@ function holdingAt(rate: number): Scope {
   return Object.assign(newScope(), { rate, ceiling: rate, phase: "hold" as const, lastSuccessPace: rate });
 }
 
+/** A new customer scope, started by the warm start. */
+function startedBy(warm: WarmStart, customerId: string): Scope {
+  const scope = newScope();
+  warm.startCustomer(scope, customerId);
+  return scope;
+}
+
 describe("RateEstimator", () => {
   it("takes a burst over at least a second and does not trust it: 5 answers in 40 ms are 5/s, untrusted", () => {
     const estimator = new RateEstimator(2_000);
@@ -437,11 +444,7 @@ describe("WarmStart and the schedule", () => {
     const longRun = { c0: 10.3, c1: 10.2, c2: 10.0, c3: 9.8, c4: 8.8, c5: 4 };
     const customers = { ...longRun, c6: 9, c7: 11 };
     const warm = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers, longRun: Object.keys(longRun), refused: { c4: 12 } }, new RateEstimator(2_000));
-    const started = (id: string): Scope => {
-      const scope = newScope();
-      warm.startCustomer(scope, id);
-      return scope;
-    };
+    const started = (id: string): Scope => startedBy(warm, id);
     // The median of the six long-run rates: 10 (the upper middle one), at 95% as a long-run estimate.
     for (const id of ["c0", "c2", "c3"]) expect(effectiveRate(started(id)), id).toBeCloseTo(9.5, 5);
     const low = started("c4");
@@ -460,11 +463,7 @@ describe("WarmStart and the schedule", () => {
     // limit: their pace refused is not the median's).
     const customers = { a: 7, b: 7, c: 7, d: 7.5, e: 9.2, f: 4, g: 13, h: 13 };
     const warm = new WarmStart(clock, 0.2, { version: 1, savedAt: "", customers, refused: { a: 10, g: 19, h: 19 } }, new RateEstimator(2_000));
-    const started = (id: string): Scope => {
-      const scope = newScope();
-      warm.startCustomer(scope, id);
-      return scope;
-    };
+    const started = (id: string): Scope => startedBy(warm, id);
     const raised = started("b"); // within 20% of the median, 7.5
     expect(effectiveRate(raised)).toBeCloseTo(6.75, 5);
     expect(raised.refusedPace).toBeCloseTo(9, 5); // 90% of a's 10/s, not of the outliers' 19/s
