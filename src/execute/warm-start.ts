@@ -138,8 +138,7 @@ export class WarmStart {
     for (const [id, scope] of customers) if (measured(scope)) own.set(id, this.estimate(scope, this.clock.now()));
     // Against the most the partner's limit was measured to admit: one lowered later, as customers
     // finished and each refusal of the rest was taken for it, would look short of their estimates.
-    const partnerAdmitted = measured(partner) ? Math.max(partner.ceiling, partner.provenRate ?? 0) : 0;
-    const accounted = measured(partner) && ownLimitsAccountFor(partnerAdmitted, customers.size, [...own.values()].map((e) => e.rate));
+    const accounted = measured(partner) && ownLimitsAccountFor(Math.max(partner.ceiling, partner.provenRate ?? 0), customers.size, [...own.values()].map((e) => e.rate));
     // Where the partner's limit was met, a customer's pace refused may have been its share of it.
     const partnerMet = !accounted && (measured(partner) || [...customers.values()].some((scope) => scope.partnerBound));
     const windows: Record<string, CallWindow> = {};
