@@ -13,7 +13,8 @@
 //   resumes at its next slot. A request sent after the episode began and refused again shows the
 //   limit holds for the whole scope for now (a window that resets later): the scope waits, 1 s at
 //   first, doubling while refusals repeat, never longer than the Retry-After (a pessimistic one
-//   overstates the wait). After that pause one request goes first and the others wait for its
+//   overstates the wait), and the whole Retry-After once one seconds in has counted down to the
+//   first one's end (window-gate.ts: that end is the window's, not a guess). After that pause one request goes first and the others wait for its
 //   answer (pace-scope.ts), as TCP restarts from one segment after a timeout: a limit still holding
 //   refuses one request, not a pace's worth in flight. The lockout's end may show a call window
 //   (window-gate.ts). 429s of requests sent before the episode began are its echoes and lower
@@ -66,11 +67,13 @@ export class PaceControl {
     if (now < scope.episodeStartedAt + scope.episodeRetryAfterMs && !this.estimator.answeredSince(scope, scope.resumedAt)) {
       // Refused again with nothing admitted since the decrease: the limit holds for the whole scope
       // for now (a window that resets later, a lockout), whatever the pace.
-      scope.repeatPauseMs = Math.min(retryAfterMs, Math.max(1_000, scope.repeatPauseMs * 2));
+      this.windows.refusedInLockout(scope, now, retryAfterMs);
+      // A Retry-After that counted down to the first one's end is true: a probe before that end
+      // only collects another 429. Otherwise it may overstate, and the probes come sooner.
+      scope.repeatPauseMs = scope.lockoutEndConfirmed ? retryAfterMs : Math.min(retryAfterMs, Math.max(1_000, scope.repeatPauseMs * 2));
       this.pause(scope, now + scope.repeatPauseMs);
       scope.probe = "wanted";
       scope.lockedOut = true;
-      this.windows.refusedInLockout(scope, now, retryAfterMs);
       // In slow start that ends it: the limit admits no more than the first 429 measured.
       if (scope.phase === "slow-start" && scope.ceiling !== undefined) {
         scope.phase = "hold";

@@ -336,6 +336,34 @@ describe("a lockout: one probe after the pause, and the call window it shows", (
     expect(lost.probe).toBeUndefined();
   });
 
+  it("a refusal whose Retry-After counted down to the first one's end waits for that end; one that names a fresh wait each time goes on doubling", () => {
+    const estimator = new RateEstimator(2_000);
+    const control = new PaceControl(CONTROL, estimator, new WindowGate());
+    // A minute's lockout: every refusal names the same end, 60.45 s (whole seconds, rounded up).
+    const window = holdingAt(150);
+    answers(estimator, window, 0, 1_400, 7);
+    control.throttled(window, 1_450, 59_000, 1_400, false);
+    const refusedAt: number[] = [];
+    for (let now = 1_510; now < 60_000; now = window.pausedUntil + 50) {
+      refusedAt.push(now);
+      control.throttled(window, now, Math.ceil((60_450 - now) / 1_000) * 1_000, now - 50, false);
+    }
+    // Refused again at once, then after 1 s and 2 s: that one, 3.2 s in, names the first's end, and
+    // the scope waits for it (doubling, it would have probed 4 s, 8 s, 16 s and 32 s later).
+    expect(refusedAt).toEqual([1_510, 2_560, 4_610]);
+    expect(window.pausedUntil).toBe(4_610 + 56_000);
+    // Pessimistic: 5 s said at every refusal, a fresh end each time: 1 s, 2 s, 4 s.
+    const pessimistic = holdingAt(12);
+    answers(estimator, pessimistic, 0, 2_000, 100);
+    control.throttled(pessimistic, 2_000, 5_000, 1_990, false);
+    const pauses: number[] = [];
+    for (let now = 2_200; now < 7_000; now = pessimistic.pausedUntil + 50) {
+      control.throttled(pessimistic, now, 5_000, now - 40, false);
+      pauses.push(pessimistic.pausedUntil - now);
+    }
+    expect(pauses).toEqual([1_000, 2_000, 4_000]); // 3.3 s in, it named an end 3.3 s later than the first's
+  });
+
   it("a Retry-After of a minute that held the whole scope is a window: its count is what passed before it, and no start makes more than that in the window", () => {
     const estimator = new RateEstimator(2_000);
     const gate = new WindowGate();
