@@ -117,7 +117,8 @@ export class WarmStart {
     if (own === undefined) {
       const slowStart = this.warm.slowStart?.[customerId];
       if (partnerWide === undefined && slowStart !== undefined) this.startSlow(scope, slowStart);
-      else this.start(scope, partnerWide, this.partnerWideIsLongRun);
+      // Taken for the median's limit, as a customer measured near it is.
+      else this.start(scope, partnerWide, this.partnerWideIsLongRun, this.partnerWideRefused);
     } else if (partnerWide !== undefined && sameLimit(own, partnerWide)) {
       // Raised to the median, a pace at a 429 keeps its wider margin (it may have run ahead of the limit).
       this.start(scope, partnerWide, this.partnerWideIsLongRun && (this.longRun.has(customerId) || own >= partnerWide), refused ?? this.partnerWideRefused);

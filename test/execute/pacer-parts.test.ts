@@ -484,7 +484,7 @@ describe("WarmStart and the schedule", () => {
     expect(effectiveRate(started("c7"))).toBeCloseTo(9.5, 5);
   });
 
-  it("a customer taken for the median's limit climbs toward the pace the median's customers were refused at: raised to the median, or measured between the two", () => {
+  it("a customer taken for the median's limit climbs toward the pace the median's customers were refused at: raised to the median, measured between the two, or not in the state", () => {
     const clock = new FakeClock(0);
     // A burst of 1 at 10/s: customers that left CUBIC's beta of a refused 10/s or measured 7 to
     // 7.5/s, one measured 9.2/s, one limited at 4/s, and two at 13/s refused at 19/s (another
@@ -498,12 +498,16 @@ describe("WarmStart and the schedule", () => {
     const between = started("e"); // farther off, but under the pace refused: the same limit measured closer
     expect(effectiveRate(between)).toBeCloseTo(0.9 * 9.2, 5);
     expect(between.refusedPace).toBeCloseTo(9, 5);
+    const unknown = started("new"); // not in the state: the median's limit, as b
+    expect(effectiveRate(unknown)).toBeCloseTo(6.75, 5);
+    expect(unknown.refusedPace).toBeCloseTo(9, 5);
     const own = started("f"); // another limit: held, no climb
     expect(effectiveRate(own)).toBeCloseTo(3.6, 5);
     expect(own.refusedPace).toBeCloseTo(3.6 / HOLD_SHARE, 5);
     const control = new PaceControl(CONTROL, new RateEstimator(2_000));
-    for (const scope of [raised, between, own]) raiseWhileBinding(control, scope, 0, 1_000);
+    for (const scope of [raised, between, unknown, own]) raiseWhileBinding(control, scope, 0, 1_000);
     expect(effectiveRate(raised)).toBeCloseTo(HOLD_SHARE * 9, 5);
+    expect(effectiveRate(unknown)).toBeCloseTo(HOLD_SHARE * 9, 5);
     expect(effectiveRate(between)).toBeCloseTo(HOLD_SHARE * 9, 5);
     expect(effectiveRate(own)).toBeCloseTo(3.6, 5);
   });
