@@ -13,12 +13,12 @@
 //   resumes at its next slot. A request sent after the episode began and refused again shows the
 //   limit holds for the whole scope for now (a window that resets later): the scope waits, 1 s at
 //   first, doubling while refusals repeat, never longer than the Retry-After (a pessimistic one
-//   overstates the wait), and the whole Retry-After once one seconds in has counted down to the
-//   first one's end (window-gate.ts: that end is the window's, not a guess). After that pause one request goes first and the others wait for its
-//   answer (pace-scope.ts), as TCP restarts from one segment after a timeout: a limit still holding
-//   refuses one request, not a pace's worth in flight. The lockout's end may show a call window
-//   (window-gate.ts). 429s of requests sent before the episode began are its echoes and lower
-//   nothing.
+//   overstates the wait), and the whole Retry-After once a refusal seconds in has counted down to
+//   the first one's end (window-gate.ts: that end is the window's, not a guess). After that pause
+//   one request goes first and the others wait for its answer (pace-scope.ts), as TCP restarts
+//   from one segment after a timeout: a limit still holding refuses one request, not a pace's
+//   worth in flight. The lockout's end may show a call window (window-gate.ts). 429s of requests
+//   sent before the episode began are its echoes and lower nothing.
 // - Up, while unthrottled and only while the pace binds: after holding `holdMs` (doubled each time
 //   a 429 confirms the same estimate, so a steady limit is probed rarely), the pace probes past the
 //   estimate on CUBIC's convex curve: slowly near it, faster the longer no 429 comes, so a stale
