@@ -59,6 +59,10 @@ export interface Scope {
   probeSentAt?: number;
   /** The call window learnt from a lockout (window-gate.ts), and the starts counted in it. */
   window?: CallWindow;
+  /** When the lockout the window was learnt from ended, as its Retry-After named it (this run's windows only). */
+  windowEnd?: number;
+  /** The partner's answers admitted so far when this customer's last episode of refusals began. */
+  partnerAdmittedAtRefusal?: number;
   windowStarts: number[];
   /** The window came from an earlier run: it holds until `windowHintUntil` (a few windows from the first start), then goes. */
   windowHint?: boolean;

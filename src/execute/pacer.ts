@@ -138,6 +138,7 @@ export function createPacer(options: PacerOptions): Pacer {
       const sent = sentAt ?? now;
       estimator.refused(scope, now);
       control.throttled(scope, now, retryAfterMs, sent, false);
+      if (scope.episodeStartedAt === now) scope.partnerAdmittedAtRefusal = partner.admitted;
       if (pointsAtPartner && attribution.isPartnerLimit(customerId, now)) {
         // Their estimates are their shares of the partner's limit, not their own limits.
         for (const id of attribution.recentCustomers()) scopeOf(id).partnerBound = true;
@@ -149,7 +150,9 @@ export function createPacer(options: PacerOptions): Pacer {
       const now = clock.now();
       const customer = scopeOf(customerId);
       estimator.record(customer, now);
+      const windowBefore = customer.window;
       control.raise(customer, now, sentAt === undefined ? undefined : paceAt(customer, sentAt));
+      if (customer.window !== windowBefore) windows.learnt(customer, partner, customers.values());
       estimator.record(partner, now);
       control.raise(partner, now, sentAt === undefined ? undefined : paceAt(partner, sentAt));
     },

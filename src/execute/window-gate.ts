@@ -86,7 +86,41 @@ export class WindowGate {
     const ms = refusedAt + retryAfterMs - segmentStart;
     if (limit < 2 || !(ms > 0)) return;
     scope.window = { limit, ms };
+    scope.windowEnd = refusedAt + retryAfterMs;
     scope.windowHintUntil = undefined;
+  }
+
+  /**
+   * `customer` has just learnt a window. Customers locked out to the same end were refused by one
+   * window, the partner's: each one's count is only what it had of that window when it filled (a
+   * customer that had one call of it would wait a whole window for each call once the others are
+   * done). So the second customer to learn it makes it the partner's, counted over all customers'
+   * calls before the refusal, with their starts since; the others' windows go as they learn them.
+   */
+  learnt(customer: Scope, partner: Scope, customers: Iterable<Scope>): void {
+    const end = customer.windowEnd;
+    if (!customer.window || end === undefined) return;
+    const sameEnd = (scope: Scope): boolean => scope.window !== undefined && scope.windowEnd !== undefined && Math.abs(scope.windowEnd - end) <= SAME_END_MS;
+    const sharing = sameEnd(partner) ? [customer] : [...customers].filter(sameEnd);
+    if (!sameEnd(partner)) {
+      const admitted = customer.partnerAdmittedAtRefusal;
+      const from = partner.segmentStartAt;
+      if (sharing.length < 2 || admitted === undefined || from === undefined) return;
+      const limit = admitted - (partner.segmentAdmittedBefore ?? 0);
+      if (limit < 2 || !(end - from > 0)) return;
+      partner.window = { limit, ms: end - from };
+      partner.windowEnd = end;
+      partner.windowHint = undefined;
+      partner.windowHintUntil = undefined;
+      partner.windowStarts.length = 0;
+      for (const scope of sharing) partner.windowStarts.push(...scope.windowStarts);
+      partner.windowStarts.sort((a, b) => a - b);
+    }
+    for (const scope of sharing) {
+      scope.window = undefined;
+      scope.windowEnd = undefined;
+      scope.windowStarts.length = 0;
+    }
   }
 
   private prune(scope: Scope, now: number): void {

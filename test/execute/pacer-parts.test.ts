@@ -387,6 +387,32 @@ describe("a lockout: one probe after the pause, and the call window it shows", (
     expect(gate.readyAt(scope, 61_000 + 60_451)).toBeLessThanOrEqual(61_000 + 60_451);
   });
 
+  it("windows customers learnt from one lockout (the same end) are the partner's, counted over every customer's calls before it; one with another end stays the customer's", () => {
+    const gate = new WindowGate();
+    const partner = Object.assign(newScope(), { segmentStartAt: 0, segmentAdmittedBefore: 0 });
+    const learnt = (limit: number, end: number, partnerAdmitted: number, starts: number[]): Scope =>
+      Object.assign(newScope(), { window: { limit, ms: end - 100 }, windowEnd: end, partnerAdmittedAtRefusal: partnerAdmitted, windowStarts: starts });
+    const a = learnt(3, 60_400, 200, [60_400]);
+    gate.learnt(a, partner, [a]);
+    expect(a.window).toEqual({ limit: 3, ms: 60_300 }); // one customer's window is its own, so far
+    expect(partner.window).toBeUndefined();
+    const b = learnt(2, 60_900, 199, [60_450]); // the same end, within the Retry-After's rounding
+    const other = learnt(20, 95_000, 150, [95_000]); // locked out to another end: its own limit
+    gate.learnt(b, partner, [a, b, other]);
+    expect(partner.window).toEqual({ limit: 199, ms: 60_900 }); // all customers' calls before the refusal, from the first start
+    expect(partner.windowStarts).toEqual([60_400, 60_450]);
+    expect([a.window, b.window, a.windowStarts, b.windowStarts]).toEqual([undefined, undefined, [], []]);
+    const c = learnt(1, 60_500, 200, [60_500]); // another share of the same window, learnt later
+    gate.learnt(c, partner, [a, b, c, other]);
+    expect(c.window).toBeUndefined();
+    expect(partner.window).toEqual({ limit: 199, ms: 60_900 });
+    gate.learnt(other, partner, [a, b, c, other]);
+    expect(other.window).toEqual({ limit: 20, ms: 94_900 });
+    // The partner's window now holds every customer's starts: 195 of its 199 (2% kept spare) and then the wait.
+    for (let i = 0; i < 193; i++) gate.started(partner, 61_000 + i);
+    expect(gate.readyAt(partner, 61_500)).toBe(60_400 + 60_900);
+  });
+
   it("no window from a Retry-After the limit did not hold for (pessimistic), nor from a short one", () => {
     const estimator = new RateEstimator(2_000);
     const gate = new WindowGate();

@@ -115,3 +115,19 @@ for (const concurrency of [8, 32]) {
     }
   });
 }
+
+describe("many customers on the partner's minute window (fake clock)", () => {
+  it("fifty customers x 20 writes, cold: the window each customer learns from the lockout is the partner's, not its share of it", async () => {
+    const shape = SHAPES.find((s) => s.name.includes("API Management"))!;
+    const cell = await simulateCell(shape, 50, 1_000, undefined, 32);
+    expect(cell.assigned).toBe(cell.rows);
+    expect(retriesHonourRetryAfter(cell)).toBe(true);
+    // Each kept what it had of the 200 calls when the window filled (one or two for some): the run
+    // took 8.06x, those customers sending a call a window once the others were done.
+    expect(cell.ratio).toBeLessThanOrEqual(1.1);
+    // The lockout refuses what is in flight when the window fills, and each customer's probes after it.
+    expect(cell.share).toBeLessThanOrEqual(0.12);
+    expect(cell.snapshot.windows?.partner).toMatchObject({ limit: 200 });
+    expect(cell.snapshot.windows?.customers).toBeUndefined();
+  });
+});
