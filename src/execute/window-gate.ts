@@ -96,11 +96,14 @@ export class WindowGate {
    * customer that had one call of it would wait a whole window for each call once the others are
    * done). So the second customer to learn it makes it the partner's, counted over all customers'
    * calls before the refusal, with their starts since; the others' windows go as they learn them.
+   * A lockout to another end while the partner's window (this run's) held was the customer's own
+   * limit (its own window, filled at the moment the others filled theirs, passed for the partner's).
    */
   learnt(customer: Scope, partner: Scope, customers: Iterable<Scope>): void {
     const end = customer.windowEnd;
     if (!customer.window || end === undefined) return;
     const sameEnd = (scope: Scope): boolean => scope.window !== undefined && scope.windowEnd !== undefined && Math.abs(scope.windowEnd - end) <= SAME_END_MS;
+    if (partner.window && !partner.windowHint && !sameEnd(partner)) return;
     const sharing = sameEnd(partner) ? [customer] : [...customers].filter(sameEnd);
     if (!sameEnd(partner)) {
       const admitted = customer.partnerAdmittedAtRefusal;
@@ -110,7 +113,7 @@ export class WindowGate {
       if (limit < 2 || !(end - from > 0)) return;
       partner.window = { limit, ms: end - from };
       partner.windowEnd = end;
-      partner.windowHint = undefined;
+      partner.windowHint = undefined; // learnt in this run: no hint of an earlier one
       partner.windowHintUntil = undefined;
       partner.windowStarts.length = 0;
       for (const scope of sharing) partner.windowStarts.push(...scope.windowStarts);

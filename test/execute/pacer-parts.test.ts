@@ -406,8 +406,10 @@ describe("a lockout: one probe after the pause, and the call window it shows", (
     gate.learnt(c, partner, [a, b, c, other]);
     expect(c.window).toBeUndefined();
     expect(partner.window).toEqual({ limit: 199, ms: 60_900 });
-    gate.learnt(other, partner, [a, b, c, other]);
-    expect(other.window).toEqual({ limit: 20, ms: 94_900 });
+    // Locked out to another end while the partner's window held: its own limit.
+    const other2 = learnt(20, 95_300, 150, [95_300]);
+    gate.learnt(other2, partner, [a, b, c, other, other2]);
+    expect([other.window, other2.window]).toEqual([{ limit: 20, ms: 94_900 }, { limit: 20, ms: 95_200 }]);
     // The partner's window now holds every customer's starts: 195 of its 199 (2% kept spare) and then the wait.
     for (let i = 0; i < 193; i++) gate.started(partner, 61_000 + i);
     expect(gate.readyAt(partner, 61_500)).toBe(60_400 + 60_900);
