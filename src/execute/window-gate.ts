@@ -11,7 +11,8 @@
 // refusal seconds later counted down to the same end, so the Retry-After was the window's, not a
 // pessimistic figure (which names a fresh wait at every refusal). The window then is the time from
 // the first call counted to the refusal plus the Retry-After (an overstatement of at most the
-// Retry-After's rounding to whole seconds), its count what was admitted in that time.
+// Retry-After's rounding to whole seconds), its count what was admitted in that time. Customers
+// locked out to the same end met one window, the partner's, and share it (`learnt`).
 import type { Scope } from "./pace-scope.js";
 
 export interface CallWindow {

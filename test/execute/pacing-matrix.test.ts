@@ -6,6 +6,8 @@
 // below with what they measured when this was written: each must stay within 10% (+0.05x) of
 // its time and 2 points of its throttled share, so a miss documented here still fails when it
 // gets worse (and a cell that starts meeting the goal passes; move it out of the list then).
+// Then fifty customers on the partner's minute window, where customers' shares of one window
+// once passed for windows of their own.
 import { describe, expect, it } from "vitest";
 import { SHAPES } from "../bench/matrix.js";
 import { meetsGoal, simulateCell, type CellResult } from "../support/pacing-cell.js";
