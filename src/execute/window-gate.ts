@@ -104,9 +104,10 @@ export class WindowGate {
     const end = customer.windowEnd;
     if (!customer.window || end === undefined) return;
     const sameEnd = (scope: Scope): boolean => scope.window !== undefined && scope.windowEnd !== undefined && Math.abs(scope.windowEnd - end) <= SAME_END_MS;
-    if (partner.window && !partner.windowHint && !sameEnd(partner)) return;
-    const sharing = sameEnd(partner) ? [customer] : [...customers].filter(sameEnd);
-    if (!sameEnd(partner)) {
+    const partnersAlready = sameEnd(partner);
+    if (partner.window && !partner.windowHint && !partnersAlready) return;
+    const sharing = partnersAlready ? [customer] : [...customers].filter(sameEnd);
+    if (!partnersAlready) {
       const admitted = customer.partnerAdmittedAtRefusal;
       const from = partner.segmentStartAt;
       if (sharing.length < 2 || admitted === undefined || from === undefined) return;
