@@ -4,8 +4,10 @@
 // - Slow start. Until a 429 measures the allowance the scope is unpaced (its requests in flight
 //   start small and double: scheduler.ts). A first 429 that came too soon to tell a burst from a
 //   rate (less than a second of sending) starts a slow start in rate from what was admitted in that
-//   second, doubling every half second until the next 429; that one is measured by the pace the
-//   last request answered unthrottled was sent at (the answers of a climb lag behind it).
+//   second, doubling every half second until the next 429 (each rise brings the next start
+//   forward: pace-scope.ts); that one is measured by the pace the last request answered
+//   unthrottled was sent at (the answers of a climb lag behind it): that pace itself where the
+//   first 429 came after one call (no burst carried the climb), CUBIC's beta of it otherwise.
 // - Down, on a 429 (`throttled`): the estimate (`ceiling`) is the pace last answered unthrottled (as sent),
 //   at most the successes measured over the window since the scope last resumed (a burst the
 //   limiter saved up passes for a rate only until the next 429). The pace holds at `HOLD_SHARE` of
@@ -23,7 +25,7 @@
 //   a 429 confirms the same estimate, so a steady limit is probed rarely), the pace probes past the
 //   estimate on CUBIC's convex curve: slowly near it, faster the longer no 429 comes, so a stale
 //   estimate is left quickly while one probe against a true limit costs one 429.
-import { effectiveRate, probeAnswered, type Scope } from "./pace-scope.js";
+import { effectiveRate, paceRose, probeAnswered, type Scope } from "./pace-scope.js";
 import type { RateEstimator } from "./rate-estimator.js";
 import { WindowGate } from "./window-gate.js";
 
@@ -46,6 +48,8 @@ const FIRST_HOLD_MS = 1_000;
 const MOST_HOLD_MS = 16_000;
 /** A new estimate within this share of the last confirms it. */
 const CONFIRMS = 0.1;
+/** A first 429 after no more than this many calls admitted in its second: the limit has no burst. */
+const NO_BURST_ADMITTED = 1;
 /** Only a pace that held a request back this recently is raised. */
 const PACE_BINDING_MEMORY_MS = 2_000;
 
@@ -90,6 +94,7 @@ export class PaceControl {
     // a pace that did not bind throughout (no evidence), so one 429 lowers the estimate no
     // further than CUBIC's beta of the pace.
     else if (measured.trusted && now - scope.lastPacedAt > PACE_BINDING_MEMORY_MS) ceiling = measured.rate; // the pace held nothing back: only the successes tell
+    else if (scope.phase === "slow-start" && noBurst(scope)) ceiling = lastPace;
     else ceiling = Math.min(lastPace, Math.max(measured.rate, BETA * lastPace));
     const beta = scope.phase === "hold" && pace !== undefined && lastPace !== undefined && ceiling === BETA * lastPace && ceiling > measured.rate;
     scope.episodeStartedAt = now;
@@ -144,6 +149,7 @@ export class PaceControl {
     if (now - scope.lastPacedAt > PACE_BINDING_MEMORY_MS) return;
     if (scope.phase === "slow-start") {
       scope.rate *= 2 ** (dt / SLOW_START_DOUBLING_MS);
+      paceRose(scope);
       return;
     }
     scope.probedMs += dt;
@@ -183,6 +189,16 @@ export class PaceControl {
     scope.lastIncreaseAt = Math.max(scope.lastIncreaseAt, scope.pausedUntil);
   }
 }
+
+/**
+ * A slow start's limit has no burst to carry a climb past its rate: its first 429 came after one
+ * call (a bucket with a burst of 1; the slow start's estimate is still what that 429's second
+ * admitted). The pace last admitted at the 429 that ends the slow start was then under the limit,
+ * a latency of doubling under the pace refused, and is the estimate: CUBIC's beta of it took 6.1/s
+ * for a limit of 10/s. Where a burst may have carried the climb's last paces (a bucket with a
+ * burst of 5 let 17/s pass against 10/s), beta it is.
+ */
+const noBurst = (scope: Scope): boolean => scope.ceiling !== undefined && scope.ceiling <= NO_BURST_ADMITTED;
 
 /** CUBIC's W_max: just under the pace refused. */
 const wMax = (scope: Scope): number => HOLD_SHARE * (scope.refusedPace ?? scope.ceiling!);

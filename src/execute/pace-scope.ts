@@ -97,6 +97,8 @@ export interface Scope {
   spannedAdmitted: number;
   spannedStarted: number;
   spannedMs: number;
+  /** The least pace a request started at since the first refusal (unpaced: none). */
+  spannedLeastPace: number;
 }
 
 export interface RefusalPoint {
@@ -132,7 +134,7 @@ const IDLE_INTERVALS = 3;
 const IDLE_MS = 300;
 
 export function newScope(): Scope {
-  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0, probedMs: 0, holdMs: 0, resumedAt: -Infinity, repeatPauseMs: 0, admitted: 0, started: 0, windowStarts: [], startPaces: [], startPacesNext: 0, lockedOut: false, sendingBroke: false, spannedAdmitted: 0, spannedStarted: 0, spannedMs: 0 };
+  return { nextStartAt: 0, pausedUntil: 0, lastIncreaseAt: 0, lastPacedAt: -Infinity, answers: [], episodeStartedAt: -Infinity, episodeRetryAfterMs: 0, probedMs: 0, holdMs: 0, resumedAt: -Infinity, repeatPauseMs: 0, admitted: 0, started: 0, windowStarts: [], startPaces: [], startPacesNext: 0, lockedOut: false, sendingBroke: false, spannedAdmitted: 0, spannedStarted: 0, spannedMs: 0, spannedLeastPace: Infinity };
 }
 
 /** The scope's pace: its learned rate, at most its cap; undefined while unpaced. */
@@ -174,6 +176,19 @@ export function ownReady(scope: Scope, now: number): boolean {
 }
 
 /**
+ * The pace rose: a start scheduled at the old pace comes one new interval after the last start
+ * (never inside a pause). A slow start of a few sparse calls otherwise sends each at the pace
+ * before the last doubling, a second apart from a first estimate of 1/s, however far the pace
+ * has climbed since.
+ */
+export function paceRose(scope: Scope): void {
+  const rate = effectiveRate(scope);
+  if (rate === undefined || scope.lastStartAt === undefined) return;
+  const sooner = Math.max(scope.pausedUntil, scope.lastStartAt + 1000 / rate);
+  if (sooner < scope.nextStartAt) scope.nextStartAt = sooner;
+}
+
+/**
  * A request starts now: the next slot is one interval later. `catchUpWhole`: a late start may be
  * caught up whole (the partner's scope, whose starts wait for a customer's slot as often as for
  * a timer: holding its schedule to each late start would lose those slots for good).
@@ -192,6 +207,7 @@ export function reserve(scope: Scope, now: number, catchUpWhole = false): void {
     scope.probe = "sent";
     scope.probeSentAt = now;
   }
+  if (scope.spanFirst && rate !== undefined) scope.spannedLeastPace = Math.min(scope.spannedLeastPace, rate);
   if (rate === undefined) return;
   const interval = 1000 / rate;
   // A start slightly late keeps the schedule (timers fire late); a long idle gap earns no burst.

@@ -14,6 +14,8 @@ export const REFUSAL_SPAN_MS = 800;
 const MIN_ADMITTED_BETWEEN = 5;
 /** Started over admitted in the spans at which the limit, not the pace, set what passed. */
 const SATURATED_ASKED = 1.1;
+/** A pace below this share of the rate the spans measured, at any start since the first refusal, held what passed back. */
+const PACE_UNDER_RATE = 0.5;
 
 export interface Measurement {
   /** Unthrottled answers per second. */
@@ -68,7 +70,11 @@ export class RateEstimator {
       ms += scope.spanLast.at - scope.spanFirst.at;
     }
     if (ms < REFUSAL_SPAN_MS || admitted < MIN_ADMITTED_BETWEEN) return undefined;
-    return { rate: (admitted * 1000) / ms, saturated: started >= SATURATED_ASKED * admitted };
+    const rate = (admitted * 1000) / ms;
+    // A pace under the rate for part of the spans set what passed then (a slow start climbing
+    // from a first estimate of 1/s), however many of its requests the limit refused at the top.
+    const paceBound = scope.spannedLeastPace < PACE_UNDER_RATE * rate;
+    return { rate, saturated: started >= SATURATED_ASKED * admitted && !paceBound };
   }
 
   /** Unthrottled answers per second over the window (since the scope began or resumed, at least 1 s). */

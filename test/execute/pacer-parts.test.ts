@@ -116,6 +116,26 @@ describe("RateEstimator", () => {
     estimator.refused(paused, 3_500);
     expect(estimator.longRunRate(paused)).toBeUndefined(); // the spans sent through add up to under 0.8 s
   });
+
+  it("a span where the pace was under half the rate it measured for part of it is a bound from below, however many the limit refused at its top (a slow start climbing from 1/s)", () => {
+    const estimator = new RateEstimator(2_000);
+    const scope = Object.assign(newScope(), { rate: 1 });
+    estimator.refused(scope, 0);
+    // A second each at 1, 2, 4 and 8/s, the last two of the 8/s refused at the top: the pace, not
+    // the limit, set what passed for most of it.
+    let t = 0;
+    for (const rate of [1, 2, 4, 8]) {
+      scope.rate = rate;
+      for (let i = 0; i < rate; i++, t += 1000 / rate) {
+        reserve(scope, t);
+        if (t < 3_750) estimator.record(scope, t + 50);
+      }
+    }
+    estimator.refused(scope, 4_000);
+    const longRun = estimator.longRunRate(scope)!;
+    expect(longRun.rate).toBeCloseTo(13 / 4, 5); // 13 answers in 4 s, for a pace that reached 8/s
+    expect(longRun.saturated).toBe(false); // 15 asked for 13 admitted, but at 1/s for a second of it
+  });
 });
 
 describe("PaceControl", () => {
@@ -149,6 +169,43 @@ describe("PaceControl", () => {
     // The 10/s that came back lag the climb: the estimate is CUBIC's beta of the pace answered at.
     expect(scope.ceiling).toBeCloseTo(0.7 * answeredAt, 5);
     expect(effectiveRate(scope)).toBeCloseTo(HOLD_SHARE * scope.ceiling!, 5);
+  });
+
+  it("slow start against a limit with no burst (its first 429 after one call) ends at the pace last admitted, not CUBIC's beta of it", () => {
+    const estimator = new RateEstimator(2_000);
+    const control = new PaceControl(CONTROL, estimator);
+    const scope = Object.assign(newScope(), { firstActivityAt: -10 });
+    estimator.record(scope, 40); // one call admitted, the next refused
+    control.throttled(scope, 50, 1_000, 45, false);
+    expect(effectiveRate(scope)).toBe(1);
+    raiseWhileBinding(control, scope, 1_100, 2_600); // 1/s doubling every 0.5 s: 8/s
+    answers(estimator, scope, 1_100, 2_600, 250); // what a climb from 1/s sends: fewer than its last pace
+    const answeredAt = scope.lastSuccessPace!;
+    expect(answeredAt).toBeGreaterThan(6);
+    expect(estimator.achievedRate(scope, 2_650)).toBeLessThan(0.7 * answeredAt);
+    control.throttled(scope, 2_650, 1_000, 2_620, false);
+    expect(scope.phase).toBe("hold");
+    // No saved-up burst carried the climb: the pace last admitted was under the limit.
+    expect(scope.ceiling).toBeCloseTo(answeredAt, 5);
+  });
+
+  it("a climb brings the next start forward: a slow start from 1/s sends its next request at the pace it has climbed to, not a second after the last", () => {
+    const estimator = new RateEstimator(2_000);
+    const control = new PaceControl(CONTROL, estimator);
+    const scope = Object.assign(newScope(), { firstActivityAt: -10 });
+    estimator.record(scope, 40);
+    control.throttled(scope, 50, 1_000, 45, false);
+    const resume = scope.pausedUntil;
+    reserve(scope, resume);
+    expect(scope.nextStartAt).toBe(resume + 1_000); // at 1/s
+    scope.lastPacedAt = resume + 500;
+    control.raise(scope, resume + 500); // half a second of doubling: 2/s
+    expect(effectiveRate(scope)).toBeCloseTo(2, 5);
+    expect(scope.nextStartAt).toBeCloseTo(resume + 500, 5); // one interval at 2/s after the last start
+    scope.pausedUntil = resume + 800; // never inside a pause
+    scope.lastPacedAt = resume + 600;
+    control.raise(scope, resume + 600);
+    expect(scope.nextStartAt).toBeCloseTo(resume + 500, 5); // already due: not moved
   });
 
   it("an answer tells of the pace its request was sent at: a climb since is no pace admitted", () => {
