@@ -7,8 +7,7 @@
 //   second, doubling every half second until the next 429 (each rise brings the next start
 //   forward: pace-scope.ts); that one is measured by the pace the last request answered
 //   unthrottled was sent at (the answers of a climb lag behind it): that pace itself where the
-//   first 429 came after one call (no burst carried the climb; the pace of the request refused is
-//   then CUBIC's W_max, the limit between the two), CUBIC's beta of it otherwise.
+//   first 429 came after one call (no burst carried the climb), CUBIC's beta of it otherwise.
 // - Down, on a 429 (`throttled`): the estimate (`ceiling`) is the pace last answered unthrottled (as sent),
 //   at most the successes measured over the window since the scope last resumed (a burst the
 //   limiter saved up passes for a rate only until the next 429). The pace holds at `HOLD_SHARE` of

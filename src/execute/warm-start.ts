@@ -247,8 +247,8 @@ function startWindow(scope: Scope, window: CallWindow | undefined): void {
 
 /**
  * The pace refused to climb back toward in the next run, where the scope's estimate is a bound
- * from below of the limit under it (CUBIC's beta of it after a refusal of the hold, not of a slow
- * start's overshoot; or a no-burst slow start's pace last admitted, a doubling step under it),
+ * from below of the limit under it (CUBIC's beta of it after a refusal of the hold, whatever a
+ * slow start's overshoot; a no-burst slow start's pace last admitted, a doubling step under it),
  * by the customer's own limit (a pace refused where the partner's limit was met may have been its
  * share of it), that asked for a short wait.
  */
