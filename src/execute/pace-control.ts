@@ -25,7 +25,7 @@
 //   a 429 confirms the same estimate, so a steady limit is probed rarely), the pace probes past the
 //   estimate on CUBIC's convex curve: slowly near it, faster the longer no 429 comes, so a stale
 //   estimate is left quickly while one probe against a true limit costs one 429.
-import { effectiveRate, paceAt, paceRose, probeAnswered, type Scope } from "./pace-scope.js";
+import { effectiveRate, paceRose, probeAnswered, type Scope } from "./pace-scope.js";
 import type { RateEstimator } from "./rate-estimator.js";
 import { WindowGate } from "./window-gate.js";
 
@@ -97,9 +97,6 @@ export class PaceControl {
     else if (scope.phase === "slow-start" && noBurst(scope)) ceiling = lastPace;
     else ceiling = Math.min(lastPace, Math.max(measured.rate, BETA * lastPace));
     const beta = scope.phase === "hold" && pace !== undefined && lastPace !== undefined && ceiling === BETA * lastPace && ceiling > measured.rate;
-    // A slow start with no burst: the limit lies between the pace last admitted and the pace this
-    // request was sent at, the climb's next step (CUBIC's W_max).
-    const refusedAt = scope.phase === "slow-start" && noBurst(scope) && lastPace !== undefined ? paceAt(scope, sentAt) : null;
     scope.episodeStartedAt = now;
     scope.episodeRetryAfterMs = retryAfterMs;
     scope.repeatPauseMs = 0;
@@ -114,13 +111,13 @@ export class PaceControl {
     const confirmed = scope.ceiling !== undefined && scope.phase === "hold" && Math.abs(ceiling - scope.ceiling) <= CONFIRMS * scope.ceiling;
     scope.holdMs = confirmed ? Math.min(MOST_HOLD_MS, Math.max(FIRST_HOLD_MS, scope.holdMs * 2)) : FIRST_HOLD_MS;
     scope.ceiling = ceiling;
-    scope.ceilingBelowLimit = beta || (refusedAt !== null && refusedAt > ceiling);
+    scope.ceilingIsBeta = beta;
     scope.phase = pace === undefined && !measured.trusted ? "slow-start" : "hold";
     scope.rate = Math.max(this.options.minRatePerSecond, scope.phase === "hold" ? HOLD_SHARE * ceiling : ceiling);
     scope.probedMs = 0;
     // CUBIC's W_max: the pace refused. The pace climbs back toward just under it (concave), holds
     // there, then probes past it (convex).
-    scope.refusedPace = Math.max(scope.rate, lastPace ?? scope.rate, refusedAt ?? 0);
+    scope.refusedPace = Math.max(scope.rate, lastPace ?? scope.rate);
     scope.loweredTo = scope.rate;
     scope.climbMs = undefined;
     scope.lastSuccessPace = undefined;

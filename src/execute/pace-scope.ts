@@ -31,11 +31,10 @@ export interface Scope {
   /** The pace the last 429 refused (CUBIC's W_max): the pace climbs back toward just under it. */
   refusedPace?: number;
   /**
-   * The estimate is a bound from below and the limit lies between it and the pace refused
-   * (`refusedPace`): it is no measurement but CUBIC's beta of that pace (fewer answers came back
-   * than the pace), or the pace a slow start of a limit with no burst last had admitted.
+   * The estimate is no measurement but CUBIC's beta of the pace refused (`refusedPace`): fewer
+   * answers came back than the pace, so the limit lies somewhere between them.
    */
-  ceilingBelowLimit?: boolean;
+  ceilingIsBeta?: boolean;
   /** The pace the last 429 lowered it to (where CUBIC's climb starts). */
   loweredTo?: number;
   /** How long CUBIC's climb back toward `refusedPace` takes where not its own (warm-start.ts). */

@@ -20,10 +20,9 @@
 // their own limit), are not saved. But customers that meet their own limits at the same moment
 // look like a partner limit: one that the customers' own estimates account for (they add up to
 // little more than it: partner-wide.ts) is not saved, and their estimates are. An estimate that is
-// a bound from below (CUBIC's beta of a pace refused, or the pace a slow start of a limit with no
-// burst last had admitted, under the pace of its next step, refused) is saved with that pace, and
-// the next run climbs from it toward a share of that pace on CUBIC's concave curve in a second
-// (`climbable` says where).
+// CUBIC's beta of a pace refused (a bound from below) is saved with that pace, and the next run
+// climbs from it toward a share of that pace on CUBIC's concave curve in a second (`climbable`
+// says where).
 // A customer whose few calls never left slow start leaves only what its first 429 had admitted in
 // its second (a burst may be in it): a next run that knows no estimate at all starts that
 // customer's slow start from there, as the cold run did after that 429, instead of meeting the
@@ -217,12 +216,11 @@ export class WarmStart {
     // CUBIC's curve starts at the pace it holds: no climb back toward a pace refused, which this run has not met.
     scope.loweredTo = scope.rate;
     scope.refusedPace = scope.rate / HOLD_SHARE;
-    // An estimate that is a bound from below (CUBIC's beta of a pace refused, or a no-burst slow
-    // start's pace last admitted): the pace climbs on CUBIC's concave curve toward
-    // `WARM_HOLD_SHARE` of the pace refused (W_max is `HOLD_SHARE` of `refusedPace`), in
-    // `WARM_CLIMB_MS`, holds there, then probes past it.
-    if (refused !== undefined && WARM_HOLD_SHARE * refused > scope.rate) {
-      scope.refusedPace = (WARM_HOLD_SHARE * refused) / HOLD_SHARE;
+    // An estimate that is CUBIC's beta of a pace refused is a bound from below: the pace climbs on
+    // CUBIC's concave curve toward a share of the pace refused, in `WARM_CLIMB_MS`, holds there,
+    // then probes past it.
+    if (refused !== undefined && WARM_HOLD_SHARE * refused > scope.refusedPace) {
+      scope.refusedPace = WARM_HOLD_SHARE * refused;
       scope.climbMs = WARM_CLIMB_MS;
     }
     scope.holdMs = WARM_HOLD_MS;
@@ -246,14 +244,13 @@ function startWindow(scope: Scope, window: CallWindow | undefined): void {
 }
 
 /**
- * The pace refused to climb back toward in the next run, where the scope's estimate is a bound
- * from below of the limit under it (CUBIC's beta of it after a refusal of the hold, whatever a
- * slow start's overshoot; a no-burst slow start's pace last admitted, a doubling step under it),
- * by the customer's own limit (a pace refused where the partner's limit was met may have been its
- * share of it), that asked for a short wait.
+ * The pace refused to climb back toward in the next run, where the scope's estimate is CUBIC's
+ * beta of it: a refusal of the hold (no slow start's overshoot), by the customer's own limit (a
+ * pace refused where the partner's limit was met may have been its share of it), that asked for
+ * a short wait.
  */
 function climbable(scope: Scope & { ceiling: number }, partnerMet: boolean): number | undefined {
-  if (partnerMet || !scope.ceilingBelowLimit || scope.episodeRetryAfterMs > CHEAP_REFUSAL_MS) return undefined;
+  if (partnerMet || !scope.ceilingIsBeta || scope.episodeRetryAfterMs > CHEAP_REFUSAL_MS) return undefined;
   return scope.refusedPace !== undefined && scope.refusedPace > scope.ceiling ? scope.refusedPace : undefined;
 }
 

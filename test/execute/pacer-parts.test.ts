@@ -183,18 +183,10 @@ describe("PaceControl", () => {
     const answeredAt = scope.lastSuccessPace!;
     expect(answeredAt).toBeGreaterThan(6);
     expect(estimator.achievedRate(scope, 2_650)).toBeLessThan(0.7 * answeredAt);
-    reserve(scope, 2_620); // the request refused, sent at the pace climbed to
-    const refusedAt = effectiveRate(scope)!;
-    expect(refusedAt).toBeGreaterThan(answeredAt);
     control.throttled(scope, 2_650, 1_000, 2_620, false);
     expect(scope.phase).toBe("hold");
-    // No saved-up burst carried the climb: the pace last admitted was under the limit, the pace
-    // refused over it, and the limit between the two.
+    // No saved-up burst carried the climb: the pace last admitted was under the limit.
     expect(scope.ceiling).toBeCloseTo(answeredAt, 5);
-    expect(scope).toMatchObject({ ceilingBelowLimit: true, refusedPace: refusedAt });
-    // The next run climbs from it toward 90% of the pace refused (warm-start.ts).
-    const saved = new WarmStart(new FakeClock(3_000), 0.2, undefined, estimator).snapshot(newScope(), new Map([["a", scope]]));
-    expect(saved.refused).toEqual({ a: refusedAt });
   });
 
   it("a climb brings the next start forward: a slow start from 1/s sends its next request at the pace it has climbed to, not a second after the last", () => {
@@ -570,7 +562,7 @@ describe("WarmStart and the schedule", () => {
     for (const id of ["c0", "c2", "c3"]) expect(effectiveRate(started(id)), id).toBeCloseTo(9.5, 5);
     const low = started("c4");
     expect(effectiveRate(low)).toBeCloseTo(9.5, 5); // 8.8 is within 20% of 10
-    expect(HOLD_SHARE * low.refusedPace!).toBeCloseTo(0.9 * 12, 5); // and it still climbs toward its pace refused
+    expect(low.refusedPace).toBeCloseTo(0.9 * 12, 5); // and it still climbs toward its pace refused
     expect(effectiveRate(started("c5"))).toBeCloseTo(3.8, 5); // 4 is no measurement of the same limit
     // A pace at a 429 raised to the median keeps its 90% (it may have run ahead of the limit); lowered to it, 95%.
     expect(effectiveRate(started("c6"))).toBeCloseTo(9, 5);
@@ -587,21 +579,21 @@ describe("WarmStart and the schedule", () => {
     const started = (id: string): Scope => startedBy(warm, id);
     const raised = started("b"); // within 20% of the median, 7.5
     expect(effectiveRate(raised)).toBeCloseTo(6.75, 5);
-    expect(HOLD_SHARE * raised.refusedPace!).toBeCloseTo(9, 5); // 90% of a's 10/s, not of the outliers' 19/s
+    expect(raised.refusedPace).toBeCloseTo(9, 5); // 90% of a's 10/s, not of the outliers' 19/s
     const between = started("e"); // farther off, but under the pace refused: the same limit measured closer
     expect(effectiveRate(between)).toBeCloseTo(0.9 * 9.2, 5);
-    expect(HOLD_SHARE * between.refusedPace!).toBeCloseTo(9, 5);
+    expect(between.refusedPace).toBeCloseTo(9, 5);
     const unknown = started("new"); // not in the state: the median's limit, as b
     expect(effectiveRate(unknown)).toBeCloseTo(6.75, 5);
-    expect(HOLD_SHARE * unknown.refusedPace!).toBeCloseTo(9, 5);
+    expect(unknown.refusedPace).toBeCloseTo(9, 5);
     const own = started("f"); // another limit: held, no climb
     expect(effectiveRate(own)).toBeCloseTo(3.6, 5);
     expect(own.refusedPace).toBeCloseTo(3.6 / HOLD_SHARE, 5);
     const control = new PaceControl(CONTROL, new RateEstimator(2_000));
     for (const scope of [raised, between, unknown, own]) raiseWhileBinding(control, scope, 0, 1_000);
-    expect(effectiveRate(raised)).toBeCloseTo(9, 5);
-    expect(effectiveRate(unknown)).toBeCloseTo(9, 5);
-    expect(effectiveRate(between)).toBeCloseTo(9, 5);
+    expect(effectiveRate(raised)).toBeCloseTo(HOLD_SHARE * 9, 5);
+    expect(effectiveRate(unknown)).toBeCloseTo(HOLD_SHARE * 9, 5);
+    expect(effectiveRate(between)).toBeCloseTo(HOLD_SHARE * 9, 5);
     expect(effectiveRate(own)).toBeCloseTo(3.6, 5);
   });
 
@@ -614,7 +606,7 @@ describe("WarmStart and the schedule", () => {
     const own = new Map([
       ["a", held(10)],
       ["b", held(10, { partnerBound: true })],
-      ["c", held(7, { ceilingBelowLimit: true, refusedPace: 10, episodeStartedAt: 1_000, episodeRetryAfterMs: 1_000 })],
+      ["c", held(7, { ceilingIsBeta: true, refusedPace: 10, episodeStartedAt: 1_000, episodeRetryAfterMs: 1_000 })],
       ["d", held(10, { partnerBound: true })],
     ]);
     const accounted = warm.snapshot(held(38), own);
@@ -625,7 +617,7 @@ describe("WarmStart and the schedule", () => {
     const sharing = new Map([
       ["a", held(2.5)],
       ["b", held(2.5, { partnerBound: true })],
-      ["c", held(2.5, { ceilingBelowLimit: true, refusedPace: 3.5, episodeStartedAt: 1_000, episodeRetryAfterMs: 1_000 })],
+      ["c", held(2.5, { ceilingIsBeta: true, refusedPace: 3.5, episodeStartedAt: 1_000, episodeRetryAfterMs: 1_000 })],
       ["d", held(2.5, { partnerBound: true })],
     ]);
     const shared = warm.snapshot(held(4), sharing);
@@ -744,12 +736,12 @@ describe("WarmStart and the schedule", () => {
       return scope;
     };
     const beta = refusedAt10(1_000);
-    expect(beta).toMatchObject({ ceiling: 7, ceilingBelowLimit: true, refusedPace: 10 });
+    expect(beta).toMatchObject({ ceiling: 7, ceilingIsBeta: true, refusedPace: 10 });
     // Answers that came back at the rate the pace asked for measure the estimate: no bound from below.
     const measuredScope = Object.assign(newScope(), { rate: 10, ceiling: 10.5, phase: "hold" as const, firstActivityAt: 0, lastPacedAt: 2_990 });
     answers(estimator, measuredScope, 1_000, 3_000, 100);
     control.throttled(measuredScope, 3_000, 1_000, 2_990, false);
-    expect(measuredScope.ceilingBelowLimit).toBe(false);
+    expect(measuredScope.ceilingIsBeta).toBe(false);
     const cold = new WarmStart(clock, 0.2, undefined, estimator);
     // A refusal that asked for 5 s: a climb past the limit would cost that wait, so nothing to climb toward.
     const saved = cold.snapshot(newScope(), new Map([["a", beta], ["b", refusedAt10(5_000)], ["c", measuredScope]]));
@@ -765,7 +757,7 @@ describe("WarmStart and the schedule", () => {
     expect(effectiveRate(climbing)).toBeCloseTo(6.3, 5); // 90% of the estimate, as any pace at a 429
     const warmEstimator = new RateEstimator(2_000);
     const warmControl = new PaceControl(CONTROL, warmEstimator);
-    const top = 0.9 * 10; // 90% of the pace refused
+    const top = HOLD_SHARE * 0.9 * 10; // just under 90% of the pace refused
     raiseWhileBinding(warmControl, climbing, 0, 500, warmEstimator, 1);
     // Half a second in, most of the way (CUBIC's own curve would take about 4 s), past 1.45x the
     // 5/s measured coming back so far: the earlier run is the evidence for a pace under its refusal.
